@@ -1,0 +1,15 @@
+"""Declare our codecs to precomputed's plugin system (nothing is imported here)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from precomputed_core.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from precomputed_core.plugins import Registrar
+
+
+@hookimpl
+def precomputed_register_codecs(registry: Registrar) -> None:
+    registry.add("raw", "precomputed_codecs.raw:RawCodec")

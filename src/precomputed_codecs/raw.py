@@ -1,0 +1,41 @@
+"""``raw``: little-endian voxels in (x, y, z, c) Fortran order, no header."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from precomputed_core import ChunkSpec, Codec
+from precomputed_core.exceptions import DecodingError, EncodingError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["RawCodec"]
+
+
+class RawCodec(Codec):
+    """The spec's ``raw`` encoding; decoding is a reshape of the bytes, no copy."""
+
+    encoding = "raw"
+
+    def encode(self, array: npt.NDArray[Any], spec: ChunkSpec) -> bytes:
+        if tuple(array.shape) != spec.shape:
+            raise EncodingError(f"array shape {tuple(array.shape)} differs from the chunk's {spec.shape}")
+        return np.asarray(array, dtype=spec.dtype).tobytes(order="F")
+
+    def decode(
+        self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None
+    ) -> npt.NDArray[Any]:
+        if len(data) != spec.nbytes:
+            raise DecodingError(
+                f"raw chunk has {len(data)} bytes, but a {spec.shape} (x, y, z, c) chunk of "
+                f"{spec.dtype.name} needs {spec.nbytes}; the file is truncated or not raw-encoded "
+                "(check the info's encoding, or rewrite the chunk)"
+            )
+        voxels = np.frombuffer(data, dtype=spec.dtype).reshape(spec.shape, order="F")
+        if out is None:
+            return voxels
+        out[...] = voxels
+        return out

@@ -1,0 +1,64 @@
+"""``Codec``: encode and decode one chunk of one encoding."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["ChunkSpec", "Codec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSpec:
+    """What a codec needs to know about one chunk.
+
+    ``shape`` is the chunk's (x, y, z, c) shape, already clipped at the
+    volume's edge; ``dtype`` is little-endian as the spec stores it.
+    ``scale`` is the info's scale dict, for encoding parameters such as
+    ``jpeg_quality`` or ``compressed_segmentation_block_size``.
+    """
+
+    dtype: np.dtype[Any]
+    shape: tuple[int, int, int, int]
+    scale: dict[str, Any]
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+class Codec(ABC):
+    """A chunk encoding; instances are stateless and shared between threads.
+
+    ``decode`` must raise :class:`~precomputed_core.exceptions.DecodingError`
+    for corrupt or truncated data, never return garbage.
+    """
+
+    #: The ``encoding`` name in the info file.
+    encoding: ClassVar[str]
+    #: The ``Content-Type`` stores record for chunks of this encoding.
+    content_type: ClassVar[str] = "application/octet-stream"
+
+    def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
+        """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""
+
+    @abstractmethod
+    def encode(self, array: npt.NDArray[Any], spec: ChunkSpec) -> bytes:
+        """Encode an (x, y, z, c) array of ``spec.shape`` into the chunk's bytes."""
+
+    @abstractmethod
+    def decode(
+        self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None
+    ) -> npt.NDArray[Any]:
+        """Decode a chunk into an (x, y, z, c) array of ``spec.shape``.
+
+        With ``out`` (a possibly strided view of the caller's array), write
+        into it and return it; otherwise return a new array, which may be a
+        read-only view of ``data``.
+        """

@@ -1,0 +1,83 @@
+"""Run per-chunk work on a thread pool: I/O and decoding overlap, errors stop the rest."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+
+from ._progress import progress_bar
+
+__all__ = ["TaskRunner"]
+
+#: Batches per thread: enough to balance uneven chunks, few enough to keep overhead low.
+_BATCHES_PER_THREAD = 4
+
+ChunkTask = Callable[[Iterator[int]], None]
+
+
+class TaskRunner:
+    """Runs ``task(indices)`` over ``range(count)`` split into batches on a lazy pool."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = max(1, int(threads))
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="precomputed-io")
+            return self._pool
+
+    def run(self, task: ChunkTask, count: int, *, progress: bool, desc: str) -> None:
+        """Call ``task`` on every index; re-raise the first error after the others stop."""
+        if count == 0:
+            return
+        with progress_bar(count, desc=desc, enabled=progress and count > 1) as bar:
+            if count == 1 or self.threads == 1:
+                task(_counting(iter(range(count)), threading.Event(), bar))
+                return
+            self._run_pool(task, count, bar)
+
+    def _run_pool(self, task: ChunkTask, count: int, bar: object) -> None:
+        stop = threading.Event()
+        nbatches = min(count, self.threads * _BATCHES_PER_THREAD)
+        bounds = [count * b // nbatches for b in range(nbatches + 1)]
+        pool = self._executor()
+        futures: list[Future[None]] = [
+            pool.submit(task, _counting(iter(range(lo, hi)), stop, bar))
+            for lo, hi in zip(bounds[:-1], bounds[1:])
+        ]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            # Running batches see ``stop`` at their next chunk; wait so nothing
+            # touches the caller's array after we raise.
+            wait(futures)
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
+def _counting(indices: Iterator[int], stop: threading.Event, bar: object) -> Iterator[int]:
+    update = getattr(bar, "update", None)
+    disabled = getattr(bar, "disable", True)
+    lock = getattr(bar, "get_lock", threading.Lock)()
+    for index in indices:
+        if stop.is_set():
+            return
+        yield index
+        if update is not None and not disabled:
+            with lock:
+                update(1)

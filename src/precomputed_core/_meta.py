@@ -1,0 +1,141 @@
+"""Mip-taking accessors over an ``info`` dict (cloud-volume's ``meta.chunk_size(mip)``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from . import _info
+from ._bbox import Bbox
+from ._vec import Vec
+from .exceptions import ScaleUnavailableError
+
+__all__ = ["LayerMeta"]
+
+
+class LayerMeta:
+    """Read access to one layer's info, by mip level.
+
+    Coordinates are voxels at the mip asked for, in x, y, z order; the
+    resolution is in nanometers. ``info`` is the live dict: edits made to it
+    are seen by every accessor.
+    """
+
+    __slots__ = ("info",)
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+
+    # --- layer-wide --------------------------------------------------------
+
+    @property
+    def scales(self) -> list[dict[str, Any]]:
+        scales: list[dict[str, Any]] = self.info["scales"]
+        return scales
+
+    @property
+    def available_mips(self) -> range:
+        return range(len(self.scales))
+
+    @property
+    def num_channels(self) -> int:
+        return int(self.info["num_channels"])
+
+    @property
+    def data_type(self) -> str:
+        return str(self.info["data_type"])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(self.data_type)
+
+    @property
+    def layer_type(self) -> str:
+        return str(self.info["type"])
+
+    # --- per mip -------------------------------------------------------------
+
+    def scale(self, mip: int) -> dict[str, Any]:
+        if isinstance(mip, bool) or not isinstance(mip, int | np.integer) or mip < 0:
+            raise ScaleUnavailableError(f"mip must be a non-negative integer, got {mip!r}")
+        if mip >= len(self.scales):
+            raise ScaleUnavailableError(
+                f"mip {mip} is not defined; this layer has mips "
+                f"{list(self.available_mips)} (add one with add_scale and commit_info)"
+            )
+        scale: dict[str, Any] = self.scales[mip]
+        return scale
+
+    def key(self, mip: int) -> str:
+        return str(self.scale(mip)["key"])
+
+    def encoding(self, mip: int) -> str:
+        return str(self.scale(mip)["encoding"]).lower()
+
+    def chunk_size(self, mip: int) -> Vec:
+        return Vec(*self.scale(mip)["chunk_sizes"][0])
+
+    def voxel_offset(self, mip: int) -> Vec:
+        return Vec(*self.scale(mip).get("voxel_offset", (0, 0, 0)))
+
+    def volume_size(self, mip: int) -> Vec:
+        return Vec(*self.scale(mip)["size"])
+
+    def resolution(self, mip: int) -> Vec:
+        return Vec(*self.scale(mip)["resolution"])
+
+    def downsample_ratio(self, mip: int) -> Vec:
+        """How many mip-0 voxels one voxel of ``mip`` spans, per axis."""
+        ratio = np.asarray(self.resolution(mip), float) / np.asarray(self.resolution(0), float)
+        return Vec(*ratio, dtype=np.float64)
+
+    def bounds(self, mip: int) -> Bbox:
+        """The volume's box at ``mip``: ``[voxel_offset, voxel_offset + size)``."""
+        offset = self.voxel_offset(mip)
+        return Bbox(offset, offset + self.volume_size(mip))
+
+    def bbox(self, mip: int) -> Bbox:
+        """``bounds(mip)`` with the channel axis appended (x, y, z, c)."""
+        box = self.bounds(mip)
+        return Bbox([*box.minpt.tolist(), 0], [*box.maxpt.tolist(), self.num_channels])
+
+    def shape(self, mip: int) -> Vec:
+        return Vec(*self.volume_size(mip), self.num_channels)
+
+    def compressed_segmentation_block_size(self, mip: int) -> Vec | None:
+        block = self.scale(mip).get("compressed_segmentation_block_size")
+        return None if block is None else Vec(*block)
+
+    def is_sharded(self, mip: int) -> bool:
+        return "sharding" in self.scale(mip)
+
+    # --- conversions ---------------------------------------------------------
+
+    def to_mip(self, mip: int | Iterable[Any]) -> int:
+        """A mip index from an index or a resolution ``(x, y, z)`` in nanometers."""
+        if isinstance(mip, int | np.integer) and not isinstance(mip, bool):
+            self.scale(int(mip))
+            return int(mip)
+        try:
+            wanted = np.asarray(list(mip), dtype=np.float64)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ScaleUnavailableError(
+                f"mip must be an integer or a resolution (x, y, z), got {mip!r}"
+            ) from None
+        for index, scale in enumerate(self.scales):
+            if np.allclose(np.asarray(scale["resolution"], dtype=np.float64), wanted):
+                return index
+        known = [s["resolution"] for s in self.scales]
+        raise ScaleUnavailableError(f"no scale has resolution {wanted.tolist()}; scales have {known}")
+
+    def bbox_to_mip(self, bbox: Bbox, mip: int, to_mip: int) -> Bbox:
+        """Convert a voxel box from ``mip`` to ``to_mip``, growing it to whole voxels."""
+        ratio = np.asarray(self.resolution(mip), float) / np.asarray(self.resolution(to_mip), float)
+        lo = np.floor(np.asarray(bbox.minpt[:3], float) * ratio)
+        hi = np.ceil(np.asarray(bbox.maxpt[:3], float) * ratio)
+        return Bbox(lo.astype(np.int64), hi.astype(np.int64))
+
+    def validate(self, *, for_write: bool = False) -> None:
+        _info.validate_info(self.info, for_write=for_write)

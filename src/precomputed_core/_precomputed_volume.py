@@ -1,0 +1,119 @@
+"""``PrecomputedVolume``: the Precomputed chunk layout over any ``Store``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ._chunks import ChunkGrid
+from ._executor import TaskRunner
+from ._layout import ScaleLayout
+from ._meta import LayerMeta
+from ._read import read_box
+from ._store import ObjectMetadata
+from ._volume import ReadOptions, Volume, WriteOptions
+from ._write import check_alignment, write_box
+from .exceptions import InfoUnavailableError, InfoValidationError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._bbox import Bbox
+    from ._store import Store
+
+__all__ = ["PrecomputedVolume"]
+
+INFO_KEY = "info"
+PROVENANCE_KEY = "provenance"
+_JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
+
+
+def _parse_json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InfoValidationError(f"{where} is not valid JSON ({err}); fix or rewrite it") from err
+
+
+class PrecomputedVolume(Volume):
+    """A Precomputed layer (info + one object per chunk) stored in ``store``.
+
+    Without ``meta`` the info is read from the store.
+    """
+
+    def __init__(self, store: Store, meta: LayerMeta | None = None) -> None:
+        self.store = store
+        self._runner = TaskRunner(store.io_threads)
+        if meta is None:
+            meta = LayerMeta({})
+            self.meta = meta
+            self.refresh_info()
+        self.meta = meta
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+    # --- metadata ----------------------------------------------------------
+
+    def refresh_info(self) -> dict[str, Any]:
+        data = self.store.get(INFO_KEY)
+        if data is None:
+            raise InfoUnavailableError(
+                f"no info file at {self.store.describe(INFO_KEY)}; check the path, or create a "
+                "layer with CloudVolume(path, info=CloudVolume.create_new_info(...)) and commit_info()"
+            )
+        info = _parse_json(data, self.store.describe(INFO_KEY))
+        LayerMeta(info).validate()
+        self.meta.info = info
+        return info
+
+    def commit_info(self) -> None:
+        self.store.require_writes("commit the info")
+        self.meta.validate(for_write=True)
+        data = json.dumps(self.meta.info, indent=2, sort_keys=False).encode()
+        self.store.put(INFO_KEY, data, metadata=_JSON)
+
+    def fetch_provenance(self) -> dict[str, Any] | None:
+        data = self.store.get(PROVENANCE_KEY)
+        if data is None:
+            return None
+        document = _parse_json(data, self.store.describe(PROVENANCE_KEY))
+        if not isinstance(document, dict):
+            raise InfoValidationError(f"{self.store.describe(PROVENANCE_KEY)} must hold a JSON object")
+        return document
+
+    def commit_provenance(self, provenance: dict[str, Any]) -> None:
+        self.store.require_writes("commit the provenance")
+        data = json.dumps(provenance, indent=2).encode()
+        self.store.put(PROVENANCE_KEY, data, metadata=_JSON)
+
+    # --- voxels ------------------------------------------------------------
+
+    def read(self, bbox: Bbox, *, mip: int, options: ReadOptions) -> npt.NDArray[Any]:
+        layout = ScaleLayout.of(self.store, self.meta, mip)
+        return read_box(layout, bbox, options=options, runner=self._runner)
+
+    def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
+        self.store.require_writes("write chunks")
+        layout = ScaleLayout.of(self.store, self.meta, mip)
+        check_alignment(layout.grid, bbox, mip=mip, allowed=options.non_aligned_writes, action="write")
+        write_box(layout, bbox, array, options=options, runner=self._runner)
+
+    def _grid(self, mip: int) -> ChunkGrid:
+        ScaleLayout.require_unsharded(self.store, self.meta, mip)
+        return ChunkGrid.from_meta(self.meta, mip)
+
+    def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:
+        grid = self._grid(mip)
+        return self.store.exists_many(grid.cover(grid.aligned(bbox)).names())
+
+    def delete(self, bbox: Bbox, *, mip: int) -> None:
+        self.store.require_writes("delete chunks")
+        grid = self._grid(mip)
+        check_alignment(grid, bbox, mip=mip, allowed=False, action="delete")
+        self.store.delete_many(grid.cover(bbox).names())
+
+    def close(self) -> None:
+        self._runner.close()
+        self.store.close()

@@ -1,0 +1,84 @@
+"""``Vec``: a small numpy vector with x, y, z, w accessors, as in cloud-volume."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Vec"]
+
+
+def _is_floating(values: Iterable[Any]) -> bool:
+    return any(
+        isinstance(v, float | np.floating)
+        or (isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating))
+        for v in values
+    )
+
+
+class Vec(np.ndarray):  # type: ignore[type-arg]
+    """A 1-D coordinate vector (voxels unless said otherwise), x, y, z[, w] order.
+
+    Integer components are stored as int64 and floating ones as float64 unless
+    ``dtype`` says otherwise.
+
+    Examples
+    --------
+    >>> v = Vec(1, 2, 3)
+    >>> v.x, v.y, v.z
+    (np.int64(1), np.int64(2), np.int64(3))
+    >>> (v * 2).tolist()
+    [2, 4, 6]
+    >>> Vec(1.5, 2, 3).dtype
+    dtype('float64')
+    """
+
+    def __new__(cls, *args: Any, dtype: npt.DTypeLike | None = None) -> Vec:
+        if dtype is None:
+            dtype = np.float64 if _is_floating(args) else np.int64
+        buffer = np.array(args, dtype=dtype)
+        return super().__new__(cls, shape=(len(args),), buffer=buffer, dtype=buffer.dtype)
+
+    @classmethod
+    def clamp(cls, val: npt.ArrayLike, minvec: npt.ArrayLike, maxvec: npt.ArrayLike) -> Vec:
+        """Clamp ``val`` component-wise into ``[minvec, maxvec]``."""
+        clamped = np.minimum(np.maximum(np.asarray(val), np.asarray(minvec)), np.asarray(maxvec))
+        return Vec(*clamped)
+
+    def clone(self) -> Vec:
+        return Vec(*self, dtype=self.dtype)
+
+    def null(self) -> bool:
+        """Whether the vector has (almost) zero length."""
+        return self.length() <= 10 * np.finfo(np.float32).eps
+
+    def dot(self, vec: npt.ArrayLike) -> Any:  # type: ignore[override]
+        return np.sum(np.asarray(self) * np.asarray(vec))
+
+    def length2(self) -> Any:
+        return self.dot(self)
+
+    def length(self) -> float:
+        return math.sqrt(float(self.dot(self)))
+
+    def rectVolume(self) -> Any:  # noqa: N802 - cloud-volume's name
+        """Product of the components (the volume of a box of this size)."""
+        return np.prod(np.asarray(self, dtype=np.float64 if self.dtype.kind == "f" else object))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        # cloud-volume joins the digits, so (1, 23) and (12, 3) collide; a tuple does not.
+        return hash(tuple(self.tolist()))
+
+    def __repr__(self) -> str:
+        values = ",".join(str(x) for x in self.tolist())
+        return f"Vec({values}, dtype={self.dtype})"
+
+    x = property(lambda self: self[0], lambda self, v: self.__setitem__(0, v))
+    y = property(lambda self: self[1], lambda self, v: self.__setitem__(1, v))
+    z = property(lambda self: self[2], lambda self, v: self.__setitem__(2, v))
+    w = property(lambda self: self[3], lambda self, v: self.__setitem__(3, v))
+    r, g, b, a = x, y, z, w

@@ -1,0 +1,95 @@
+"""``Volume``: an array source for one layer, read and written by box at a mip."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from typing_extensions import Self
+
+    from ._bbox import Bbox
+    from ._meta import LayerMeta
+    from ._paths import CloudPath
+
+__all__ = ["ReadOptions", "Volume", "WriteOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How a read treats missing chunks and whether it shows progress."""
+
+    fill_missing: bool = False
+    progress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """How a write compresses, caches and handles chunks it covers only in part."""
+
+    compress: str | None = None
+    cache_control: str | None = None
+    non_aligned_writes: bool = False
+    progress: bool = False
+
+
+class Volume(ABC):
+    """One layer's voxels and metadata.
+
+    ``meta`` is the layer's info; boxes are voxels at ``mip`` in x, y, z
+    order, and arrays are (x, y, z, c). A key-value layout such as
+    Precomputed is served by :class:`PrecomputedVolume` over any
+    :class:`Store`; an array service (the BOSS) subclasses this directly.
+    """
+
+    meta: LayerMeta
+
+    @classmethod
+    def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
+        """Open the layer at ``path`` (the entry point of ``kind="volume"`` drivers)."""
+        raise NotImplementedError(f"{cls.__name__} cannot be opened from a cloud path")
+
+    @property
+    @abstractmethod
+    def url(self) -> str:
+        """The layer's cloud path."""
+
+    @abstractmethod
+    def refresh_info(self) -> dict[str, Any]:
+        """Read the info from storage into ``meta`` and return it."""
+
+    @abstractmethod
+    def commit_info(self) -> None:
+        """Write ``meta.info`` to storage."""
+
+    @abstractmethod
+    def fetch_provenance(self) -> dict[str, Any] | None:
+        """The stored provenance document, or None if there is none."""
+
+    @abstractmethod
+    def commit_provenance(self, provenance: dict[str, Any]) -> None:
+        """Write the provenance document to storage."""
+
+    @abstractmethod
+    def read(self, bbox: Bbox, *, mip: int, options: ReadOptions) -> npt.NDArray[Any]:
+        """The voxels of ``bbox`` as a Fortran-ordered (x, y, z, c) array.
+
+        Parts of ``bbox`` outside the volume are zeros.
+        """
+
+    @abstractmethod
+    def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
+        """Store ``array`` (x, y, z, c, already of the layer's dtype) at ``bbox``."""
+
+    @abstractmethod
+    def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:
+        """Which stored pieces covering ``bbox`` exist, by key."""
+
+    @abstractmethod
+    def delete(self, bbox: Bbox, *, mip: int) -> None:
+        """Delete the stored pieces of a chunk-aligned ``bbox``."""
+
+    def close(self) -> None:  # noqa: B027 - most volumes hold nothing to close
+        """Release threads, connections or handles."""

@@ -1,0 +1,162 @@
+"""Every error precomputed raises, under one root.
+
+Each error also subclasses the builtin that cloud-volume raised in the same
+situation, so ``except ValueError`` written for cloud-volume keeps working.
+Plugins raise these (or subclasses), never a parallel hierarchy.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlignmentError",
+    "CodecError",
+    "DecodingError",
+    "EmptyRequestError",
+    "EmptyVolumeException",
+    "EncodingError",
+    "FeatureUnavailableError",
+    "GeometryError",
+    "InfoError",
+    "InfoUnavailableError",
+    "InfoValidationError",
+    "OutOfBoundsError",
+    "PermissionDeniedError",
+    "PluginConflictError",
+    "PluginError",
+    "PluginLoadError",
+    "PluginWarning",
+    "PrecomputedDeprecationWarning",
+    "PrecomputedError",
+    "ReadOnlyError",
+    "ScaleUnavailableError",
+    "SharedMemoryError",
+    "StorageError",
+    "UnsupportedDataTypeError",
+    "UnsupportedEncodingError",
+    "UnsupportedProtocolError",
+]
+
+
+class PrecomputedError(Exception):
+    """Root of every error raised by precomputed and its plugins."""
+
+
+# --- info ------------------------------------------------------------------
+
+
+class InfoError(PrecomputedError, ValueError):
+    """Something is wrong with a layer's ``info`` metadata."""
+
+
+class InfoUnavailableError(InfoError):
+    """The ``info`` file could not be found or read."""
+
+
+class InfoValidationError(InfoError):
+    """The ``info`` file exists but does not follow the Precomputed spec."""
+
+
+class ScaleUnavailableError(InfoError):
+    """A mip level (scale) was asked for that the ``info`` does not define."""
+
+
+# --- geometry --------------------------------------------------------------
+
+
+class GeometryError(PrecomputedError, ValueError):
+    """A box, slice or array shape does not fit the volume."""
+
+
+class OutOfBoundsError(GeometryError):
+    """A request reaches outside the volume while ``bounded=True``."""
+
+
+class AlignmentError(GeometryError):
+    """A write or delete is not aligned to the chunk grid, or shapes disagree."""
+
+
+class EmptyRequestError(GeometryError):
+    """A request selects no voxels."""
+
+
+# --- storage ---------------------------------------------------------------
+
+
+class StorageError(PrecomputedError, OSError):
+    """Storage failed to read, write, list or delete an object."""
+
+
+class EmptyVolumeException(StorageError, FileNotFoundError):
+    """A chunk inside the volume bounds is missing and ``fill_missing=False``."""
+
+
+class ReadOnlyError(StorageError):
+    """A write or delete was sent to storage that only allows reads."""
+
+
+class PermissionDeniedError(StorageError, PermissionError):
+    """Storage refused access (missing or insufficient credentials)."""
+
+
+# --- codecs ----------------------------------------------------------------
+
+
+class CodecError(PrecomputedError, ValueError):
+    """Encoding or decoding a chunk failed."""
+
+
+class DecodingError(CodecError):
+    """A stored chunk is corrupt, truncated or of the wrong size."""
+
+
+class EncodingError(CodecError):
+    """An array could not be encoded into a chunk."""
+
+
+class UnsupportedDataTypeError(CodecError, TypeError):
+    """A data type the Precomputed format (or this encoding) does not allow."""
+
+
+# --- plugins ---------------------------------------------------------------
+
+
+class PluginError(PrecomputedError):
+    """Finding or loading a driver or codec plugin failed."""
+
+
+class UnsupportedProtocolError(PluginError, ValueError):
+    """No installed driver serves the protocol of a cloud path."""
+
+
+class UnsupportedEncodingError(PluginError, ValueError):
+    """No installed codec provides a chunk encoding."""
+
+
+class PluginLoadError(PluginError, ImportError):
+    """A plugin is installed but its code or a dependency could not be imported."""
+
+
+class PluginConflictError(PluginError):
+    """Two plugins claim the same protocol or encoding."""
+
+
+# --- features not yet available --------------------------------------------
+
+
+class FeatureUnavailableError(PrecomputedError, NotImplementedError):
+    """A README feature that this version of precomputed does not provide yet."""
+
+
+class SharedMemoryError(PrecomputedError, OSError):
+    """Creating, attaching or releasing shared memory failed."""
+
+
+# --- warnings --------------------------------------------------------------
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load; the others still work."""
+
+
+class PrecomputedDeprecationWarning(DeprecationWarning):
+    """A deprecated spelling or option was used."""

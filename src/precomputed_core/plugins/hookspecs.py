@@ -1,0 +1,47 @@
+"""Hook specifications: what a driver or codec plugin declares.
+
+They are registrar hooks (tox's ``tox_register_tox_env`` pattern): a plugin
+*declares* what it provides by calling ``registry.add`` and does no work at
+discovery. Implementations are named as ``"module:attr"`` strings and are only
+imported when a volume first needs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._registry import Registrar
+
+PROJECT = "precomputed"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+__all__ = ["hookimpl", "hookspec", "precomputed_register_codecs", "precomputed_register_drivers"]
+
+
+@hookspec
+def precomputed_register_drivers(registry: Registrar) -> None:
+    """Declare the storage protocols this plugin serves: one ``registry.add`` each.
+
+    Called once, at the first use of any driver. ``registry.add(protocol,
+    "module:attr", kind="store", requires=(...), install="...")`` names a
+    :class:`precomputed_core.Driver` subclass that opens a
+    :class:`precomputed_core.Store` (``kind="store"``) or a
+    :class:`precomputed_core.Volume` (``kind="volume"``) for a cloud path.
+    Must not import heavy dependencies: list them in ``requires`` instead.
+    """
+
+
+@hookspec
+def precomputed_register_codecs(registry: Registrar) -> None:
+    """Declare the chunk encodings this plugin provides: one ``registry.add`` each.
+
+    Called once, at the first use of any codec. ``registry.add(encoding,
+    "module:attr", requires=(...), install="...")`` names a
+    :class:`precomputed_core.Codec` subclass, instantiated without arguments.
+    Must not import heavy dependencies: list them in ``requires`` instead.
+    """

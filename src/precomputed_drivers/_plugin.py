@@ -1,0 +1,17 @@
+"""Declare our drivers to precomputed's plugin system (nothing is imported here)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from precomputed_core.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from precomputed_core.plugins import Registrar
+
+
+@hookimpl
+def precomputed_register_drivers(registry: Registrar) -> None:
+    registry.add("file", "precomputed_drivers.local:LocalStore")
+    registry.add("mem", "precomputed_drivers.memory:MemoryStore", requires=("fsspec",),
+                 install="fsspec")  # fmt: skip

@@ -1,0 +1,36 @@
+"""cloud-volume's naming of compressed objects on storage without headers.
+
+On local disk (and in memory) there is no Content-Encoding header, so
+cloud-volume marks a compressed chunk with a suffix: ``0-64_0-64_0-64.gz``.
+We read every variant and write the bare name when uncompressed, which is the
+only name tensorstore and Neuroglancer look for.
+"""
+
+from __future__ import annotations
+
+from precomputed_core.exceptions import FeatureUnavailableError
+
+__all__ = ["VARIANTS", "logical_key", "stored_suffix"]
+
+#: (suffix, compression) in the order reads try them.
+VARIANTS: tuple[tuple[str, str | None], ...] = (("", None), (".gz", "gzip"), (".br", "br"), (".zstd", "zstd"))
+_SUFFIX = {method: suffix for suffix, method in VARIANTS}
+
+
+def stored_suffix(content_encoding: str | None) -> str:
+    """The suffix a chunk compressed with ``content_encoding`` is stored under."""
+    try:
+        return _SUFFIX[content_encoding]
+    except KeyError:
+        raise FeatureUnavailableError(
+            f"content encoding {content_encoding!r} has no file suffix; use one of "
+            f"{[m for m in _SUFFIX if m]}"
+        ) from None
+
+
+def logical_key(name: str) -> str:
+    """A stored name without its compression suffix."""
+    for suffix, method in VARIANTS:
+        if method is not None and name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name

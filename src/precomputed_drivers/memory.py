@@ -1,0 +1,76 @@
+"""``MemoryStore``: ``mem://`` layers in this process's fsspec memory file system.
+
+Like cloud-volume's ``mem://``, the data lives as long as the process and is
+shared by every volume opened on the same path in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
+
+from ._suffixes import VARIANTS, logical_key, stored_suffix
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """Objects in fsspec's ``MemoryFileSystem`` under ``/<bucket>/<path>``."""
+
+    io_threads = 4
+
+    def __init__(self, bucket: str, path: str) -> None:
+        import fsspec
+
+        self._fs = fsspec.filesystem("memory")
+        self._bucket, self._path = bucket, path.strip("/")
+        self._root = "/" + "/".join(p for p in (bucket, self._path) if p)
+
+    @classmethod
+    def from_cloudpath(cls, path: CloudPath, **options: Any) -> MemoryStore:
+        return cls(path.bucket, path.path)
+
+    @property
+    def url(self) -> str:
+        return f"mem://{self._root.lstrip('/')}"
+
+    def _key_path(self, key: str) -> str:
+        import posixpath
+
+        return posixpath.normpath(f"{self._root}/{key}")
+
+    def get(self, key: str) -> bytes | None:
+        base = self._key_path(key)
+        for suffix, method in VARIANTS:
+            try:
+                data = self._fs.cat_file(base + suffix)
+            except FileNotFoundError:
+                continue
+            return decompress_bytes(data, method, where=f"mem:/{base}{suffix}")
+        return None
+
+    def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
+        path = self._key_path(key) + stored_suffix(metadata.content_encoding)
+        self._fs.pipe_file(path, bytes(value))
+        self._remove_variants(key, keep=path)
+
+    def _remove_variants(self, key: str, keep: str | None = None) -> None:
+        base = self._key_path(key)
+        for suffix, _ in VARIANTS:
+            if base + suffix != keep and self._fs.isfile(base + suffix):
+                self._fs.rm_file(base + suffix)
+
+    def delete(self, key: str) -> None:
+        self._remove_variants(key)
+
+    def exists(self, key: str) -> bool:
+        base = self._key_path(key)
+        return any(self._fs.isfile(base + suffix) for suffix, _ in VARIANTS)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        root = self._root.rstrip("/") + "/"
+        found = self._fs.find(self._root) if self._fs.exists(self._root) else []
+        keys = sorted({logical_key(p[len(root):]) for p in found if p.startswith(root)})
+        yield from (k for k in keys if k.startswith(prefix))
