@@ -49,11 +49,12 @@ def as_write_array(value: Any, shape: tuple[int, int, int, int], dtype: np.dtype
         raise _refuse(f"an array of {array.dtype}", dtype)
     if array.dtype != dtype and not _castable(array.dtype, dtype):
         raise _refuse(f"an array of {array.dtype}", dtype)
+    given = tuple(array.shape)
     if array.ndim == 3 and shape[3] == 1:
         array = array[..., np.newaxis]
     if array.shape != shape:
         raise AlignmentError(
-            f"the array's shape {tuple(array.shape)} does not match the box's (x, y, z, c) shape "
+            f"the array's shape {given} does not match the box's (x, y, z, c) shape "
             f"{shape}; slice the box to the array's size (numpy arrays here are x, y, z, c: "
             "a z, y, x array needs .T)"
         )

@@ -61,5 +61,6 @@ def codec_entries() -> list[Entry]:
 
 
 def load_failures() -> list[tuple[str, BaseException]]:
-    """Plugins whose entry point failed to load, as ``(distribution, error)``."""
-    return list(plugin_state().failures)
+    """Plugins that failed to load or whose declarations were refused, as ``(owner, error)``."""
+    state = plugin_state()
+    return [*state.failures, *state.refused]

@@ -60,6 +60,7 @@ class PluginState:
     pm: pluggy.PluginManager
     owners: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[str, BaseException]] = field(default_factory=list)
+    refused: list[tuple[str, BaseException]] = field(default_factory=list)
     drivers: Registry = field(init=False)
     codecs: Registry = field(init=False)
 
@@ -70,6 +71,7 @@ class PluginState:
         """Ask every registered plugin to declare what it provides, into fresh tables."""
         self.drivers = Registry("driver", UnsupportedProtocolError, _identity)
         self.codecs = Registry("codec", UnsupportedEncodingError, _instantiate)
+        self.refused = []
         plugins = self.pm.get_plugins()
         for name, plugin in self.pm.list_name_plugin():
             others = [p for p in plugins if p is not plugin]
@@ -77,9 +79,13 @@ class PluginState:
             for group, (hook_name, kinds) in _HOOKS.items():
                 registry = self.drivers if group == "drivers" else self.codecs
                 caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
-                caller(registry=Registrar(registry, owner, kinds))
-        self.drivers.failures = self.failures
-        self.codecs.failures = self.failures
+                try:
+                    caller(registry=Registrar(registry, owner, kinds))
+                except PluginError as err:
+                    # A conflicting or malformed declaration loses; the plugins before it stay.
+                    self.refused.append((owner, err))
+                    warnings.warn(f"precomputed plugin {owner}: {err}", PluginWarning, stacklevel=4)
+        self.drivers.failures = self.codecs.failures = self.failures + self.refused
 
     def add_plugin(self, plugin: Any, *, name: str, owner: str) -> bool:
         """Register one plugin object; a plugin with a misspelt hook is refused."""

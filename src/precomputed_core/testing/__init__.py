@@ -1,0 +1,179 @@
+"""Conformance suites for driver and codec authors (needs pytest).
+
+Subclass :class:`StoreContract` with a ``store`` fixture returning a fresh,
+empty, writable store, or :class:`CodecContract` with a ``codec`` fixture,
+and pytest runs every check against your implementation::
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self, tmp_path):
+            return MyStore(tmp_path)
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from .._codec import ChunkSpec, Codec
+from .._store import ObjectMetadata, Store
+from ..exceptions import DecodingError, EncodingError
+
+__all__ = ["CodecContract", "StoreContract", "random_array"]
+
+_GZIP = ObjectMetadata(content_encoding="gzip")
+
+
+def random_array(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> np.ndarray[Any, Any]:
+    """Random voxels over ``dtype``'s whole range (normal values for floats)."""
+    rng = np.random.default_rng(seed)
+    kind = np.dtype(dtype)
+    if kind.kind == "f":
+        return rng.standard_normal(shape).astype(kind)
+    info = np.iinfo(kind)
+    return rng.integers(info.min, info.max, size=shape, dtype=kind, endpoint=True)
+
+
+class StoreContract:
+    """Behaviour every :class:`Store` must show. Needs a ``store`` fixture."""
+
+    def test_missing_key_is_none(self, store: Store) -> None:
+        assert store.get("nope/0-1_0-1_0-1") is None
+        assert store.exists("nope/0-1_0-1_0-1") is False
+
+    def test_put_get_roundtrip_and_overwrite(self, store: Store) -> None:
+        store.put("a/b", b"first")
+        assert store.get("a/b") == b"first"
+        store.put("a/b", b"second, longer")
+        assert store.get("a/b") == b"second, longer"
+
+    def test_empty_value(self, store: Store) -> None:
+        store.put("empty", b"")
+        assert store.get("empty") == b""
+        assert store.exists("empty") is True
+
+    def test_delete(self, store: Store) -> None:
+        store.put("x/y", b"1")
+        store.delete("x/y")
+        assert store.get("x/y") is None
+        assert store.exists("x/y") is False
+        store.delete("x/y")  # deleting a missing key is not an error
+
+    def test_gzip_content_encoding_is_transparent(self, store: Store) -> None:
+        payload = bytes(range(256)) * 10
+        store.put("k/gz", gzip.compress(payload), metadata=_GZIP)
+        assert store.get("k/gz") == payload
+        assert store.exists("k/gz") is True
+
+    def test_rewrite_without_compression_replaces_compressed(self, store: Store) -> None:
+        store.put("k/v", gzip.compress(b"old"), metadata=_GZIP)
+        store.put("k/v", b"new")
+        assert store.get("k/v") == b"new"
+        store.delete("k/v")
+        assert store.get("k/v") is None
+
+    def test_batched_calls(self, store: Store) -> None:
+        items = {f"s/{i}": bytes([i]) * (i + 1) for i in range(7)}
+        store.put_many(items)
+        assert store.get_many([*items, "s/missing"]) == {**items, "s/missing": None}
+        assert store.exists_many(["s/0", "s/missing"]) == {"s/0": True, "s/missing": False}
+        store.delete_many(["s/0", "s/1"])
+        assert store.get_many(["s/0", "s/1", "s/2"]) == {"s/0": None, "s/1": None, "s/2": b"\x02\x02\x02"}
+
+    def test_list_with_prefix(self, store: Store) -> None:
+        store.put("info", b"{}")
+        store.put("4_4_40/0-64_0-64_0-64", b"a")
+        store.put("4_4_40/64-128_0-64_0-64", gzip.compress(b"b"), metadata=_GZIP)
+        store.put("8_8_40/0-64_0-64_0-64", b"c")
+        assert sorted(store.list("4_4_40/")) == ["4_4_40/0-64_0-64_0-64", "4_4_40/64-128_0-64_0-64"]
+        assert sorted(store.list()) == [
+            "4_4_40/0-64_0-64_0-64", "4_4_40/64-128_0-64_0-64", "8_8_40/0-64_0-64_0-64", "info",
+        ]  # fmt: skip
+
+    def test_describe_names_the_key(self, store: Store) -> None:
+        assert store.describe("4_4_40/0-1_0-1_0-1").endswith("4_4_40/0-1_0-1_0-1")
+        assert store.url in store.describe("info")
+
+    def test_corrupt_gzip_raises(self, store: Store) -> None:
+        store.put("bad", b"\x1f\x8b this is not gzip", metadata=_GZIP)
+        with pytest.raises(DecodingError, match="bad"):
+            store.get("bad")
+
+    def test_concurrent_puts(self, store: Store) -> None:
+        def work(start: int) -> None:
+            for i in range(start, start + 25):
+                store.put(f"c/{i}", str(i).encode())
+
+        threads = [threading.Thread(target=work, args=(n * 25,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert store.get_many([f"c/{i}" for i in range(100)]) == {
+            f"c/{i}": str(i).encode() for i in range(100)
+        }
+
+
+class CodecContract:
+    """Behaviour every :class:`Codec` must show. Needs a ``codec`` fixture.
+
+    Set ``dtypes`` and ``channels`` to what the encoding allows and
+    ``lossless = False`` (with ``tolerance``) for lossy encodings.
+    """
+
+    dtypes: ClassVar[tuple[str, ...]] = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "float32")
+    channels: ClassVar[tuple[int, ...]] = (1, 3)
+    shapes: ClassVar[tuple[tuple[int, int, int], ...]] = ((16, 16, 8), (5, 7, 3))
+    lossless: ClassVar[bool] = True
+    tolerance: ClassVar[float] = 0.0
+    scale: ClassVar[dict[str, Any]] = {}
+
+    def _sample(self, dtype: str, shape: tuple[int, int, int, int]) -> np.ndarray[Any, Any]:
+        return random_array(shape, dtype, seed=7)
+
+    def _spec(self, dtype: str, shape: tuple[int, int, int, int]) -> ChunkSpec:
+        return ChunkSpec(np.dtype(dtype).newbyteorder("<"), shape, dict(self.scale))
+
+    def _check(self, got: np.ndarray[Any, Any], want: np.ndarray[Any, Any]) -> None:
+        assert got.shape == want.shape
+        if self.lossless:
+            np.testing.assert_array_equal(got, want)
+        else:
+            assert float(np.abs(got.astype(float) - want.astype(float)).mean()) <= self.tolerance
+
+    def test_roundtrip(self, codec: Codec) -> None:
+        for dtype in self.dtypes:
+            for c in self.channels:
+                for xyz in self.shapes:
+                    shape = (*xyz, c)
+                    array = self._sample(dtype, shape)
+                    data = codec.encode(array, self._spec(dtype, shape))
+                    self._check(codec.decode(bytes(data), self._spec(dtype, shape)), array)
+
+    def test_decode_into_strided_view(self, codec: Codec) -> None:
+        dtype, shape = self.dtypes[0], (*self.shapes[0], self.channels[0])
+        array = self._sample(dtype, shape)
+        data = bytes(codec.encode(array, self._spec(dtype, shape)))
+        big = np.zeros((shape[0] + 4, shape[1] + 6, shape[2] + 2, shape[3]), dtype=dtype, order="F")
+        view = big[2 : 2 + shape[0], 3 : 3 + shape[1], 1 : 1 + shape[2]]
+        result = codec.decode(data, self._spec(dtype, shape), out=view)
+        assert result is view
+        self._check(big[2 : 2 + shape[0], 3 : 3 + shape[1], 1 : 1 + shape[2]], array)
+        assert not big[:2].any() and not big[2 + shape[0] :].any()
+
+    def test_truncated_data_raises(self, codec: Codec) -> None:
+        dtype, shape = self.dtypes[0], (*self.shapes[0], self.channels[0])
+        data = bytes(codec.encode(self._sample(dtype, shape), self._spec(dtype, shape)))
+        with pytest.raises(DecodingError):
+            codec.decode(data[: len(data) // 2], self._spec(dtype, shape))
+
+    def test_wrong_shape_raises_on_encode(self, codec: Codec) -> None:
+        dtype, shape = self.dtypes[0], (*self.shapes[0], self.channels[0])
+        array = self._sample(dtype, shape)
+        wrong = (shape[0] + 1, *shape[1:])
+        with pytest.raises(EncodingError):
+            codec.encode(array, self._spec(dtype, wrong))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""A third-party plugin, installed only through its dist-info entry points."""

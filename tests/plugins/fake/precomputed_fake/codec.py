@@ -1,0 +1,32 @@
+"""raw voxels compressed with zlib: a made-up encoding for the plugin tests."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from precomputed_core import Codec
+from precomputed_core.exceptions import DecodingError, EncodingError
+
+
+class ZlibRawCodec(Codec):
+    encoding = "zlib_raw"
+
+    def encode(self, array, spec):
+        if tuple(array.shape) != spec.shape:
+            raise EncodingError(f"shape {array.shape} is not {spec.shape}")
+        return zlib.compress(np.asarray(array, dtype=spec.dtype).tobytes(order="F"))
+
+    def decode(self, data, spec, out=None):
+        try:
+            raw = zlib.decompress(data)
+        except zlib.error as err:
+            raise DecodingError(f"not zlib data: {err}") from err
+        if len(raw) != spec.nbytes:
+            raise DecodingError(f"{len(raw)} bytes, expected {spec.nbytes}")
+        voxels = np.frombuffer(raw, dtype=spec.dtype).reshape(spec.shape, order="F")
+        if out is None:
+            return voxels
+        out[...] = voxels
+        return out

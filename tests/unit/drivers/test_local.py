@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import gzip
+import os
+
+import pytest
+
+from precomputed_core import ObjectMetadata, parse_cloudpath
+from precomputed_core.exceptions import DecodingError
+from precomputed_core.testing import StoreContract
+from precomputed_drivers.local import LocalStore
+
+
+class TestLocalStoreContract(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path):
+        return LocalStore(tmp_path / "layer")
+
+
+def test_from_cloudpath_and_url(tmp_path):
+    store = LocalStore.from_cloudpath(parse_cloudpath(f"file://{tmp_path}/ds/img"))
+    assert store.root == f"{tmp_path}/ds/img"
+    assert store.url == f"file://{tmp_path}/ds/img"
+    assert store.describe("4_4_40/0-1_0-1_0-1") == f"file://{tmp_path}/ds/img/4_4_40/0-1_0-1_0-1"
+
+
+def test_uncompressed_writes_use_the_bare_name(tmp_path):
+    store = LocalStore(tmp_path)
+    store.put("4_4_40/0-64_0-64_0-64", b"abc")
+    assert sorted(os.listdir(tmp_path / "4_4_40")) == ["0-64_0-64_0-64"]
+
+
+def test_gzip_writes_use_the_gz_suffix_and_replace_the_bare_file(tmp_path):
+    store = LocalStore(tmp_path)
+    store.put("k/c", b"raw")
+    store.put("k/c", gzip.compress(b"zipped"), metadata=ObjectMetadata(content_encoding="gzip"))
+    assert sorted(os.listdir(tmp_path / "k")) == ["c.gz"]
+    assert gzip.decompress((tmp_path / "k" / "c.gz").read_bytes()) == b"zipped"
+    assert store.get("k/c") == b"zipped"
+
+
+@pytest.mark.parametrize(("suffix", "module"), [(".br", "brotli"), (".zstd", "zstandard")])
+def test_reads_cloudvolume_brotli_and_zstd_names(tmp_path, suffix, module):
+    lib = pytest.importorskip(module)
+    payload = b"chunk bytes " * 100
+    compressed = lib.compress(payload) if module == "brotli" else lib.ZstdCompressor().compress(payload)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / f"c{suffix}").write_bytes(compressed)
+    store = LocalStore(tmp_path)
+    assert store.get("k/c") == payload
+    assert store.exists("k/c") is True
+    assert list(store.list("k/")) == ["k/c"]
+
+
+def test_truncated_zstd_is_an_error(tmp_path):
+    zstandard = pytest.importorskip("zstandard")
+    data = zstandard.ZstdCompressor().compress(b"x" * 10000)
+    (tmp_path / "c.zstd").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DecodingError, match=r"c\.zstd"):
+        LocalStore(tmp_path).get("c")
+
+
+def test_write_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    store.put("k/c", b"original")
+
+    def broken_replace(src, dst):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        store.put("k/c", b"new data that never lands")
+    monkeypatch.undo()
+    assert store.get("k/c") == b"original"
+    assert os.listdir(tmp_path / "k") == ["c"]  # no temp file left behind
+
+
+def test_write_interrupted_mid_file_leaves_old_chunk(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    store.put("k/c", b"original")
+
+    real_open = open
+
+    def interrupting_open(path, mode="r", *args, **kwargs):
+        handle = real_open(path, mode, *args, **kwargs)
+        if "w" in mode:
+            def write(data):
+                handle.__class__.write(handle, data[:3])
+                raise KeyboardInterrupt
+            return _Wrapper(handle, write)
+        return handle
+
+    monkeypatch.setattr("builtins.open", interrupting_open)
+    with pytest.raises(KeyboardInterrupt):
+        store.put("k/c", b"replacement")
+    monkeypatch.undo()
+    assert store.get("k/c") == b"original"
+    assert os.listdir(tmp_path / "k") == ["c"]
+
+
+class _Wrapper:
+    def __init__(self, handle, write):
+        self._handle, self.write = handle, write
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.close()
+
+
+def test_ranged_reads(tmp_path):
+    store = LocalStore(tmp_path)
+    store.put("shard", bytes(range(100)))
+    assert store.supports_ranges is True
+    assert store.get_range("shard", 10, 15) == bytes(range(10, 15))
+    assert store.get_range("shard", -3, None) == bytes([97, 98, 99])
+    assert store.get_range("missing", 0, 4) is None
+
+
+def test_relative_scale_keys_resolve_against_the_layer(tmp_path):
+    store = LocalStore(tmp_path / "ds" / "layer")
+    store.put("../shared_scale/0-1_0-1_0-1", b"z")
+    assert (tmp_path / "ds" / "shared_scale" / "0-1_0-1_0-1").read_bytes() == b"z"
+    assert store.get("../shared_scale/0-1_0-1_0-1") == b"z"
+
+
+def test_permission_denied_is_reported(tmp_path):
+    if os.geteuid() == 0:
+        # root ignores file modes; use a path whose parent is a file instead.
+        (tmp_path / "blocker").write_bytes(b"")
+        store = LocalStore(tmp_path / "blocker")
+        with pytest.raises(OSError, match="blocker"):
+            store.put("k", b"1")
+        return
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(PermissionError):
+        LocalStore(locked).put("k", b"1")
