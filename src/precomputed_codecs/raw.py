@@ -25,9 +25,7 @@ class RawCodec(Codec):
             raise EncodingError(f"array shape {tuple(array.shape)} differs from the chunk's {spec.shape}")
         return np.asarray(array, dtype=spec.dtype).tobytes(order="F")
 
-    def decode(
-        self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None
-    ) -> npt.NDArray[Any]:
+    def decode(self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
         if len(data) != spec.nbytes:
             raise DecodingError(
                 f"raw chunk has {len(data)} bytes, but a {spec.shape} (x, y, z, c) chunk of "

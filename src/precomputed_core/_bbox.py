@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +22,8 @@ from ._vec import Vec, _is_floating
 from .exceptions import GeometryError, OutOfBoundsError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy.typing as npt
 
 __all__ = ["Bbox", "UNIT_SCALES"]
@@ -190,24 +191,19 @@ class Bbox:
             return str(x)
 
         return "_".join(
-            f"{render(lo)}-{render(hi)}"
-            for lo, hi in zip(self.minpt.tolist(), self.maxpt.tolist())
+            f"{render(lo)}-{render(hi)}" for lo, hi in zip(self.minpt.tolist(), self.maxpt.tolist())
         )
 
     def to_slices(self) -> tuple[slice, ...]:
-        return tuple(
-            slice(int(lo), int(hi)) for lo, hi in zip(self.minpt.tolist(), self.maxpt.tolist())
-        )
+        return tuple(slice(int(lo), int(hi)) for lo, hi in zip(self.minpt.tolist(), self.maxpt.tolist()))
 
     def to_list(self) -> list[Any]:
-        return self.minpt.tolist() + self.maxpt.tolist()
+        return [*self.minpt.tolist(), *self.maxpt.tolist()]
 
     def to_dict(self) -> dict[str, Any]:
         return {"minpt": self.minpt.tolist(), "maxpt": self.maxpt.tolist(), "dtype": self.dtype.name}
 
-    def reify_slices(
-        self, slices: Any, bounded: bool = True, autocrop: bool = False
-    ) -> list[slice]:
+    def reify_slices(self, slices: Any, bounded: bool = True, autocrop: bool = False) -> list[slice]:
         """Fill in open slice ends (``:``, ``...``, ints) from this box.
 
         Ints become one-voxel slices; steps are kept. With ``bounded``, a slice
@@ -358,16 +354,12 @@ class Bbox:
         off = np.asarray(offset, dtype=np.int64)
         return Bbox(lo + off, hi + off, dtype=self.dtype, unit=self.unit)
 
-    def expand_to_chunk_size(
-        self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)
-    ) -> Bbox:
+    def expand_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
         """Grow the box outwards to the grid lines of ``chunk_size`` starting at ``offset``."""
         chunk, lo, hi = self._grid(chunk_size, offset)
         return self._from_grid(np.floor_divide(lo, chunk) * chunk, -((-hi) // chunk) * chunk, offset)
 
-    def shrink_to_chunk_size(
-        self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)
-    ) -> Bbox:
+    def shrink_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
         """Shrink the box inwards to grid lines; collapses to a point inside one chunk."""
         chunk, lo, hi = self._grid(chunk_size, offset)
         new_lo = -((-lo) // chunk) * chunk
@@ -376,9 +368,7 @@ class Bbox:
             new_hi = new_lo.copy()
         return self._from_grid(new_lo, new_hi, offset)
 
-    def round_to_chunk_size(
-        self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)
-    ) -> Bbox:
+    def round_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
         """Move each face to the nearest grid line."""
         chunk, lo, hi = self._grid(chunk_size, offset)
         return self._from_grid(np.round(lo / chunk) * chunk, np.round(hi / chunk) * chunk, offset)
@@ -393,12 +383,14 @@ class Bbox:
 
     # --- mutation (cloud-volume semantics) -----------------------------------
 
-    def adjust(self, amt: int | Sequence[int]) -> Bbox:
+    def adjust(self, amt: npt.ArrayLike) -> Bbox:
         """Grow (positive) or shrink (negative) every face by ``amt``, in place."""
         delta = np.asarray(amt)
         new_min, new_max = self.minpt - delta, self.maxpt + delta
         if np.any(new_min > new_max):
-            raise GeometryError(f"cannot shrink {self} by {np.negative(delta).tolist()}: it would be inverted")
+            raise GeometryError(
+                f"cannot shrink {self} by {np.negative(delta).tolist()}: it would be inverted"
+            )
         self.minpt, self.maxpt = Vec(*new_min, dtype=self.dtype), Vec(*new_max, dtype=self.dtype)
         return self
 

@@ -53,9 +53,7 @@ class Codec(ABC):
         """Encode an (x, y, z, c) array of ``spec.shape`` into the chunk's bytes."""
 
     @abstractmethod
-    def decode(
-        self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None
-    ) -> npt.NDArray[Any]:
+    def decode(self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
         """Decode a chunk into an (x, y, z, c) array of ``spec.shape``.
 
         With ``out`` (a possibly strided view of the caller's array), write

@@ -35,11 +35,13 @@ def normalize_compress(compress: Any) -> str | None:
 def _module(method: str) -> Any:
     name, extra = _MODULES[method]
     if importlib.util.find_spec(name) is None:
-        raise FeatureUnavailableError(f"reading {method}-compressed chunks needs {name}: pip install '{extra}'")
+        raise FeatureUnavailableError(
+            f"reading {method}-compressed chunks needs {name}: pip install '{extra}'"
+        )
     return __import__(name)
 
 
-def compress_bytes(data: bytes | memoryview, method: str | None) -> bytes | memoryview:
+def compress_bytes(data: bytes, method: str | None) -> bytes:
     """Compress ``data`` with ``method`` (None returns it unchanged)."""
     if method is None:
         return data
@@ -73,7 +75,7 @@ def decompress_bytes(data: bytes, method: str | None, *, where: str) -> bytes:
             return _unzstd(data)
     except FeatureUnavailableError:
         raise
-    except Exception as err:  # noqa: BLE001 - each library raises its own error type
+    except Exception as err:
         raise DecodingError(
             f"{where} is not valid {method} data ({type(err).__name__}: {err}); "
             "the object is corrupt or truncated: rewrite it or delete it"

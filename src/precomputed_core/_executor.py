@@ -50,7 +50,7 @@ class TaskRunner:
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            _done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
                 if future.done() and future.exception() is not None:
                     raise future.exception()  # type: ignore[misc]

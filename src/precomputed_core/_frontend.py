@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     from ._meta import LayerMeta
     from ._paths import CloudPath
-    from ._volume import Volume
 
 __all__ = ["CloudVolume"]
 
@@ -277,9 +276,7 @@ class CloudVolume(VolumeProperties):
 
     def _channels(self, chan: slice) -> None:
         if not 0 <= chan.start <= chan.stop <= self.num_channels:
-            raise OutOfBoundsError(
-                f"channels {chan.start}:{chan.stop} are outside 0:{self.num_channels}"
-            )
+            raise OutOfBoundsError(f"channels {chan.start}:{chan.stop} are outside 0:{self.num_channels}")
 
     def __getitem__(self, slices: Any) -> VolumeCutout:
         """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout."""
@@ -342,9 +339,7 @@ class CloudVolume(VolumeProperties):
         )
         self._volume.write(box, array, mip=mip, options=options)
 
-    def _crop_write(
-        self, box: Bbox, array: npt.NDArray[Any], mip: int
-    ) -> tuple[Bbox, npt.NDArray[Any]]:
+    def _crop_write(self, box: Bbox, array: npt.NDArray[Any], mip: int) -> tuple[Bbox, npt.NDArray[Any]]:
         bounds = self.meta.bounds(mip)
         if bounds.contains_bbox(box):
             return box, array

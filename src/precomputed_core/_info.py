@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .exceptions import InfoValidationError, UnsupportedDataTypeError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "LAYER_TYPES",
@@ -32,7 +34,7 @@ _LEVEL_KEYS = {"jpeg": "jpeg_quality", "png": "png_level"}
 def check_data_type(data_type: npt.DTypeLike) -> str:
     """The spec name of ``data_type``; refuse types Neuroglancer cannot read."""
     try:
-        name = np.dtype(data_type).name
+        name = str(np.dtype(data_type).name)
     except TypeError as err:
         raise UnsupportedDataTypeError(
             f"{data_type!r} is not a data type; use one of {', '.join(SPEC_DATA_TYPES)}"
@@ -65,7 +67,7 @@ def scale_key(resolution: Sequence[Any]) -> str:
 def _triple(name: str, value: Any, *, positive: bool, integer: bool = True) -> list[Any]:
     try:
         values = list(np.asarray(value).reshape(-1).tolist())
-    except Exception as err:  # noqa: BLE001 - anything unparsable is the same user error
+    except Exception as err:
         raise InfoValidationError(f"{name} must be 3 numbers (x, y, z), got {value!r}") from err
     ok = len(values) == 3 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     if ok and integer:
@@ -159,7 +161,7 @@ def _closest_divisor(value: int, target: int) -> int:
 
 def add_scale(
     info: dict[str, Any],
-    factor: Sequence[Any],
+    factor: npt.ArrayLike,
     *,
     encoding: str | None = None,
     chunk_size: Sequence[Any] | None = None,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,6 +10,9 @@ from . import _info
 from ._bbox import Bbox
 from ._vec import Vec
 from .exceptions import ScaleUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["LayerMeta"]
 

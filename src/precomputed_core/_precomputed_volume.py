@@ -63,7 +63,7 @@ class PrecomputedVolume(Volume):
                 f"no info file at {self.store.describe(INFO_KEY)}; check the path, or create a "
                 "layer with CloudVolume(path, info=CloudVolume.create_new_info(...)) and commit_info()"
             )
-        info = _parse_json(data, self.store.describe(INFO_KEY))
+        info: dict[str, Any] = _parse_json(data, self.store.describe(INFO_KEY))
         LayerMeta(info).validate()
         self.meta.info = info
         return info

@@ -20,7 +20,7 @@ _INDEX_TYPES = (int, np.integer, float, np.floating)
 def _as_list(box: Bbox, slices: Any) -> list[Any]:
     from ._bbox import Bbox
 
-    if isinstance(slices, _INDEX_TYPES) or isinstance(slices, slice):
+    if isinstance(slices, (_INDEX_TYPES, slice)):
         return [slices]
     if isinstance(slices, Bbox):
         return list(slices.to_slices())
@@ -37,25 +37,28 @@ def _as_list(box: Bbox, slices: Any) -> list[Any]:
             items = items[:at] + [slice(None)] * fill + items[at + 1 :]
         return items
     raise GeometryError(
-        f"cannot index a volume with {type(slices).__name__}; "
-        "use ints, slices, '...', np.s_[...] or a Bbox"
+        f"cannot index a volume with {type(slices).__name__}; use ints, slices, '...', np.s_[...] or a Bbox"
     )
+
+
+def _droppable(item: Any) -> bool:
+    """A trailing index beyond the box's axes that selects everything or one element."""
+    if isinstance(item, _INDEX_TYPES):
+        return True
+    if not isinstance(item, slice):
+        return False
+    if item.start is None and item.stop is None:
+        return True
+    return item.start is not None and item.stop is not None and abs(item.stop - item.start) == 1
 
 
 def _trim(box: Bbox, items: list[Any]) -> list[Any]:
     while len(items) < box.ndim:
         items.append(slice(None))
     while len(items) > box.ndim:
-        last = items[-1]
-        if isinstance(last, slice) and last.start is None and last.stop is None:
-            items.pop()
-        elif isinstance(last, _INDEX_TYPES) or (
-            isinstance(last, slice) and last.stop is not None and last.start is not None
-            and abs(last.stop - last.start) == 1
-        ):
-            items.pop()
-        else:
+        if not _droppable(items[-1]):
             raise GeometryError(f"too many indices {items} for a {box.ndim}-d volume {box}")
+        items.pop()
     return items
 
 
@@ -98,6 +101,4 @@ def reify_slices(box: Bbox, slices: Any, *, bounded: bool = True, autocrop: bool
     [slice(5, 6, 1), slice(0, 20, 1), slice(0, 30, 1), slice(0, 1, 1)]
     """
     items = _trim(box, _as_list(box, slices))
-    return [
-        _one(box, i, item, bounded=bounded, autocrop=autocrop) for i, item in enumerate(items)
-    ]
+    return [_one(box, i, item, bounded=bounded, autocrop=autocrop) for i, item in enumerate(items)]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import FeatureUnavailableError, ReadOnlyError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
     from types import TracebackType
 
     from typing_extensions import Self
@@ -113,9 +113,7 @@ class Store(ABC):
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
         return {key: self.get(key) for key in keys}
 
-    def put_many(
-        self, items: Mapping[str, bytes], *, metadata: ObjectMetadata = DEFAULT_METADATA
-    ) -> None:
+    def put_many(self, items: Mapping[str, bytes], *, metadata: ObjectMetadata = DEFAULT_METADATA) -> None:
         for key, value in items.items():
             self.put(key, value, metadata=metadata)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["Vec"]
 
@@ -41,7 +43,8 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         if dtype is None:
             dtype = np.float64 if _is_floating(args) else np.int64
         buffer = np.array(args, dtype=dtype)
-        return super().__new__(cls, shape=(len(args),), buffer=buffer, dtype=buffer.dtype)
+        vec: Vec = super().__new__(cls, shape=(len(args),), buffer=buffer, dtype=buffer.dtype)
+        return vec
 
     @classmethod
     def clamp(cls, val: npt.ArrayLike, minvec: npt.ArrayLike, maxvec: npt.ArrayLike) -> Vec:
@@ -54,7 +57,7 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
 
     def null(self) -> bool:
         """Whether the vector has (almost) zero length."""
-        return self.length() <= 10 * np.finfo(np.float32).eps
+        return bool(self.length() <= 10 * np.finfo(np.float32).eps)
 
     def dot(self, vec: npt.ArrayLike) -> Any:  # type: ignore[override]
         return np.sum(np.asarray(self) * np.asarray(vec))

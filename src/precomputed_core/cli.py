@@ -48,7 +48,9 @@ def _summary(url: str, meta: LayerMeta) -> str:
             lines.append(f"{extra:<11} {meta.info[extra]}")
     rows = []
     for mip in meta.available_mips:
-        chunks = math.prod(-(-s // c) for s, c in zip(meta.volume_size(mip).tolist(), meta.chunk_size(mip).tolist()))
+        chunks = math.prod(
+            -(-s // c) for s, c in zip(meta.volume_size(mip).tolist(), meta.chunk_size(mip).tolist())
+        )
         rows.append([
             str(mip), meta.key(mip), _xyz(meta.volume_size(mip)), _xyz(meta.voxel_offset(mip)),
             _xyz(meta.chunk_size(mip)), _xyz(meta.resolution(mip)), meta.encoding(mip),
@@ -74,8 +76,10 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         rows = []
         for e in entries:
             missing = e.missing()
-            status = "ok" if not missing else f"needs {', '.join(missing)}" + (
-                f" (pip install '{e.install}')" if e.install else ""
+            status = (
+                "ok"
+                if not missing
+                else f"needs {', '.join(missing)}" + (f" (pip install '{e.install}')" if e.install else "")
             )
             rows.append([e.key, e.kind, e.owner, e.target, status])
         print(f"{title}:")
@@ -93,7 +97,8 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 def _demo_data(shape: tuple[int, int, int]) -> np.ndarray[Any, Any]:
     x, y, z = np.ogrid[: shape[0], : shape[1], : shape[2]]
-    return ((x * 3 + y * 5 + z * 7 + (x * y) // 64) % 256).astype(np.uint8)
+    data: np.ndarray[Any, Any] = ((x * 3 + y * 5 + z * 7 + (x * y) // 64) % 256).astype(np.uint8)
+    return data
 
 
 def _rate(nbytes: int, seconds: float) -> str:

@@ -7,16 +7,19 @@ writes must be atomic, which fsspec's ``pipe_file`` is not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._suffixes import VARIANTS, logical_key, stored_suffix
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["LocalStore"]
 
@@ -95,10 +98,8 @@ class LocalStore(Store):
                 f.write(value)
             os.replace(tmp, path)
         except BaseException as err:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             if isinstance(err, PermissionError):
                 raise PermissionDeniedError(f"cannot write {path}: {err}") from err
             raise
@@ -109,10 +110,8 @@ class LocalStore(Store):
         for suffix, _ in VARIANTS:
             if base + suffix == keep:
                 continue
-            try:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 os.unlink(base + suffix)
-            except (FileNotFoundError, NotADirectoryError):
-                pass
 
     def delete(self, key: str) -> None:
         self._remove_variants(key)

@@ -6,12 +6,14 @@ shared by every volume opened on the same path in it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
 
 from ._suffixes import VARIANTS, logical_key, stored_suffix
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["MemoryStore"]
 
@@ -72,5 +74,5 @@ class MemoryStore(Store):
     def list(self, prefix: str = "") -> Iterator[str]:
         root = self._root.rstrip("/") + "/"
         found = self._fs.find(self._root) if self._fs.exists(self._root) else []
-        keys = sorted({logical_key(p[len(root):]) for p in found if p.startswith(root)})
+        keys = sorted({logical_key(p[len(root) :]) for p in found if p.startswith(root)})
         yield from (k for k in keys if k.startswith(prefix))

@@ -109,7 +109,7 @@ def _discover(state: PluginState) -> None:
             owner = dist.name if dist is not None else ep.name
             try:
                 state.add_plugin(ep.load(), name=f"{group}:{ep.name}", owner=owner)
-            except Exception as err:  # noqa: BLE001 - one broken plugin must not hide the rest
+            except Exception as err:
                 state.failures.append((owner, err))
                 warnings.warn(
                     f"precomputed plugin {owner} ({group}: {ep.value}) failed to load and is "

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import PluginConflictError, PluginError, PluginLoadError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = ["Entry", "Registrar", "Registry"]
 
@@ -101,9 +103,7 @@ def _import_target(entry: Entry, what: str) -> Any:
     missing = entry.missing()
     if missing:
         hint = f": pip install '{entry.install}'" if entry.install else ""
-        raise PluginLoadError(
-            f"{what} {entry.key!r} (from {entry.owner}) needs {', '.join(missing)}{hint}"
-        )
+        raise PluginLoadError(f"{what} {entry.key!r} (from {entry.owner}) needs {', '.join(missing)}{hint}")
     module_name, _, attr = entry.target.partition(":")
     try:
         module = importlib.import_module(module_name)

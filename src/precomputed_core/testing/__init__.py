@@ -125,7 +125,16 @@ class CodecContract:
     ``lossless = False`` (with ``tolerance``) for lossy encodings.
     """
 
-    dtypes: ClassVar[tuple[str, ...]] = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "float32")
+    dtypes: ClassVar[tuple[str, ...]] = (
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "int8",
+        "int16",
+        "int32",
+        "float32",
+    )
     channels: ClassVar[tuple[int, ...]] = (1, 3)
     shapes: ClassVar[tuple[tuple[int, int, int], ...]] = ((16, 16, 8), (5, 7, 3))
     lossless: ClassVar[bool] = True
@@ -163,7 +172,8 @@ class CodecContract:
         result = codec.decode(data, self._spec(dtype, shape), out=view)
         assert result is view
         self._check(big[2 : 2 + shape[0], 3 : 3 + shape[1], 1 : 1 + shape[2]], array)
-        assert not big[:2].any() and not big[2 + shape[0] :].any()
+        assert not big[:2].any()
+        assert not big[2 + shape[0] :].any()
 
     def test_truncated_data_raises(self, codec: Codec) -> None:
         dtype, shape = self.dtypes[0], (*self.shapes[0], self.channels[0])
