@@ -54,10 +54,10 @@ class CloudVolume(VolumeProperties):
     >>> info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [0, 0, 0], [128, 128, 64])
     >>> vol = CloudVolume("mem://doc/example/image", info=info, progress=False)
     >>> vol.commit_info()
-    >>> vol[:, :, :] = np.arange(128 * 128 * 64, dtype=np.uint32).reshape(128, 128, 64) % 251
+    >>> vol[:, :, :] = (np.arange(128 * 128 * 64).reshape(128, 128, 64) % 251).astype(np.uint8)
     >>> cutout = vol[10:20, 0:5, 7]
     >>> cutout.shape, int(cutout[1, 2, 0, 0]), cutout.bounds
-    ((10, 5, 1, 1), 199, Bbox([10, 0, 7],[20, 5, 8], dtype=np.int64, unit='vx'))
+    ((10, 5, 1, 1), 138, Bbox([10, 0, 7],[20, 5, 8], dtype=np.int64, unit='vx'))
     """
 
     def __init__(

@@ -6,14 +6,15 @@ import os
 
 import numpy as np
 import pytest
+
 from precomputed_core import Bbox, CloudVolume, VolumeCutout
-from precomputed_core.testing import random_array
 from precomputed_core.exceptions import (
     AlignmentError,
     EmptyVolumeException,
     GeometryError,
     OutOfBoundsError,
 )
+from precomputed_core.testing import random_array
 
 DTYPES = ["uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "float32"]
 
@@ -51,7 +52,8 @@ def test_unaligned_cutouts_match_numpy(make_volume):
         hi = lo + rng.integers(1, (100, 90, 37) - lo + 1)
         cut = vol[13 + lo[0] : 13 + hi[0], -7 + lo[1] : -7 + hi[1], 5 + lo[2] : 5 + hi[2]]
         np.testing.assert_array_equal(cut[..., 0], data[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]])
-        assert cut.bounds == Bbox(lo + (13, -7, 5), hi + (13, -7, 5))
+        offset = np.array([13, -7, 5])
+        assert cut.bounds == Bbox(lo + offset, hi + offset)
 
 
 def test_integer_indices_keep_dimensions_like_cloudvolume(make_volume):
@@ -123,7 +125,9 @@ def test_bounded_false_reads_zeros_outside(make_volume):
     cut = vol[-5:5, 85:95, 30:40]
     assert cut.shape == (10, 10, 10, 1)
     np.testing.assert_array_equal(cut[5:, :5, :7, 0], data[:5, 85:, 30:])
-    assert not cut[:5].any() and not cut[:, 5:].any() and not cut[:, :, 7:].any()
+    assert not cut[:5].any()
+    assert not cut[:, 5:].any()
+    assert not cut[:, :, 7:].any()
 
 
 def test_bounded_true_refuses_outside(make_volume):
@@ -189,7 +193,9 @@ def test_non_aligned_write_into_missing_chunks_fills_zeros(make_volume):
 
 def test_missing_chunks(make_volume):
     vol = make_volume()
-    with pytest.raises(EmptyVolumeException, match=r"4_4_40/0-32_0-32_0-16 is missing; pass fill_missing=True"):
+    with pytest.raises(
+        EmptyVolumeException, match=r"4_4_40/0-32_0-32_0-16 is missing; pass fill_missing=True"
+    ):
         vol[0:10, 0:10, 0:10]
     vol.fill_missing = True
     np.testing.assert_array_equal(vol[0:10, 0:10, 0:10], 0)
@@ -268,7 +274,8 @@ def test_progress_bar_on_multichunk_work(make_volume, capsys):
     vol[:] = 3
     vol[:]
     err = capsys.readouterr().err
-    assert "Uploading" in err and "Downloading" in err
+    assert "Uploading" in err
+    assert "Downloading" in err
     assert "0/36" in err  # one bar per call, counting the 36 chunks
 
 
