@@ -37,8 +37,14 @@ _FLT = r"(-?\d+(?:\.\d+)?)"
 _FILENAME_RE = re.compile(rf"{_FLT}-{_FLT}_{_FLT}-{_FLT}_{_FLT}-{_FLT}(?:\.gz|\.br|\.zstd)?$")
 
 
-def _as_vec(values: Any, dtype: npt.DTypeLike) -> Vec:
-    return Vec(*np.asarray(values).tolist(), dtype=dtype)
+_EXPONENTS = {"pm": -12, "nm": -9, "um": -6, "mm": -3, "m": 0, "km": 3, "Mm": 6, "Gm": 9, "Tm": 12}
+
+
+def _rescale(values: Any, unit: str, to_unit: str) -> Any:
+    # Powers of ten kept exact: 1e-6 / 1e-9 is 999.9999999999999, which floors onto the wrong voxel.
+    exponent = _EXPONENTS[unit] - _EXPONENTS[to_unit]
+    values = np.asarray(values, dtype=np.float64)
+    return values * 10**exponent if exponent >= 0 else values / 10 ** (-exponent)
 
 
 class Bbox:
@@ -134,7 +140,7 @@ class Bbox:
         match = _FILENAME_RE.search(name)
         if match is None:
             raise GeometryError(f"cannot read a bounding box from the file name {filename!r}")
-        parse = float if "." in os.path.splitext(name)[0] else int
+        parse = float if any("." in g for g in match.groups()) else int
         x0, x1, y0, y1, z0, z1 = map(parse, match.groups())
         return cls((x0, y0, z0), (x1, y1, z1), dtype=dtype)
 
@@ -219,23 +225,20 @@ class Bbox:
         resolution_unit: str = "nm",
     ) -> Bbox:
         """Convert between voxels (``'vx'``) and physical units, or between physical units."""
-        for name in {unit, self.unit} - {"vx"}:
+        for name in {unit, self.unit, resolution_unit} - {"vx"}:
             if name not in UNIT_SCALES:
                 raise GeometryError(f"unknown unit {name!r}; use 'vx' or one of {list(UNIT_SCALES)}")
         res = np.asarray(resolution, dtype=np.float64)
         if self.unit == "vx" and unit == "vx":
             return self.clone()
         if self.unit == "vx":
-            scale = UNIT_SCALES[resolution_unit] / UNIT_SCALES[unit]
-            box = Bbox(self.minpt * res * scale, self.maxpt * res * scale, unit=unit)
-            return box
+            lo, hi = (_rescale(p * res, resolution_unit, unit) for p in (self.minpt, self.maxpt))
+            return Bbox(lo, hi, dtype=np.float64, unit=unit)
         if unit == "vx":
-            scale = UNIT_SCALES[self.unit] / UNIT_SCALES[resolution_unit]
-            lo = np.floor(self.minpt * scale / res)
-            hi = np.ceil(self.maxpt * scale / res)
-            return Bbox(lo, hi, dtype=np.int64, unit="vx")
-        scale = UNIT_SCALES[self.unit] / UNIT_SCALES[unit]
-        return Bbox(self.minpt * scale, self.maxpt * scale, dtype=np.float64, unit=unit)
+            lo, hi = (_rescale(p, self.unit, resolution_unit) / res for p in (self.minpt, self.maxpt))
+            return Bbox(np.floor(lo), np.ceil(hi), dtype=np.int64, unit="vx")
+        lo, hi = (_rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
+        return Bbox(lo, hi, dtype=np.float64, unit=unit)
 
     # --- properties ----------------------------------------------------------
 
@@ -282,23 +285,24 @@ class Bbox:
 
     def empty(self) -> bool:
         """Whether the box holds no volume."""
-        return (not self.valid()) or self.volume() < 20 * np.finfo(np.float32).eps
+        return bool((not self.valid()) or self.volume() < 20 * np.finfo(np.float32).eps)
 
     def subvoxel(self) -> bool:
         """Whether the box is smaller than one voxel."""
-        return (not self.valid()) or self.volume() < 1
+        return bool((not self.valid()) or self.volume() < 1)
 
     # --- set operations ------------------------------------------------------
 
     @classmethod
     def intersection(cls, bbx1: Bbox, bbx2: Bbox) -> Bbox:
         """The overlap of two boxes; an all-zero box when they do not overlap."""
+        dtype = np.result_type(bbx1.dtype, bbx2.dtype)
         if not cls.intersects(bbx1, bbx2):
-            return Bbox([0] * bbx1.ndim, [0] * bbx1.ndim, dtype=bbx1.dtype, unit=bbx1.unit)
+            return Bbox([0] * bbx1.ndim, [0] * bbx1.ndim, dtype=dtype, unit=bbx1.unit)
         return Bbox(
             np.maximum(bbx1.minpt, bbx2.minpt),
             np.minimum(bbx1.maxpt, bbx2.maxpt),
-            dtype=bbx1.dtype,
+            dtype=dtype,
             unit=bbx1.unit,
         )
 
@@ -438,7 +442,7 @@ class Bbox:
         return self._apply(np.true_divide, operand)
 
     def __floordiv__(self, operand: Any) -> Bbox:
-        return self._apply(np.floor_divide, operand)
+        return self._apply(np.floor_divide, operand).astype(np.int64)
 
     def __iadd__(self, operand: Any) -> Bbox:
         return self._assign(self + operand)

@@ -121,7 +121,8 @@ def validate_info(info: Any, *, for_write: bool = False) -> None:
     """Raise :class:`InfoValidationError` naming the first thing ``info`` gets wrong.
 
     With ``for_write``, also refuse data types outside the Precomputed spec,
-    which Neuroglancer and tensorstore cannot read.
+    which Neuroglancer and tensorstore cannot read, with
+    :class:`UnsupportedDataTypeError`.
     """
     if not isinstance(info, dict):
         raise InfoValidationError(f"an info must be a JSON object (dict), got {type(info).__name__}")
@@ -135,6 +136,8 @@ def validate_info(info: Any, *, for_write: bool = False) -> None:
     if info["type"] not in LAYER_TYPES:
         raise InfoValidationError(f"info['type'] must be one of {LAYER_TYPES}, got {info['type']!r}")
     try:
+        if not isinstance(info["data_type"], str):
+            raise TypeError("not a string")
         np.dtype(info["data_type"])
     except TypeError as err:
         raise InfoValidationError(f"info['data_type'] {info['data_type']!r} is not a data type") from err

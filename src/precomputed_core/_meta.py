@@ -117,15 +117,17 @@ class LayerMeta:
 
     def to_mip(self, mip: int | Iterable[Any]) -> int:
         """A mip index from an index or a resolution ``(x, y, z)`` in nanometers."""
+        if isinstance(mip, float) and mip.is_integer():
+            mip = int(mip)
         if isinstance(mip, int | np.integer) and not isinstance(mip, bool):
             self.scale(int(mip))
             return int(mip)
         try:
             wanted = np.asarray(list(mip), dtype=np.float64)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise ScaleUnavailableError(
-                f"mip must be an integer or a resolution (x, y, z), got {mip!r}"
-            ) from None
+            wanted = np.zeros(0)
+        if wanted.shape != (3,):
+            raise ScaleUnavailableError(f"mip must be an integer or a resolution (x, y, z), got {mip!r}")
         for index, scale in enumerate(self.scales):
             if np.allclose(np.asarray(scale["resolution"], dtype=np.float64), wanted):
                 return index

@@ -108,6 +108,8 @@ def _split_format(url: str) -> tuple[str, str]:
 
 
 def _local(path: str) -> tuple[str, str]:
+    if not path:
+        raise UnsupportedProtocolError("a file path names no directory; use file:///absolute/path/to/layer")
     absolute = os.path.abspath(os.path.expanduser(path))
     return "", absolute.strip("/")
 
@@ -138,4 +140,4 @@ def parse_cloudpath(cloudpath: str | os.PathLike[str]) -> CloudPath:
             f"{url!r} names no {'host' if protocol in _HOST_PROTOCOLS else 'bucket'}; "
             f"use {protocol}://BUCKET/DATASET/LAYER"
         )
-    return CloudPath(protocol, bucket, path.strip("/"), fmt)
+    return CloudPath(protocol, bucket, "/".join(p for p in path.split("/") if p), fmt)

@@ -42,14 +42,12 @@ def _as_list(box: Bbox, slices: Any) -> list[Any]:
 
 
 def _droppable(item: Any) -> bool:
-    """A trailing index beyond the box's axes that selects everything or one element."""
+    """A trailing index beyond the box's axes that selects its one implicit element (``:``, 0, 0:1)."""
     if isinstance(item, _INDEX_TYPES):
-        return True
+        return int(item) == 0
     if not isinstance(item, slice):
         return False
-    if item.start is None and item.stop is None:
-        return True
-    return item.start is not None and item.stop is not None and abs(item.stop - item.start) == 1
+    return item.start in (None, 0) and item.stop in (None, 1) and item.step in (None, 1)
 
 
 def _trim(box: Bbox, items: list[Any]) -> list[Any]:

@@ -35,7 +35,9 @@ def test_info_summary_and_json(tmp_path, capsys):
     assert main(["info", f"{tmp_path}/demo/image"]) == 0
     out = capsys.readouterr().out
     assert "data type   uint8" in out
-    assert "0    8_8_40    64 x 64 x 64  0 x 0 x 0    64 x 64 x 64  8 x 8 x 40       raw       no       1" in out
+    assert (
+        "0    8_8_40    64 x 64 x 64  0 x 0 x 0    64 x 64 x 64  8 x 8 x 40       raw       no       1" in out
+    )
     assert main(["info", "--json", f"file://{tmp_path}/demo/image"]) == 0
     assert json.loads(capsys.readouterr().out)["data_type"] == "uint8"
 

@@ -12,10 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_import_is_lazy():
-    code = (
-        "import sys, json; import precomputed_core; "
-        "print(json.dumps(sorted(m for m in sys.modules)))"
-    )
+    code = "import sys, json; import precomputed_core; print(json.dumps(sorted(m for m in sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
     for heavy in ("precomputed_drivers", "precomputed_codecs", "fsspec", "PIL", "tqdm",
@@ -46,7 +43,9 @@ def _imports(package: str) -> set[str]:
 
 
 def test_core_imports_no_plugin_package():
-    bad = {m for m in _imports("precomputed_core") if m.startswith(("precomputed_drivers", "precomputed_codecs"))}
+    bad = {
+        m for m in _imports("precomputed_core") if m.startswith(("precomputed_drivers", "precomputed_codecs"))
+    }
     assert bad == set()
 
 

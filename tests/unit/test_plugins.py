@@ -72,7 +72,10 @@ def test_cli_lists_third_party_plugins(plugin_dir, capsys):
 
 def test_missing_dependency_names_the_install_command(plugin_dir):
     plugin_dir("fake")
-    with pytest.raises(PluginLoadError, match=r"needs a_module_that_is_not_installed: pip install 'precomputed-fake\[extra\]'"):
+    with pytest.raises(
+        PluginLoadError,
+        match=r"needs a_module_that_is_not_installed: pip install 'precomputed-fake\[extra\]'",
+    ):
         plugins.get_codec("needs_missing_lib")
 
 
@@ -105,13 +108,17 @@ def test_a_broken_plugin_warns_and_the_others_still_load(plugin_dir):
         entries = plugins.driver_entries()
     assert {"file", "mem"} <= {e.key for e in entries}
     assert [owner for owner, _ in plugins.load_failures()] == ["precomputed-broken"]
-    with pytest.raises(UnsupportedProtocolError, match=r"Failed to load: precomputed-broken \(ModuleNotFoundError"):
+    with pytest.raises(
+        UnsupportedProtocolError, match=r"Failed to load: precomputed-broken \(ModuleNotFoundError"
+    ):
         CloudVolume("nothing://b/d/l")
 
 
 def test_conflicting_claim_is_refused_and_the_first_stays(plugin_dir):
     plugin_dir("conflict")
-    with pytest.warns(PluginWarning, match=r"'raw' is claimed by both precomputed .* and precomputed-conflict"):
+    with pytest.warns(
+        PluginWarning, match=r"'raw' is claimed by both precomputed .* and precomputed-conflict"
+    ):
         codec = plugins.get_codec("raw")
     assert type(codec).__module__ == "precomputed_codecs.raw"
 

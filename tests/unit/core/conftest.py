@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from precomputed_core import CloudVolume
@@ -21,4 +20,3 @@ def make_volume(tmp_path):
         return vol
 
     return make
-

@@ -21,11 +21,13 @@ from precomputed_core.testing import random_array
 
 
 def _chunk(vol, name="0-32_0-32_0-16"):
-    return os.path.join(vol.layer_cloudpath[len("file://"):], vol.key, name)
+    return os.path.join(vol.layer_cloudpath[len("file://") :], vol.key, name)
 
 
 def test_missing_info_says_how_to_create_one(tmp_path):
-    with pytest.raises(InfoUnavailableError, match=r"no info file at file://.*/nothing/info; .*create_new_info"):
+    with pytest.raises(
+        InfoUnavailableError, match=r"no info file at file://.*/nothing/info; .*create_new_info"
+    ):
         CloudVolume(f"file://{tmp_path}/nothing")
 
 
@@ -36,8 +38,10 @@ def test_missing_info_says_how_to_create_one(tmp_path):
         (b"\xff\xfe\x00", "is not valid JSON"),
         (b"[1, 2]", "must be a JSON object"),
         (json.dumps({"type": "image"}).encode(), "lacks the required field 'data_type'"),
-        (json.dumps({"type": "image", "data_type": "uint8", "num_channels": 1, "scales": []}).encode(),
-         "non-empty list"),
+        (
+            json.dumps({"type": "image", "data_type": "uint8", "num_channels": 1, "scales": []}).encode(),
+            "non-empty list",
+        ),
     ],
 )
 def test_malformed_info_is_named(tmp_path, content, message):
@@ -53,7 +57,9 @@ def test_raw_chunk_of_the_wrong_size(make_volume):
     vol[:] = 1
     with open(_chunk(vol), "r+b") as f:
         f.truncate(100)
-    with pytest.raises(DecodingError, match=r"chunk file://.*/4_4_40/0-32_0-32_0-16: raw chunk has 100 bytes"):
+    with pytest.raises(
+        DecodingError, match=r"chunk file://.*/4_4_40/0-32_0-32_0-16: raw chunk has 100 bytes"
+    ):
         vol[0:10, 0:10, 0:10]
     # a read that does not touch the broken chunk still works
     assert np.all(vol[40:50, 40:50, 0:10] == 1)
@@ -121,7 +127,10 @@ def test_scalars_that_do_not_fit_are_refused(make_volume, value):
 
 def test_wrong_shape_is_refused(make_volume):
     vol = make_volume()
-    with pytest.raises(AlignmentError, match=r"shape \(32, 32, 15\) does not match the box's \(x, y, z, c\) shape \(32, 32, 16, 1\)"):
+    with pytest.raises(
+        AlignmentError,
+        match=r"shape \(32, 32, 15\) does not match the box's \(x, y, z, c\) shape \(32, 32, 16, 1\)",
+    ):
         vol[0:32, 0:32, 0:16] = np.zeros((32, 32, 15), np.uint8)
     with pytest.raises(AlignmentError):
         vol[0:32, 0:32, 0:16] = np.zeros((16, 32, 32), np.uint8)

@@ -122,7 +122,7 @@ def test_provenance_commit_and_refresh(make_volume):
     assert again.provenance.description == "EM of a retina"
     assert again.provenance["processing"] == [{"method": "align"}]
     vol.provenance.owners = "not a list"
-    with pytest.raises(InfoValidationError, match="provenance.owners must be a list of str"):
+    with pytest.raises(InfoValidationError, match=r"provenance\.owners must be a list of str"):
         vol.commit_provenance()
     assert again.refresh_provenance().owners == ["me@lab.org"]
     given = CloudVolume(vol.cloudpath, provenance={"description": "given"})

@@ -84,9 +84,11 @@ def test_write_interrupted_mid_file_leaves_old_chunk(tmp_path, monkeypatch):
     def interrupting_open(path, mode="r", *args, **kwargs):
         handle = real_open(path, mode, *args, **kwargs)
         if "w" in mode:
+
             def write(data):
                 handle.__class__.write(handle, data[:3])
                 raise KeyboardInterrupt
+
             return _Wrapper(handle, write)
         return handle
 
