@@ -115,9 +115,9 @@ class LayerMeta:
 
     # --- conversions ---------------------------------------------------------
 
-    def to_mip(self, mip: int | Iterable[Any]) -> int:
+    def to_mip(self, mip: float | Iterable[Any]) -> int:
         """A mip index from an index or a resolution ``(x, y, z)`` in nanometers."""
-        if isinstance(mip, float) and mip.is_integer():
+        if isinstance(mip, float) and float(mip).is_integer():
             mip = int(mip)
         if isinstance(mip, int | np.integer) and not isinstance(mip, bool):
             self.scale(int(mip))

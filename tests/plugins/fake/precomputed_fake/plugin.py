@@ -13,5 +13,9 @@ def precomputed_register_drivers(registry):
 @hookimpl
 def precomputed_register_codecs(registry):
     registry.add("zlib_raw", "precomputed_fake.codec:ZlibRawCodec")
-    registry.add("needs_missing_lib", "precomputed_fake.codec:ZlibRawCodec",
-                 requires=("a_module_that_is_not_installed",), install="precomputed-fake[extra]")
+    registry.add(
+        "needs_missing_lib",
+        "precomputed_fake.codec:ZlibRawCodec",
+        requires=("a_module_that_is_not_installed",),
+        install="precomputed-fake[extra]",
+    )

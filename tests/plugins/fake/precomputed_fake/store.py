@@ -39,5 +39,5 @@ class DictStore(Store):
     def list(self, prefix=""):
         start = f"{self.prefix}/"
         for name in sorted(OBJECTS):
-            if name.startswith(start) and name[len(start):].startswith(prefix):
-                yield name[len(start):]
+            if name.startswith(start) and name[len(start) :].startswith(prefix):
+                yield name[len(start) :]
