@@ -12,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+
 from _impls import IMPLEMENTATIONS, make_info, sample
 
 
