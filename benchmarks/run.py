@@ -29,8 +29,11 @@ def _worker(impl: str, workload: str, path: str, shape: tuple[int, int, int]) ->
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(root: str, shape: tuple[int, int, int], reps: int) -> dict[tuple[str, str], list[dict[str, float]]]:
-    results: dict[tuple[str, str], list[dict[str, float]]] = {}
+Results = dict[tuple[str, str], list[dict[str, float]]]
+
+
+def measure(root: str, shape: tuple[int, int, int], reps: int) -> Results:
+    results: Results = {}
     for rep in range(reps):
         for impl in IMPLS:
             path = os.path.join(root, f"{impl}-{rep}")
@@ -46,7 +49,7 @@ def _machine() -> str:
     return f"{platform.machine()}, {cpus} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def report(results: dict[tuple[str, str], list[dict[str, float]]], shape: tuple[int, int, int],
+def report(results: Results, shape: tuple[int, int, int],
            reps: int, command: str, root: str) -> str:  # fmt: skip
     lines = [
         "# Benchmarks",
@@ -66,9 +69,7 @@ def report(results: dict[tuple[str, str], list[dict[str, float]]], shape: tuple[
             runs = results[(impl, workload)]
             rate = statistics.median(r["bytes"] / r["seconds"] for r in runs)
             peak = statistics.median(r["peak_above_start"] for r in runs) / 2**20
-            lines.append(
-                f"| full {workload} | {impl} | {rate / 1e6:.0f} | {ours / rate:.2f}x | {peak:.0f} |"
-            )
+            lines.append(f"| full {workload} | {impl} | {rate / 1e6:.0f} | {ours / rate:.2f}x | {peak:.0f} |")
     return "\n".join(lines) + "\n"
 
 
