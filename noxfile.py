@@ -46,14 +46,14 @@ LOOPBACK_ENV = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localh
 def tests(session: nox.Session) -> None:
     """Unit and local-disk tests, doctests and the plugin tests."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not interop", "-q", *session.posargs, env=LOOPBACK_ENV)
+    session.run("pytest", "tests/unit", "src", "-m", "not interop", "-q", "-rs", *session.posargs, env=LOOPBACK_ENV)
 
 
 @nox.session(python=ORACLE_PYTHON)
 def interop(session: nox.Session) -> None:
     """Write with us and read with tensorstore and cloud-volume, and the reverse."""
     session.install("-e", ".[test]", *ORACLES)
-    session.run("pytest", "-m", "interop", "-q", *session.posargs, env=LOOPBACK_ENV)
+    session.run("pytest", "tests/interop", "-m", "interop", "-q", "-rs", *session.posargs, env=LOOPBACK_ENV)
 
 
 @nox.session(python=ORACLE_PYTHON)
