@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._bbox_ops import BboxOperators, ChunkAlignment
 from ._slicing import reify_slices
+from ._units import UNIT_SCALES, rescale
 from ._vec import Vec, _is_floating
 from .exceptions import GeometryError, OutOfBoundsError
 
@@ -28,26 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Bbox", "UNIT_SCALES"]
 
-UNIT_SCALES = {
-    "pm": 1e-12, "nm": 1e-9, "um": 1e-6, "mm": 1e-3, "m": 1.0,
-    "km": 1e3, "Mm": 1e6, "Gm": 1e9, "Tm": 1e12,
-}  # fmt: skip
 
 _FLT = r"(-?\d+(?:\.\d+)?)"
 _FILENAME_RE = re.compile(rf"{_FLT}-{_FLT}_{_FLT}-{_FLT}_{_FLT}-{_FLT}(?:\.gz|\.br|\.zstd)?$")
 
 
-_EXPONENTS = {"pm": -12, "nm": -9, "um": -6, "mm": -3, "m": 0, "km": 3, "Mm": 6, "Gm": 9, "Tm": 12}
-
-
-def _rescale(values: Any, unit: str, to_unit: str) -> Any:
-    # Powers of ten kept exact: 1e-6 / 1e-9 is 999.9999999999999, which floors onto the wrong voxel.
-    exponent = _EXPONENTS[unit] - _EXPONENTS[to_unit]
-    values = np.asarray(values, dtype=np.float64)
-    return values * 10**exponent if exponent >= 0 else values / 10 ** (-exponent)
-
-
-class Bbox:
+class Bbox(BboxOperators, ChunkAlignment):
     """An axis-aligned box from ``minpt`` (inclusive) to ``maxpt`` (exclusive).
 
     Examples
@@ -232,12 +220,12 @@ class Bbox:
         if self.unit == "vx" and unit == "vx":
             return self.clone()
         if self.unit == "vx":
-            lo, hi = (_rescale(p * res, resolution_unit, unit) for p in (self.minpt, self.maxpt))
+            lo, hi = (rescale(p * res, resolution_unit, unit) for p in (self.minpt, self.maxpt))
             return Bbox(lo, hi, dtype=np.float64, unit=unit)
         if unit == "vx":
-            lo, hi = (_rescale(p, self.unit, resolution_unit) / res for p in (self.minpt, self.maxpt))
+            lo, hi = (rescale(p, self.unit, resolution_unit) / res for p in (self.minpt, self.maxpt))
             return Bbox(np.floor(lo), np.ceil(hi), dtype=np.int64, unit="vx")
-        lo, hi = (_rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
+        lo, hi = (rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
         return Bbox(lo, hi, dtype=np.float64, unit=unit)
 
     # --- properties ----------------------------------------------------------
@@ -345,46 +333,6 @@ class Bbox:
     def overlaps_bbox(self, bbox: Bbox) -> bool:
         return not (np.any(self.maxpt < bbox.minpt) or np.any(self.minpt > bbox.maxpt))
 
-    # --- chunk grid --------------------------------------------------------
-
-    def _grid(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike) -> tuple[Any, Any, Any]:
-        chunk = np.asarray(chunk_size, dtype=np.int64)
-        off = np.asarray(offset, dtype=np.int64)
-        if np.any(chunk <= 0):
-            raise GeometryError(f"chunk size must be positive, got {chunk.tolist()}")
-        return chunk, self.minpt - off, self.maxpt - off
-
-    def _from_grid(self, lo: Any, hi: Any, offset: npt.ArrayLike) -> Bbox:
-        off = np.asarray(offset, dtype=np.int64)
-        return Bbox(lo + off, hi + off, dtype=self.dtype, unit=self.unit)
-
-    def expand_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
-        """Grow the box outwards to the grid lines of ``chunk_size`` starting at ``offset``."""
-        chunk, lo, hi = self._grid(chunk_size, offset)
-        return self._from_grid(np.floor_divide(lo, chunk) * chunk, -((-hi) // chunk) * chunk, offset)
-
-    def shrink_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
-        """Shrink the box inwards to grid lines; collapses to a point inside one chunk."""
-        chunk, lo, hi = self._grid(chunk_size, offset)
-        new_lo = -((-lo) // chunk) * chunk
-        new_hi = np.floor_divide(hi, chunk) * chunk
-        if np.any(new_lo > new_hi):
-            new_hi = new_lo.copy()
-        return self._from_grid(new_lo, new_hi, offset)
-
-    def round_to_chunk_size(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> Bbox:
-        """Move each face to the nearest grid line."""
-        chunk, lo, hi = self._grid(chunk_size, offset)
-        return self._from_grid(np.round(lo / chunk) * chunk, np.round(hi / chunk) * chunk, offset)
-
-    def is_chunk_aligned(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> bool:
-        return self.expand_to_chunk_size(chunk_size, offset) == self
-
-    def num_chunks(self, chunk_size: npt.ArrayLike) -> int:
-        """How many chunks of ``chunk_size`` tile this box (partial chunks count)."""
-        chunk = np.asarray(chunk_size)
-        return math.prod(math.ceil(s / c) for s, c in zip(self.size().tolist(), chunk.tolist()))
-
     # --- mutation (cloud-volume semantics) -----------------------------------
 
     def adjust(self, amt: npt.ArrayLike) -> Bbox:
@@ -414,69 +362,3 @@ class Bbox:
 
     def transpose(self) -> Bbox:
         return Bbox(self.minpt[::-1], self.maxpt[::-1], dtype=self.dtype, unit=self.unit)
-
-    # --- arithmetic ------------------------------------------------------------
-
-    def _apply(self, op: Any, operand: Any) -> Bbox:
-        if isinstance(operand, Bbox):
-            lo, hi = op(self.minpt, operand.minpt), op(self.maxpt, operand.maxpt)
-        else:
-            lo, hi = op(self.minpt, operand), op(self.maxpt, operand)
-        lo, hi = np.asarray(lo), np.asarray(hi)
-        return Bbox(lo, hi, dtype=np.result_type(lo, hi), unit=self.unit)
-
-    def _assign(self, other: Bbox) -> Bbox:
-        self.minpt, self.maxpt, self._dtype = other.minpt, other.maxpt, other.dtype
-        return self
-
-    def __add__(self, operand: Any) -> Bbox:
-        return self._apply(np.add, operand)
-
-    def __sub__(self, operand: Any) -> Bbox:
-        return self._apply(np.subtract, operand)
-
-    def __mul__(self, operand: Any) -> Bbox:
-        return self._apply(np.multiply, operand)
-
-    def __truediv__(self, operand: Any) -> Bbox:
-        return self._apply(np.true_divide, operand)
-
-    def __floordiv__(self, operand: Any) -> Bbox:
-        return self._apply(np.floor_divide, operand).astype(np.int64)
-
-    def __iadd__(self, operand: Any) -> Bbox:
-        return self._assign(self + operand)
-
-    def __isub__(self, operand: Any) -> Bbox:
-        return self._assign(self - operand)
-
-    def __imul__(self, operand: Any) -> Bbox:
-        return self._assign(self * operand)
-
-    def __itruediv__(self, operand: Any) -> Bbox:
-        return self._assign(self / operand)
-
-    def __ifloordiv__(self, operand: Any) -> Bbox:
-        return self._assign(self // operand)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Bbox):
-            return NotImplemented
-        return (
-            np.array_equal(self.minpt, other.minpt)
-            and np.array_equal(self.maxpt, other.maxpt)
-            and self.unit == other.unit
-        )
-
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    def __hash__(self) -> int:
-        return hash((tuple(self.minpt.tolist()), tuple(self.maxpt.tolist()), self.unit))
-
-    def __repr__(self) -> str:
-        norm = float if self.dtype.kind == "f" else int
-        lo = [norm(x) for x in self.minpt.tolist()]
-        hi = [norm(x) for x in self.maxpt.tolist()]
-        return f"Bbox({lo},{hi}, dtype=np.{self.dtype}, unit='{self.unit}')"

@@ -38,6 +38,15 @@ class VolumeProperties:
         return self.meta.available_mips
 
     @property
+    def available_resolutions(self) -> list[Vec]:
+        return [self.meta.resolution(mip) for mip in self.meta.available_mips]
+
+    @property
+    def ndim(self) -> int:
+        """4: x, y, z and channel."""
+        return 4
+
+    @property
     def num_channels(self) -> int:
         return self.meta.num_channels
 
