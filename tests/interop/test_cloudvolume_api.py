@@ -184,6 +184,13 @@ def _script(lib: Any, cloudpath: str, args: dict[str, Any]) -> dict[str, Any]:
     results["mip_functions"] = {
         f"{name}({mip})": plain(getattr(vol, name)(mip)) for name in MIP_FUNCTIONS for mip in (0, 1)
     }
+    results["coordinates"] = [
+        plain(vol.slices_from_global_coords(np.s_[10:50, 4:40, 3:9])),
+        plain(vol.slices_to_global_coords(np.s_[2:13, 1:16, 3:9])),
+        plain(vol.point_to_mip((10, 7, 3), 0, 1)),
+        plain(vol.point_to_mip((5, 3, 3), 1, 0)),
+        plain(list(vol.available_resolutions)),
+    ]
     results["info"] = without_type(copy.deepcopy(vol.info))
     return results
 
@@ -207,6 +214,7 @@ def test_same_script_same_results(cv_env: Path, tmp_path: Path, args: dict[str, 
         np.testing.assert_array_equal(ours[f"read-{mip}"], ours[f"written-{mip}"])
         np.testing.assert_array_equal(theirs[f"read-{mip}"], theirs[f"written-{mip}"])
     assert ours["mip_functions"] == theirs["mip_functions"]
+    assert ours["coordinates"] == theirs["coordinates"]
     assert_same_json(ours["info"], theirs["info"])
     assert ours["properties-0"]["dataset_name"] == "dataset"
     assert ours["properties-0"]["layer"] == "layer"

@@ -218,3 +218,13 @@ def test_repr_and_context_manager(make_volume):
     assert repr(vol).startswith(f"CloudVolume('{vol.cloudpath}', mip=0, bounded=True")
     with CloudVolume(vol.cloudpath) as again:
         assert again.num_channels == 1
+
+
+def test_coordinate_helpers_and_resolutions(make_volume):
+    vol = make_volume(size=(128, 128, 64), chunk=(32, 32, 16), max_mip=2)
+    vol.mip = 2
+    assert vol.slices_to_global_coords(np.s_[2:13, 1:16, 3:9]) == (slice(8, 52), slice(4, 64), slice(3, 9))
+    assert vol.point_to_mip((10, 7, 3), 0, 2).tolist() == [2, 1, 3]
+    assert vol.point_to_mip((2, 1, 3), 2, 0).tolist() == [8, 4, 3]
+    assert [r.tolist() for r in vol.available_resolutions] == [[4, 4, 40], [8, 8, 40], [16, 16, 40]]
+    assert vol.ndim == 4
