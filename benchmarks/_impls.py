@@ -37,32 +37,17 @@ def sample(shape: tuple[int, int, int]) -> np.ndarray[Any, Any]:
     return np.asfortranarray(rng.integers(0, 255, size=shape, dtype=np.uint8))
 
 
-class Precomputed:
-    name = "precomputed"
+class CloudVolumeAPI:
+    """precomputed and cloud-volume take the same calls; only the import differs."""
+
+    def __init__(self, name: str, module: str, **options: Any) -> None:
+        self.name, self._module, self._options = name, module, options
 
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
-        from precomputed_core import CloudVolume
+        import importlib
 
-        vol = CloudVolume(f"file://{path}", info=info, progress=False)
-        if info is not None:
-            vol.commit_info()
-        return vol
-
-    def write(self, vol: Any, data: np.ndarray[Any, Any]) -> None:
-        vol[:, :, :] = data
-
-    def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
-        return np.asarray(vol[box])
-
-
-class CloudVolumePeer:
-    name = "cloud-volume"
-
-    def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
-        from cloudvolume import CloudVolume
-
-        # compress=False: the same uncompressed bare-name chunks the others write.
-        vol = CloudVolume(f"file://{path}", info=info, progress=False, compress=False)
+        cls = importlib.import_module(self._module).CloudVolume
+        vol = cls(f"file://{path}", info=info, progress=False, **self._options)
         if info is not None:
             vol.commit_info()
         return vol
@@ -98,4 +83,12 @@ class Tensorstore:
         return vol[(*box, 0)].read(order="F").result()
 
 
-IMPLEMENTATIONS = {impl.name: impl for impl in (Precomputed(), CloudVolumePeer(), Tensorstore())}
+IMPLEMENTATIONS = {
+    impl.name: impl
+    for impl in (
+        CloudVolumeAPI("precomputed", "precomputed_core"),
+        # compress=False: the same uncompressed bare-name chunks the others write.
+        CloudVolumeAPI("cloud-volume", "cloudvolume", compress=False),
+        Tensorstore(),
+    )
+}

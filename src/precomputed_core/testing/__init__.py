@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from .._codec import ChunkSpec, Codec
+from .._info import SPEC_DATA_TYPES
 from .._store import ObjectMetadata, Store
 from ..exceptions import DecodingError, EncodingError
 
@@ -125,16 +126,7 @@ class CodecContract:
     ``lossless = False`` (with ``tolerance``) for lossy encodings.
     """
 
-    dtypes: ClassVar[tuple[str, ...]] = (
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "int8",
-        "int16",
-        "int32",
-        "float32",
-    )
+    dtypes: ClassVar[tuple[str, ...]] = SPEC_DATA_TYPES
     channels: ClassVar[tuple[int, ...]] = (1, 3)
     shapes: ClassVar[tuple[tuple[int, int, int], ...]] = ((16, 16, 8), (5, 7, 3))
     lossless: ClassVar[bool] = True
