@@ -46,7 +46,9 @@ LOOPBACK_ENV = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localh
 def tests(session: nox.Session) -> None:
     """Unit and local-disk tests, doctests and the plugin tests."""
     session.install("-e", ".[test]")
-    session.run("pytest", "tests/unit", "src", "-m", "not interop", "-q", "-rs", *session.posargs, env=LOOPBACK_ENV)
+    session.run(
+        "pytest", "tests/unit", "src", "-m", "not interop", "-q", "-rs", *session.posargs, env=LOOPBACK_ENV
+    )
 
 
 @nox.session(python=ORACLE_PYTHON)
