@@ -13,7 +13,7 @@ from ._cutout import VolumeCutout
 from ._options import cache_control
 from ._vec import Vec
 from ._volume import ReadOptions, WriteOptions
-from .exceptions import GeometryError, OutOfBoundsError
+from .exceptions import EmptyRequestError, GeometryError, OutOfBoundsError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -54,22 +54,37 @@ class VolumeAccess:
         def cloudpath(self) -> str: ...
 
     def _voxel_box(self, box: Bbox, mip: int) -> Bbox:
-        return box.convert_units("vx", self.meta.resolution(mip)) if box.is_physical else box
+        """A box in whole voxels; fractional corners are truncated, as cloud-volume does."""
+        if box.is_physical:
+            box = box.convert_units("vx", self.meta.resolution(mip))
+        return box.astype(np.int64) if box.dtype.kind == "f" else box
+
+    @property
+    def _crop(self) -> bool:
+        # The README: autocrop applies when bounded is False; bounded=True still refuses.
+        return self.autocrop and not self.bounded
 
     def _channels(self, chan: slice) -> None:
-        if not 0 <= chan.start <= chan.stop <= self.num_channels:
+        if not (0 <= chan.start <= self.num_channels and 0 <= chan.stop <= self.num_channels):
             raise OutOfBoundsError(f"channels {chan.start}:{chan.stop} are outside 0:{self.num_channels}")
+
+    def _read(self, box: Bbox, mip: int, channels: int) -> npt.NDArray[Any]:
+        if box.subvoxel() or channels <= 0:
+            raise EmptyRequestError(f"{box} with {max(channels, 0)} channels selects no voxels")
+        if box.volume() >= 2**62:
+            raise GeometryError(f"{box} has {box.volume()} voxels: far too many to read at once")
+        return self._volume.read(box, mip=mip, options=ReadOptions(self.fill_missing, self.progress))
 
     def __getitem__(self, slices: Any) -> VolumeCutout:
         """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout."""
         mip = self.mip
         if isinstance(slices, Bbox):
             slices = self._voxel_box(slices, mip).to_slices()
-        reified = self.meta.bbox(mip).reify_slices(slices, bounded=self.bounded, autocrop=self.autocrop)
+        reified = self.meta.bbox(mip).reify_slices(slices, bounded=self.bounded, autocrop=self._crop)
         box = Bbox([s.start for s in reified[:3]], [max(s.start, s.stop) for s in reified[:3]])
         chan = reified[3]
         self._channels(chan)
-        image = self._volume.read(box, mip=mip, options=ReadOptions(self.fill_missing, self.progress))
+        image = self._read(box, mip, len(range(chan.start, chan.stop, chan.step)))
         steps = tuple(s.step for s in reified)
         if steps != (1, 1, 1, 1) or (chan.start, chan.stop) != (0, self.num_channels):
             sx, sy, sz, sc = steps
@@ -80,8 +95,7 @@ class VolumeAccess:
         """Read a box (Bbox, slices or ``np.s_``) at ``mip`` (default: ``vol.mip``)."""
         mip = self.mip if mip is None else self.meta.to_mip(mip)
         box = self._box(bbox, mip, bounded=self.bounded)
-        image = self._volume.read(box, mip=mip, options=ReadOptions(self.fill_missing, self.progress))
-        return self._cutout(image, box, mip)
+        return self._cutout(self._read(box, mip, self.num_channels), box, mip)
 
     def _cutout(self, image: npt.NDArray[Any], box: Bbox, mip: int) -> VolumeCutout:
         return VolumeCutout.wrap(
@@ -118,6 +132,7 @@ class VolumeAccess:
             cache_control=cache_control(self.cdn_cache),
             non_aligned_writes=self.non_aligned_writes,
             progress=self.progress,
+            fill_missing=self.fill_missing,
         )
         self._volume.write(box, array, mip=mip, options=options)
 
@@ -137,7 +152,9 @@ class VolumeAccess:
     def _box(self, obj: Any, mip: int, *, bounded: bool) -> Bbox:
         if isinstance(obj, Bbox):
             obj = self._voxel_box(obj, mip)
-        box = Bbox.create(obj, context=self.meta.bounds(mip), bounded=bounded, autocrop=self.autocrop)
+            if obj.ndim != 3:
+                raise GeometryError(f"{obj} has {obj.ndim} axes; a box here has 3 (x, y, z)")
+        box = Bbox.create(obj, context=self.meta.bounds(mip), bounded=bounded, autocrop=self._crop)
         return Bbox(box.minpt[:3], box.maxpt[:3])
 
     def exists(self, bbox: Any) -> dict[str, bool]:

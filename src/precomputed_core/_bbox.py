@@ -224,7 +224,8 @@ class Bbox(BboxOperators, ChunkAlignment):
             return Bbox(lo, hi, dtype=np.float64, unit=unit)
         if unit == "vx":
             lo, hi = (rescale(p, self.unit, resolution_unit) / res for p in (self.minpt, self.maxpt))
-            return Bbox(np.floor(lo), np.ceil(hi), dtype=np.int64, unit="vx")
+            # Both corners round down, as cloud-volume does, so the same nm box gives the same voxels.
+            return Bbox(np.floor(lo), np.floor(hi), dtype=np.int64, unit="vx")
         lo, hi = (rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
         return Bbox(lo, hi, dtype=np.float64, unit=unit)
 
@@ -262,8 +263,12 @@ class Bbox(BboxOperators, ChunkAlignment):
 
     def volume(self) -> Any:
         """Number of voxels (or the physical volume) inside the box."""
-        sizes = self.size3().tolist()
-        return math.prod(sizes) if self.dtype.kind in "iu" else float(np.prod(sizes))
+        if self.dtype.kind in "iu":
+            # Python ints: an int64 difference of far-apart corners would wrap around.
+            return math.prod(
+                int(hi) - int(lo) for lo, hi in zip(self.minpt[:3].tolist(), self.maxpt[:3].tolist())
+            )
+        return float(np.prod(self.size3().tolist()))
 
     def center(self) -> Vec:
         return Vec(*((self.minpt + self.maxpt) / 2.0))

@@ -90,7 +90,8 @@ def _image(plane: npt.NDArray[Any], image_module: Any) -> Any:
     if plane.dtype == np.uint8:
         return image_module.fromarray(np.ascontiguousarray(plane), "L")
     if plane.dtype == np.uint16:
-        return image_module.fromarray(np.ascontiguousarray(plane), "I;16")
+        # Pillow picks its 16-bit mode itself; naming it is refused by Pillow >= 13.
+        return image_module.fromarray(np.ascontiguousarray(plane))
     if plane.dtype.kind == "f":
         return image_module.fromarray(_to_uint8(plane), "L")
     # Labels: show the low 24 bits as RGB so neighbouring segments differ in colour.

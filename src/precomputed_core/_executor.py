@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 from ._progress import progress_bar
 
-__all__ = ["TaskRunner"]
+__all__ = ["TaskRunner", "grouped"]
 
 #: Batches per thread: enough to balance uneven chunks, few enough to keep overhead low.
 _BATCHES_PER_THREAD = 4
@@ -23,8 +24,13 @@ class TaskRunner:
         self.threads = max(1, int(threads))
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def _executor(self) -> ThreadPoolExecutor:
+        if self._pid != os.getpid():
+            # A forked child inherits the pool object but none of its threads: work
+            # submitted to it would never run. Start afresh (the lock may be held too).
+            self._pool, self._lock, self._pid = None, threading.Lock(), os.getpid()
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="precomputed-io")
@@ -64,6 +70,9 @@ class TaskRunner:
             raise
 
     def close(self) -> None:
+        if self._pid != os.getpid():
+            self._pool = None
+            return
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -81,3 +90,15 @@ def _counting(indices: Iterator[int], stop: threading.Event, bar: object) -> Ite
         if update is not None and not disabled:
             with lock:
                 update(1)
+
+
+def grouped(indices: Iterator[int], size: int) -> Iterator[list[int]]:
+    """Consecutive lists of up to ``size`` indices (a store's ``batch_size``)."""
+    group: list[int] = []
+    for index in indices:
+        group.append(index)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group

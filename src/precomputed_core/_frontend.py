@@ -263,6 +263,31 @@ class CloudVolume(VolumeAccess, PendingFeatures, VolumeProperties):
 
     # --- lifetime ------------------------------------------------------------------
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the path, the current info and the options; threads and handles are reopened."""
+        return {
+            "cloudpath": self._path.url,
+            "info": self.meta.info,
+            "provenance": None if self._provenance is None else dict(self._provenance),
+            "mip": self.mip,
+            "bounded": self.bounded,
+            "autocrop": self.autocrop,
+            "fill_missing": self.fill_missing,
+            "non_aligned_writes": self.non_aligned_writes,
+            "progress": self.progress,
+            "cdn_cache": self.cdn_cache,
+            "compress": self.compress,
+            "parallel": self.parallel,
+            "options": self._options,
+            "shared_memory_id": self._shared_memory_id,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        options, shared = state.pop("options"), state.pop("shared_memory_id")
+        self.__init__(**state, **options)  # type: ignore[misc]
+        self._shared_memory_id = shared
+
     def close(self) -> None:
         """Stop this volume's threads and close its storage connections."""
         self._volume.close()

@@ -34,7 +34,7 @@ _LEVEL_KEYS = {"jpeg": "jpeg_quality", "png": "png_level"}
 def check_data_type(data_type: npt.DTypeLike) -> str:
     """The spec name of ``data_type``; refuse types Neuroglancer cannot read."""
     try:
-        name = str(np.dtype(data_type).name)
+        name = str(np.dtype(data_type.lower() if isinstance(data_type, str) else data_type).name)
     except TypeError as err:
         raise UnsupportedDataTypeError(
             f"{data_type!r} is not a data type; use one of {', '.join(SPEC_DATA_TYPES)}"
@@ -64,14 +64,19 @@ def scale_key(resolution: Sequence[Any]) -> str:
     return "_".join(str(r) for r in _resolution_values(resolution))
 
 
-def _triple(name: str, value: Any, *, positive: bool, integer: bool = True) -> list[Any]:
+_LARGEST = 2**53  # beyond this, coordinates lose precision in JSON readers
+
+
+def _triple(name: str, value: Any, *, positive: bool, integer: bool = True, exact: bool = False) -> list[Any]:
+    """Three numbers (x, y, z); ``exact`` (stored infos) refuses 64.0 where an integer belongs."""
     try:
-        values = list(np.asarray(value).reshape(-1).tolist())
+        values = list(np.asarray(value).tolist()) if np.ndim(value) == 1 else []
     except Exception as err:
         raise InfoValidationError(f"{name} must be 3 numbers (x, y, z), got {value!r}") from err
     ok = len(values) == 3 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    ok = ok and all(abs(v) < _LARGEST for v in values)
     if ok and integer:
-        ok = all(float(v).is_integer() for v in values)
+        ok = all(isinstance(v, int) if exact else float(v).is_integer() for v in values)
     if ok and positive:
         ok = all(v > 0 for v in values)
     if not ok:
@@ -93,14 +98,14 @@ def _validate_scale(index: int, scale: Any, keys: set[str]) -> None:
     if key in keys:
         raise InfoValidationError(f"{where}['key'] {key!r} is used by two scales; keys must differ")
     keys.add(key)
-    _triple(f"{where}['size']", scale["size"], positive=True)
+    _triple(f"{where}['size']", scale["size"], positive=True, exact=True)
     _triple(f"{where}['resolution']", scale["resolution"], positive=True, integer=False)
-    _triple(f"{where}['voxel_offset']", scale.get("voxel_offset", (0, 0, 0)), positive=False)
+    _triple(f"{where}['voxel_offset']", scale.get("voxel_offset", [0, 0, 0]), positive=False, exact=True)
     chunk_sizes = scale["chunk_sizes"]
     if not isinstance(chunk_sizes, list) or not chunk_sizes:
         raise InfoValidationError(f"{where}['chunk_sizes'] must be a list like [[64, 64, 64]]")
     for i, size in enumerate(chunk_sizes):
-        _triple(f"{where}['chunk_sizes'][{i}]", size, positive=True)
+        _triple(f"{where}['chunk_sizes'][{i}]", size, positive=True, exact=True)
     encoding = scale["encoding"]
     if not isinstance(encoding, str) or not encoding:
         raise InfoValidationError(f"{where}['encoding'] must be a string such as 'raw'")
@@ -112,7 +117,7 @@ def _validate_scale(index: int, scale: Any, keys: set[str]) -> None:
                 "'compressed_segmentation_block_size' (e.g. [8, 8, 8])"
             )
         _triple(f"{where}['compressed_segmentation_block_size']",
-                scale["compressed_segmentation_block_size"], positive=True)  # fmt: skip
+                scale["compressed_segmentation_block_size"], positive=True, exact=True)  # fmt: skip
     if "sharding" in scale and not isinstance(scale["sharding"], dict):
         raise InfoValidationError(f"{where}['sharding'] must be a sharding specification object")
 
@@ -135,16 +140,19 @@ def validate_info(info: Any, *, for_write: bool = False) -> None:
             raise InfoValidationError(f"info lacks the required field {field!r}")
     if info["type"] not in LAYER_TYPES:
         raise InfoValidationError(f"info['type'] must be one of {LAYER_TYPES}, got {info['type']!r}")
+    data_type = info["data_type"]
     try:
-        if not isinstance(info["data_type"], str):
-            raise TypeError("not a string")
-        np.dtype(info["data_type"])
+        if not isinstance(data_type, str) or np.dtype(data_type.lower()).kind not in "iuf":
+            raise TypeError("not a numeric type name")
     except TypeError as err:
-        raise InfoValidationError(f"info['data_type'] {info['data_type']!r} is not a data type") from err
+        raise InfoValidationError(
+            f"info['data_type'] {data_type!r} is not a voxel data type; "
+            f"use one of {', '.join(SPEC_DATA_TYPES)}"
+        ) from err
     if for_write:
         check_data_type(info["data_type"])
     channels = info["num_channels"]
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+    if isinstance(channels, bool) or not isinstance(channels, int | np.integer) or channels < 1:
         raise InfoValidationError(f"info['num_channels'] must be a positive integer, got {channels!r}")
     scales = info["scales"]
     if not isinstance(scales, list) or not scales:

@@ -47,7 +47,8 @@ class LayerMeta:
 
     @property
     def data_type(self) -> str:
-        return str(self.info["data_type"])
+        # The spec compares data types case-insensitively.
+        return str(self.info["data_type"]).lower()
 
     @property
     def dtype(self) -> np.dtype[Any]:

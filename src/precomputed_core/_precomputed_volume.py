@@ -28,6 +28,17 @@ PROVENANCE_KEY = "provenance"
 _JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
 
 
+def _json_bytes(document: Any) -> bytes:
+    """JSON of an info or provenance that may hold numpy values (a Vec offset, np.int64)."""
+
+    def plain(value: Any) -> Any:
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        raise InfoValidationError(f"{type(value).__name__} {value!r} cannot be stored in JSON")
+
+    return json.dumps(document, indent=2, default=plain).encode()
+
+
 def _parse_json(data: bytes, where: str) -> Any:
     try:
         return json.loads(data)
@@ -71,8 +82,7 @@ class PrecomputedVolume(Volume):
     def commit_info(self) -> None:
         self.store.require_writes("commit the info")
         self.meta.validate(for_write=True)
-        data = json.dumps(self.meta.info, indent=2, sort_keys=False).encode()
-        self.store.put(INFO_KEY, data, metadata=_JSON)
+        self.store.put(INFO_KEY, _json_bytes(self.meta.info), metadata=_JSON)
 
     def fetch_provenance(self) -> dict[str, Any] | None:
         data = self.store.get(PROVENANCE_KEY)
@@ -85,8 +95,7 @@ class PrecomputedVolume(Volume):
 
     def commit_provenance(self, provenance: dict[str, Any]) -> None:
         self.store.require_writes("commit the provenance")
-        data = json.dumps(provenance, indent=2).encode()
-        self.store.put(PROVENANCE_KEY, data, metadata=_JSON)
+        self.store.put(PROVENANCE_KEY, _json_bytes(provenance), metadata=_JSON)
 
     # --- voxels ------------------------------------------------------------
 

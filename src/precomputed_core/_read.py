@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._executor import grouped
 from .exceptions import CodecError, EmptyVolumeException
 
 if TYPE_CHECKING:
@@ -55,17 +56,18 @@ def read_box(
     store = layout.store
 
     def task(indices: Iterator[int]) -> None:
-        for index in indices:
-            key = chunks.name(index)
-            data = store.get(key)
-            if data is None:
-                if options.fill_missing:
-                    continue
-                raise EmptyVolumeException(
-                    f"chunk {store.describe(key)} is missing; pass fill_missing=True to read "
-                    "missing chunks as zeros"
-                )
-            _place(layout, data, index, chunks, bbox, out)
+        for group in grouped(indices, store.batch_size):
+            found = store.get_many([chunks.name(index) for index in group])
+            for index in group:
+                data = found[chunks.name(index)]
+                if data is None:
+                    if options.fill_missing:
+                        continue
+                    raise EmptyVolumeException(
+                        f"chunk {store.describe(chunks.name(index))} is missing; pass fill_missing=True "
+                        "to read missing chunks as zeros"
+                    )
+                _place(layout, data, index, chunks, bbox, out)
 
     runner.run(task, len(chunks), progress=options.progress, desc="Downloading")
     return out

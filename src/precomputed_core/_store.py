@@ -50,6 +50,9 @@ class Store(ABC):
 
     #: Concurrent operations worth running against this store from one process.
     io_threads: int = 8
+    #: Objects per ``get_many``/``put_many`` call the pipeline makes from one thread;
+    #: stores that batch requests (one round trip for many keys) raise it.
+    batch_size: int = 1
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:

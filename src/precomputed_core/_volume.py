@@ -27,12 +27,17 @@ class ReadOptions:
 
 @dataclass(frozen=True, slots=True)
 class WriteOptions:
-    """How a write compresses, caches and handles chunks it covers only in part."""
+    """How a write compresses, caches and handles chunks it covers only in part.
+
+    ``fill_missing`` lets a non-aligned write patch a chunk that does not exist
+    yet (as zeros); without it that is an ``EmptyVolumeException``.
+    """
 
     compress: str | None = None
     cache_control: str | None = None
     non_aligned_writes: bool = False
     progress: bool = False
+    fill_missing: bool = False
 
 
 class Volume(ABC):

@@ -8,8 +8,9 @@ import numpy as np
 
 from ._bbox import Bbox
 from ._compression import compress_bytes
+from ._executor import grouped
 from ._store import ObjectMetadata
-from .exceptions import AlignmentError, CodecError
+from .exceptions import AlignmentError, CodecError, EmptyVolumeException
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,11 +42,16 @@ def check_alignment(grid: ChunkGrid, bbox: Bbox, *, mip: int, allowed: bool, act
     )
 
 
-def _patched(layout: ScaleLayout, key: str, lo: Any, hi: Any) -> npt.NDArray[Any]:
-    """The stored chunk as a writable array (zeros if it does not exist yet)."""
+def _patched(layout: ScaleLayout, key: str, lo: Any, hi: Any, *, fill_missing: bool) -> npt.NDArray[Any]:
+    """The stored chunk as a writable array (zeros if it is missing and ``fill_missing``)."""
     spec = layout.spec(lo, hi)
     data = layout.store.get(key)
     if data is None:
+        if not fill_missing:
+            raise EmptyVolumeException(
+                f"a non-aligned write must patch chunk {layout.store.describe(key)}, which is missing; "
+                "pass fill_missing=True to start missing chunks from zeros"
+            )
         return np.zeros(spec.shape, dtype=layout.dtype, order="F")
     try:
         return np.array(layout.codec.decode(data, spec), dtype=layout.dtype, order="F")
@@ -71,19 +77,21 @@ def write_box(
         cache_control=options.cache_control,
     )
 
+    def encode(index: int) -> bytes:
+        key, lo, hi = chunks.name(index), chunks.lo[index], chunks.hi[index]
+        win_lo, win_hi = np.maximum(lo, origin), np.minimum(hi, box_hi)
+        piece = array[_slices(win_lo, win_hi, origin)]
+        if not (np.array_equal(win_lo, lo) and np.array_equal(win_hi, hi)):
+            chunk = _patched(layout, key, lo, hi, fill_missing=options.fill_missing)
+            chunk[_slices(win_lo, win_hi, lo)] = piece
+            piece = chunk
+        try:
+            return compress_bytes(layout.codec.encode(piece, layout.spec(lo, hi)), options.compress)
+        except CodecError as err:
+            layout.codec_failed(key, err)
+
     def task(indices: Iterator[int]) -> None:
-        for index in indices:
-            key, lo, hi = chunks.name(index), chunks.lo[index], chunks.hi[index]
-            win_lo, win_hi = np.maximum(lo, origin), np.minimum(hi, box_hi)
-            piece = array[_slices(win_lo, win_hi, origin)]
-            if not (np.array_equal(win_lo, lo) and np.array_equal(win_hi, hi)):
-                chunk = _patched(layout, key, lo, hi)
-                chunk[_slices(win_lo, win_hi, lo)] = piece
-                piece = chunk
-            try:
-                encoded = layout.codec.encode(piece, layout.spec(lo, hi))
-            except CodecError as err:
-                layout.codec_failed(key, err)
-            layout.store.put(key, compress_bytes(encoded, options.compress), metadata=metadata)
+        for group in grouped(indices, layout.store.batch_size):
+            layout.store.put_many({chunks.name(i): encode(i) for i in group}, metadata=metadata)
 
     runner.run(task, len(chunks), progress=options.progress, desc="Uploading")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
+from ._locks import KeyLocks
 from ._suffixes import VARIANTS, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 __all__ = ["LocalStore"]
 
 _TMP_MARK = ".tmp-"
+
+
+def _storage_error(action: str, path: str, err: OSError) -> StorageError:
+    if isinstance(err, PermissionError):
+        return PermissionDeniedError(f"cannot {action} {path}: permission denied ({err.strerror})")
+    return StorageError(f"cannot {action} {path}: {err.strerror or err}")
 
 
 class LocalStore(Store):
@@ -35,6 +42,7 @@ class LocalStore(Store):
         self.root = os.path.abspath(os.fspath(root))
         self._made_dirs: set[str] = set()
         self._dir_lock = threading.Lock()
+        self._key_locks = KeyLocks()
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> LocalStore:
@@ -62,8 +70,8 @@ class LocalStore(Store):
                     data = f.read()
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
-            except PermissionError as err:
-                raise PermissionDeniedError(f"cannot read {base + suffix}: {err}") from err
+            except OSError as err:
+                raise _storage_error("read", base + suffix, err) from err
             return decompress_bytes(data, method, where="file://" + base + suffix)
         return None
 
@@ -85,6 +93,8 @@ class LocalStore(Store):
             os.makedirs(directory, exist_ok=True)
         except FileExistsError as err:
             raise StorageError(f"cannot create directory {directory}: a file is in the way") from err
+        except OSError as err:
+            raise _storage_error("create the directory", directory, err) from err
         with self._dir_lock:
             self._made_dirs.add(directory)
 
@@ -96,25 +106,31 @@ class LocalStore(Store):
         try:
             with open(tmp, "wb") as f:
                 f.write(value)
-            os.replace(tmp, path)
+            with self._key_locks(key):
+                os.replace(tmp, path)
+                self._remove_variants(key, keep=path)
         except BaseException as err:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            if isinstance(err, PermissionError):
-                raise PermissionDeniedError(f"cannot write {path}: {err}") from err
+            if isinstance(err, OSError) and not isinstance(err, StorageError):
+                raise _storage_error("write", path, err) from err
             raise
-        self._remove_variants(key, keep=path)
 
     def _remove_variants(self, key: str, keep: str | None = None) -> None:
         base = self._path(key)
         for suffix, _ in VARIANTS:
             if base + suffix == keep:
                 continue
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            try:
                 os.unlink(base + suffix)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as err:
+                raise _storage_error("delete", base + suffix, err) from err
 
     def delete(self, key: str) -> None:
-        self._remove_variants(key)
+        with self._key_locks(key):
+            self._remove_variants(key)
 
     def exists(self, key: str) -> bool:
         base = self._path(key)

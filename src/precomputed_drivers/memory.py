@@ -6,10 +6,12 @@ shared by every volume opened on the same path in it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
 
+from ._locks import KeyLocks
 from ._suffixes import VARIANTS, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ class MemoryStore(Store):
         self._fs = fsspec.filesystem("memory")
         self._bucket, self._path = bucket, path.strip("/")
         self._root = "/" + "/".join(p for p in (bucket, self._path) if p)
+        self._key_locks = KeyLocks()
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> MemoryStore:
@@ -55,17 +58,20 @@ class MemoryStore(Store):
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
         path = self._key_path(key) + stored_suffix(metadata.content_encoding)
-        self._fs.pipe_file(path, bytes(value))
-        self._remove_variants(key, keep=path)
+        with self._key_locks(key):
+            self._fs.pipe_file(path, bytes(value))
+            self._remove_variants(key, keep=path)
 
     def _remove_variants(self, key: str, keep: str | None = None) -> None:
         base = self._key_path(key)
         for suffix, _ in VARIANTS:
-            if base + suffix != keep and self._fs.isfile(base + suffix):
-                self._fs.rm_file(base + suffix)
+            if base + suffix != keep:
+                with contextlib.suppress(FileNotFoundError):
+                    self._fs.rm_file(base + suffix)
 
     def delete(self, key: str) -> None:
-        self._remove_variants(key)
+        with self._key_locks(key):
+            self._remove_variants(key)
 
     def exists(self, key: str) -> bool:
         base = self._key_path(key)

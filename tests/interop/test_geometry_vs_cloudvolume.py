@@ -424,3 +424,30 @@ def test_create_info_redirect_matches_metadata_create_info():
                                              redirect="gs://b/new")  # fmt: skip
     assert theirs["redirect"] == "gs://b/new"
     assert _drop_type(ours) == theirs
+
+
+@FAST
+@given(
+    lo=st.lists(st.integers(0, 5000), min_size=3, max_size=3),
+    extent=st.lists(st.integers(1, 5000), min_size=3, max_size=3),
+    res=st.sampled_from([(4, 4, 40), (8, 8, 8), (16, 16, 45)]),
+)
+def test_nm_to_voxel_conversion_matches_cloudvolume(lo, extent, res):
+    hi = [a + b for a, b in zip(lo, extent)]
+    ours = Bbox(lo, hi, unit="nm").convert_units("vx", res)
+    theirs = CVBbox(lo, hi, unit="nm").convert_units("vx", res)
+    assert ours.to_list() == [int(v) for v in theirs.to_list()]
+
+
+def test_float_voxel_boxes_read_like_cloudvolume(tmp_path):
+    from precomputed_core import CloudVolume
+
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [0, 0, 0], [32, 32, 32])
+    ours = CloudVolume(f"file://{tmp_path}/l", info=info, progress=False, fill_missing=True)
+    ours.commit_info()
+    ours[:] = np.arange(32**3, dtype=np.uint32).reshape(32, 32, 32).astype(np.uint8)
+    theirs = CV(f"file://{tmp_path}/l", progress=False)
+    for box in [((0.5, 0, 0), (10.5, 10, 10)), ((0.2, 0.7, 0), (9.9, 10, 10.5))]:
+        a, b = ours.download(Bbox(*box)), theirs.download(CVBbox(*box))
+        assert a.bounds.to_list() == [int(v) for v in b.bounds.to_list()]
+        np.testing.assert_array_equal(a, b)

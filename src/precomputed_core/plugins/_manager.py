@@ -81,8 +81,8 @@ class PluginState:
                 caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
                 try:
                     caller(registry=Registrar(registry, owner, kinds))
-                except PluginError as err:
-                    # A conflicting or malformed declaration loses; the plugins before it stay.
+                except Exception as err:
+                    # A buggy, conflicting or malformed declaration loses; the others stay.
                     self.refused.append((owner, err))
                     warnings.warn(f"precomputed plugin {owner}: {err}", PluginWarning, stacklevel=4)
         self.drivers.failures = self.codecs.failures = self.failures + self.refused
@@ -146,6 +146,7 @@ def register(plugin: Any, name: str | None = None) -> None:
     """Register a plugin object directly (for tests and embedding); no entry point needed."""
     with _LOCK:
         state = plugin_state()
-        label = name or getattr(plugin, "__name__", None) or repr(plugin)
-        state.add_plugin(plugin, name=f"direct:{label}", owner=label)
+        label = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        if not state.add_plugin(plugin, name=f"direct:{label}:{id(plugin)}", owner=label):
+            raise PluginError(f"plugin {label} is already registered")
         state.rebuild()

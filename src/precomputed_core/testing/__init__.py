@@ -118,6 +118,33 @@ class StoreContract:
             f"c/{i}": str(i).encode() for i in range(100)
         }
 
+    def test_racing_writes_of_one_key_leave_one_whole_value(self, store: Store) -> None:
+        keys = [f"r/{i}" for i in range(150)]
+        _racing_puts(store, keys)
+        for key in keys:
+            assert store.get(key) in (b"zipped " + key.encode(), b"plain " + key.encode())
+
+
+def _racing_puts(store: Store, keys: list[str]) -> None:
+    """Per key, a gzip writer and a plain writer at once: exactly one value must remain."""
+    barrier = threading.Barrier(2)
+
+    def gzip_writer() -> None:
+        barrier.wait()
+        for key in keys:
+            store.put(key, gzip.compress(b"zipped " + key.encode()), metadata=_GZIP)
+
+    def plain_writer() -> None:
+        barrier.wait()
+        for key in keys:
+            store.put(key, b"plain " + key.encode())
+
+    threads = [threading.Thread(target=gzip_writer), threading.Thread(target=plain_writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
 
 class CodecContract:
     """Behaviour every :class:`Codec` must show. Needs a ``codec`` fixture.

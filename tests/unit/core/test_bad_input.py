@@ -173,3 +173,56 @@ def test_a_failed_read_raises_and_leaves_no_threads_writing(make_volume):
     for _ in range(3):
         with pytest.raises(FileNotFoundError, match="128-144_128-144_0-16 is missing"):
             vol[:]
+
+
+@pytest.mark.parametrize(
+    ("layer", "values"),
+    [
+        ("int8", [0, 1, -128, 127, np.int8(1), np.int64(-3), True]),
+        ("uint8", [0, 255, np.uint16(7)]),
+        ("float32", [0, 1.5, -2, 16777216, np.float64(3.25), float("nan")]),
+        ("uint64", [2**64 - 1]),
+    ],
+)
+def test_scalars_that_fit_are_written(make_volume, layer, values):
+    vol = make_volume(dtype=layer)
+    for value in values:
+        vol[0:32, 0:32, 0:16] = value
+        got = vol[0:32, 0:32, 0:16]
+        expected = np.asarray(value, dtype=layer)
+        np.testing.assert_array_equal(got, np.broadcast_to(expected, got.shape))
+
+
+@pytest.mark.parametrize(
+    ("layer", "value"),
+    [("int8", 128), ("int8", -129), ("uint64", -1), ("float32", 16777217), ("float32", 1e39), ("int32", 1.0)],
+)
+def test_scalars_that_change_value_are_refused(make_volume, layer, value):
+    vol = make_volume(dtype=layer)
+    with pytest.raises(UnsupportedDataTypeError, match="without changing values"):
+        vol[0:32, 0:32, 0:16] = value
+
+
+def test_integer_arrays_that_float32_would_round_are_refused(make_volume):
+    vol = make_volume(dtype="float32")
+    with pytest.raises(UnsupportedDataTypeError, match="an array of int64"):
+        vol[0:32, 0:32, 0:16] = np.full((32, 32, 16), 16777217, np.int64)
+    with pytest.raises(UnsupportedDataTypeError, match="beyond"):
+        vol[0:32, 0:32, 0:16] = np.full((32, 32, 16), 1e39, np.float64)
+    vol[0:32, 0:32, 0:16] = np.full((32, 32, 16), np.inf, np.float64)  # inf stays inf
+    assert np.all(np.isinf(vol[0:32, 0:32, 0:16]))
+
+
+def test_commit_info_with_numpy_values(make_volume):
+    vol = make_volume()
+    vol.info["scales"][0]["voxel_offset"] = vol.voxel_offset + 5
+    vol.info["num_channels"] = np.int64(1)
+    vol.commit_info()
+    assert CloudVolume(vol.cloudpath).voxel_offset.tolist() == [5, 5, 5]
+
+
+def test_malformed_size_is_refused_on_commit(make_volume):
+    vol = make_volume()
+    vol.info["scales"][0]["size"] = [[64, 64, 32]]
+    with pytest.raises(InfoValidationError, match=r"size'\] must be 3 positive integers"):
+        vol.commit_info()

@@ -715,12 +715,12 @@ def test_convert_vx_to_um_scales_by_unit():
     assert out.to_list() == pytest.approx([0.0, 0.0, 0.0, 0.04, 0.04, 0.4])
 
 
-def test_convert_nm_to_vx_grows_to_whole_voxels():
+def test_convert_nm_to_vx_rounds_both_corners_down_like_cloudvolume():
     box = Bbox((2.0, 4.0, 30.0), (9.0, 8.0, 81.0), unit="nm")
     out = box.convert_units("vx", resolution=(4, 4, 40))
     assert out.unit == "vx"
     assert out.dtype == np.int64
-    assert out.to_list() == [0, 1, 0, 3, 2, 3]
+    assert out.to_list() == [0, 1, 0, 2, 2, 2]
 
 
 def test_convert_physical_to_physical():

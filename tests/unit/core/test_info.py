@@ -517,8 +517,37 @@ def test_validate_info_bad_layer_type():
 
 
 def test_validate_info_bad_data_type():
-    with pytest.raises(InfoValidationError, match="info\\['data_type'\\] 'uint7' is not a data type"):
+    with pytest.raises(InfoValidationError, match=r"info\['data_type'\] 'uint7' is not a voxel data type"):
         validate_info(_info(data_type="uint7"))
+
+
+@pytest.mark.parametrize("data_type", ["V1", "bool", "complex64", "S4", "object"])
+def test_validate_info_refuses_non_numeric_types(data_type):
+    with pytest.raises(InfoValidationError, match="is not a voxel data type"):
+        validate_info(_info(data_type=data_type))
+
+
+def test_data_type_names_are_case_insensitive_as_the_spec_says():
+    validate_info(_info(data_type="UINT16"))
+    assert LayerMeta(_info(data_type="Uint16")).dtype == np.dtype("uint16")
+    assert check_data_type("UINT8") == "uint8"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("size", [[64, 64, 32]]),
+        ("size", [64.0, 64, 32]),
+        ("voxel_offset", [2**63 - 1, 0, 0]),
+        ("resolution", [[4, 4, 40]]),
+        ("chunk_sizes", [[[64, 64, 64]]]),
+    ],
+)
+def test_validate_info_refuses_malformed_triples(field, value):
+    info = _info()
+    info["scales"][0][field] = value
+    with pytest.raises(InfoValidationError):
+        validate_info(info)
 
 
 def test_validate_info_missing_data_type_value():

@@ -139,3 +139,42 @@ def test_permission_denied_is_reported(tmp_path):
     locked.mkdir(mode=0o500)
     with pytest.raises(PermissionError):
         LocalStore(locked).put("k", b"1")
+
+
+@pytest.mark.parametrize(
+    ("where", "error", "expected"),
+    [
+        ("open-read", OSError(5, "Input/output error"), "cannot read .*k/c: Input/output error"),
+        ("open-write", OSError(28, "No space left on device"), "cannot write .*k/c: No space left"),
+        (
+            "makedirs",
+            PermissionError(13, "Permission denied"),
+            "cannot create the directory .*: permission denied",
+        ),
+    ],
+)
+def test_os_errors_become_storage_errors_naming_the_path(tmp_path, monkeypatch, where, error, expected):
+    from precomputed_core.exceptions import StorageError
+
+    store = LocalStore(tmp_path / "layer")
+    store.put("k/c", b"data")
+    real_open = open
+
+    def failing_open(path, mode="r", *args, **kwargs):
+        if (where == "open-read" and "r" in mode) or (where == "open-write" and "w" in mode):
+            raise error
+        return real_open(path, mode, *args, **kwargs)
+
+    def failing_makedirs(*args, **kwargs):
+        raise error
+
+    if where == "makedirs":
+        monkeypatch.setattr(os, "makedirs", failing_makedirs)
+        action = lambda: LocalStore(tmp_path / "other").put("k/c", b"x")  # noqa: E731
+    else:
+        monkeypatch.setattr("builtins.open", failing_open)
+        action = (lambda: store.get("k/c")) if where == "open-read" else (lambda: store.put("k/c", b"new"))
+    with pytest.raises(StorageError, match=expected):
+        action()
+    monkeypatch.undo()
+    assert [n for n in os.listdir(tmp_path / "layer" / "k") if n != "c"] == []
