@@ -29,8 +29,12 @@ def open_volume(path: CloudPath, *, info: dict[str, Any] | None, **options: Any)
             volume.meta.info = info
         return volume
     store = driver.from_cloudpath(path, **options)
-    if info is None:
-        return PrecomputedVolume(store)
-    meta = LayerMeta(info)
-    meta.validate()
-    return PrecomputedVolume(store, meta)
+    try:
+        if info is None:
+            return PrecomputedVolume(store)
+        meta = LayerMeta(info)
+        meta.validate()
+        return PrecomputedVolume(store, meta)
+    except BaseException:
+        store.close()
+        raise

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .exceptions import FeatureUnavailableError
+
 if TYPE_CHECKING:
     import numpy.typing as npt
     from typing_extensions import Self
@@ -54,7 +56,7 @@ class Volume(ABC):
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
         """Open the layer at ``path`` (the entry point of ``kind="volume"`` drivers)."""
-        raise NotImplementedError(f"{cls.__name__} cannot be opened from a cloud path")
+        raise FeatureUnavailableError(f"{cls.__name__} cannot be opened from a cloud path")
 
     @property
     @abstractmethod
