@@ -1,16 +1,22 @@
-"""The same workloads through each implementation: precomputed, cloud-volume, tensorstore.
+"""The same workloads through each implementation: precomputed, cloud-volume, tensorstore, floor.
 
-Arrays are (x, y, z) uint8 in Fortran order, the order all three store and return, so
-every implementation does the same work.
+Arrays are (x, y, z) uint8 in Fortran order, the order all of them store and return,
+so every implementation does the same work. "floor" is not a library: it reads the chunk
+files with plain file reads and places each into one preallocated output array, the least
+work any implementation must do.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 CHUNK = (64, 64, 64)
+KEY = "8_8_8"
 
 
 def make_info(shape: tuple[int, int, int]) -> dict[str, Any]:
@@ -21,7 +27,7 @@ def make_info(shape: tuple[int, int, int]) -> dict[str, Any]:
         "num_channels": 1,
         "scales": [
             {
-                "key": "8_8_8",
+                "key": KEY,
                 "size": list(shape),
                 "resolution": [8, 8, 8],
                 "voxel_offset": [0, 0, 0],
@@ -32,13 +38,39 @@ def make_info(shape: tuple[int, int, int]) -> dict[str, Any]:
     }
 
 
-def sample(shape: tuple[int, int, int]) -> np.ndarray[Any, Any]:
-    rng = np.random.default_rng(0)
+def sample(shape: tuple[int, int, int], seed: int = 0) -> np.ndarray[Any, Any]:
+    """Deterministic data that does not compress to nothing: random bytes, Fortran order."""
+    rng = np.random.default_rng(seed)
     return np.asfortranarray(rng.integers(0, 255, size=shape, dtype=np.uint8))
+
+
+def _chunks(shape: tuple[int, int, int], box: tuple[slice, ...]) -> list[tuple[tuple[int, ...], ...]]:
+    ranges = [range(b.start // c * c, b.stop, c) for b, c in zip(box, CHUNK)]
+    return [
+        ((x, y, z), (min(x + CHUNK[0], shape[0]), min(y + CHUNK[1], shape[1]), min(z + CHUNK[2], shape[2])))
+        for z in ranges[2]
+        for y in ranges[1]
+        for x in ranges[0]
+    ]
+
+
+def write_plain(path: str, data: np.ndarray[Any, Any]) -> None:
+    """Write a layer with numpy and plain files (bare chunk names), for the read workloads."""
+    shape = data.shape
+    os.makedirs(os.path.join(path, KEY), exist_ok=True)
+    with open(os.path.join(path, "info"), "w") as f:
+        json.dump(make_info(shape), f)
+    for lo, hi in _chunks(shape, tuple(slice(0, s) for s in shape)):
+        name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
+        piece = data[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+        with open(os.path.join(path, KEY, name), "wb") as f:
+            f.write(piece.tobytes(order="F"))
 
 
 class CloudVolumeAPI:
     """precomputed and cloud-volume take the same calls; only the import differs."""
+
+    writes = True
 
     def __init__(self, name: str, module: str, **options: Any) -> None:
         self.name, self._module, self._options = name, module, options
@@ -61,11 +93,9 @@ class CloudVolumeAPI:
 
 class Tensorstore:
     name = "tensorstore"
+    writes = True
 
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
-        import json
-        import os
-
         import tensorstore as ts
 
         if info is not None:
@@ -79,16 +109,57 @@ class Tensorstore:
         vol[:, :, :, 0].write(data).result()
 
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
-        # Fortran order: the same memory layout the other two return.
+        # Fortran order: the same memory layout the others return (C order costs it a transpose).
         return vol[(*box, 0)].read(order="F").result()
 
 
-IMPLEMENTATIONS = {
+class Floor:
+    """Plain file reads placed into one preallocated output, on ``threads`` threads."""
+
+    writes = False
+
+    def __init__(self, threads: int) -> None:
+        self.name, self.threads = f"floor ({threads} thread{'s' if threads > 1 else ''})", threads
+        self._pool = ThreadPoolExecutor(threads)
+
+    def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
+        with open(os.path.join(path, "info")) as f:
+            size = json.load(f)["scales"][0]["size"]
+        return path, tuple(size)
+
+    def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
+        path, shape = vol
+        out = np.empty(tuple(b.stop - b.start for b in box), dtype=np.uint8, order="F")
+        origin = [b.start for b in box]
+
+        def place(lo_hi: tuple[tuple[int, ...], ...]) -> None:
+            lo, hi = lo_hi
+            name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
+            with open(os.path.join(path, KEY, name), "rb") as f:
+                data = f.read()
+            chunk = np.frombuffer(data, np.uint8).reshape([h - low for low, h in zip(lo, hi)], order="F")
+            a = [max(low, b.start) for low, b in zip(lo, box)]
+            z = [min(h, b.stop) for h, b in zip(hi, box)]
+            target = tuple(slice(i - o, j - o) for i, j, o in zip(a, z, origin))
+            out[target] = chunk[tuple(slice(i - low, j - low) for i, j, low in zip(a, z, lo))]
+
+        list(self._pool.map(place, _chunks(shape, box)))
+        return out
+
+
+IMPLEMENTATIONS: dict[str, Any] = {
     impl.name: impl
     for impl in (
         CloudVolumeAPI("precomputed", "precomputed_core"),
-        # compress=False: the same uncompressed bare-name chunks the others write.
+        # compress=False: the same uncompressed bare-name chunks the others write and read.
         CloudVolumeAPI("cloud-volume", "cloudvolume", compress=False),
         Tensorstore(),
     )
 }
+FLOORS = {f"floor-{n}": n for n in (1, 2)}
+
+
+def implementation(name: str) -> Any:
+    if name in FLOORS:
+        return Floor(FLOORS[name])
+    return IMPLEMENTATIONS[name]

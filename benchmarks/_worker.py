@@ -1,52 +1,83 @@
 """Run one workload through one implementation in a fresh process and print JSON.
 
-Peak resident memory is the operating system's count for this process
-(``ru_maxrss``), reported above the resident size just before the timed work.
+Peak memory is the operating system's count for this process: the peak resident set
+(VmHWM) is reset just before the timed work (``/proc/self/clear_refs``), and the
+report is that peak minus the resident size at the start of the timed work.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
-from _impls import IMPLEMENTATIONS, make_info, sample
+from _impls import implementation, make_info, sample
 
 
-def _rss_bytes() -> int:
+def _status(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
 
-def main() -> None:
-    impl_name, workload, path, x, y, z = sys.argv[1:7]
-    shape = (int(x), int(y), int(z))
-    impl = IMPLEMENTATIONS[impl_name]
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass  # older kernels: the peak then includes the set-up, an over-estimate
+
+
+def cutout_boxes(shape: tuple[int, ...], size: tuple[int, ...], count: int) -> list[tuple[slice, ...]]:
+    rng = np.random.default_rng(1234)
+    boxes = []
+    for _ in range(count):
+        lo = [int(rng.integers(0, s - c + 1)) for s, c in zip(shape, size)]
+        boxes.append(tuple(slice(a, a + c) for a, c in zip(lo, size)))
+    return boxes
+
+
+def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dict[str, float]:
+    impl = implementation(impl_name)
+    shape = tuple(params["shape"])
     if workload == "write":
         data = sample(shape)
         vol = impl.open(path, make_info(shape))
-        before = _rss_bytes()
-        start = time.perf_counter()
-        impl.write(vol, data)
-        seconds = time.perf_counter() - start
+        work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes
     else:
         vol = impl.open(path)
-        full = tuple(slice(0, s) for s in shape)
-        impl.read(vol, tuple(slice(0, 64) for _ in shape))  # warm the import and the info read
-        before = _rss_bytes()
-        start = time.perf_counter()
-        out = impl.read(vol, full)
-        seconds = time.perf_counter() - start
-        nbytes = int(np.asarray(out).nbytes)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, peak - before)}))
+        impl.read(vol, (slice(0, 64), slice(0, 64), slice(0, 64)))  # warm: imports, info, threads
+        if workload == "random":
+            boxes = cutout_boxes(shape, tuple(params["cutout"]), params["count"])
+
+            def work() -> None:
+                for box in boxes:
+                    impl.read(vol, box)
+
+            nbytes = sum(int(np.prod([b.stop - b.start for b in box])) for box in boxes)
+        else:
+            full = tuple(slice(0, s) for s in shape)
+            work = lambda: impl.read(vol, full)  # noqa: E731
+            nbytes = int(np.prod(shape))
+    before = _status("VmRSS")
+    _reset_peak()
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    peak = _status("VmHWM")
+    del result
+    return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, peak - before)}
+
+
+def main() -> None:
+    impl_name, workload, path, params = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    print(json.dumps(run(impl_name, workload, path, params)))
 
 
 if __name__ == "__main__":

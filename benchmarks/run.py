@@ -1,8 +1,11 @@
 """Benchmarks: the same workloads through precomputed, cloud-volume and tensorstore.
 
-Each measurement runs in its own subprocess (so peak memory is per implementation),
-interleaved A B C A B C over the repetitions; the report gives medians and ratios and is
-written to docs/benchmarks.md. ``nox -s bench`` runs it; ``--quick`` is a small version.
+Every measurement runs in a fresh subprocess, so peak memory is each implementation's
+own; implementations are interleaved (A B C A B C ...) over the repetitions, and the
+report gives medians, ratios and peak memory. It is written to docs/benchmarks.md.
+
+    nox -s bench                 # the full run (about 5 minutes on 2 cores)
+    nox -s bench -- --quick      # a small version, under a minute
 """
 
 from __future__ import annotations
@@ -16,81 +19,179 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _impls import sample, write_plain  # noqa: E402
+
 REPORT = HERE.parent / "docs" / "benchmarks.md"
-IMPLS = ["precomputed", "cloud-volume", "tensorstore"]
+PEERS = ["precomputed", "cloud-volume", "tensorstore"]
+FLOORS = ["floor-1", "floor-2"]
 
 
-def _worker(impl: str, workload: str, path: str, shape: tuple[int, int, int]) -> dict[str, float]:
-    cmd = [sys.executable, str(HERE / "_worker.py"), impl, workload, path, *map(str, shape)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE)
+@dataclass
+class Workload:
+    """One row group of the report."""
+
+    key: str
+    title: str
+    kind: str  # write | read | random | big
+    dataset: str  # which prepared volume it reads ("" for writes)
+    impls: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def workloads(quick: bool) -> tuple[list[Workload], dict[str, tuple[int, int, int]]]:
+    small = (256, 256, 64) if quick else (1024, 1024, 128)
+    big = (512, 512, 256) if quick else (2048, 2048, 256)
+    cutouts = 20 if quick else 200
+    datasets = {"small": small, "big": big}
+    s = "x".join(map(str, small))
+    b = "x".join(map(str, big))
+    size_b = (
+        f"{big[0] * big[1] * big[2] / 2**30:.2f} GiB"
+        if not quick
+        else f"{big[0] * big[1] * big[2] / 2**20:.0f} MiB"
+    )
+    return [
+        Workload(
+            "write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, {"shape": small}
+        ),
+        Workload(
+            "read", "(a) full read of the same volume", "read", "small", PEERS + FLOORS, {"shape": small}
+        ),
+        Workload(
+            "random",
+            f"(b) {cutouts} random unaligned 100x100x50 cutouts of it",
+            "random",
+            "small",
+            PEERS + FLOORS,
+            {"shape": small, "cutout": [100, 100, 50], "count": cutouts},
+        ),
+        Workload(
+            "big", f"(c) one {size_b} cutout, uint8 {b}: memory", "big", "big", PEERS + FLOORS, {"shape": big}
+        ),
+    ], datasets
+
+
+def _measure(impl: str, work: Workload, path: str) -> dict[str, float]:
+    kind = "read" if work.kind == "big" else work.kind
+    cmd = [sys.executable, str(HERE / "_worker.py"), impl, kind, path, json.dumps(work.params)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{impl} {work.key} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-Results = dict[tuple[str, str], list[dict[str, float]]]
-
-
-def measure(root: str, shape: tuple[int, int, int], reps: int) -> Results:
-    results: Results = {}
+def measure(
+    root: str, reps: int, quick: bool
+) -> tuple[list[Workload], dict[tuple[str, str], list[dict[str, float]]]]:
+    works, datasets = workloads(quick)
+    for name, shape in datasets.items():
+        write_plain(os.path.join(root, name), sample(shape, seed=1))
+    results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
-        for impl in IMPLS:
-            path = os.path.join(root, f"{impl}-{rep}")
-            results.setdefault((impl, "write"), []).append(_worker(impl, "write", path, shape))
-            results.setdefault((impl, "read"), []).append(_worker(impl, "read", path, shape))
-            shutil.rmtree(path)
-    return results
+        for work in works:
+            for impl in work.impls:
+                if work.kind == "write":
+                    path = os.path.join(root, f"w-{impl}-{rep}")
+                    results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path = os.path.join(root, work.dataset)
+                    results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
+        print(f"repetition {rep + 1}/{reps} done", file=sys.stderr)
+    return works, results
 
 
 def _machine() -> str:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {cpus} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    system = f"Linux {platform.release()}, Python {platform.python_version()}"
+    return f"{cpu}, {cpus} cores, {mem:.0f} GiB RAM, {system}"
 
 
-def report(results: Results, shape: tuple[int, int, int],
-           reps: int, command: str, root: str) -> str:  # fmt: skip
+def _versions() -> str:
+    import importlib.metadata as md
+
+    names = ["precomputed", "cloud-volume", "tensorstore", "numpy"]
+    return ", ".join(f"{n} {md.version(n)}" for n in names)
+
+
+def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, float]]], *,
+           reps: int, command: str, storage: str) -> str:  # fmt: skip
     lines = [
         "# Benchmarks",
         "",
-        f"Machine: {_machine()}. Storage: `{root}`. Command: `{command}`.",
-        f"Volume: uint8 {shape[0]}x{shape[1]}x{shape[2]}, raw, 64^3 chunks, uncompressed. "
-        f"{reps} repetitions, interleaved, each in a fresh process; medians.",
-        "Throughput is uncompressed voxel MB/s; peak memory is the process's peak resident size "
-        "above its size just before the timed work.",
+        "Written by `benchmarks/run.py`; do not edit by hand.",
         "",
-        "| workload | implementation | MB/s (median) | precomputed / this | peak memory MiB |",
-        "|---|---|---|---|---|",
+        f"- Command: `{command}`",
+        f"- Machine: {_machine()}",
+        f"- Versions: {_versions()}",
+        f"- Storage: {storage} (a RAM-backed file system: this measures the libraries, not a disk)",
+        f"- {reps} repetitions, implementations interleaved, each measurement in a fresh process; "
+        "the table gives medians (and the range).",
+        "- Throughput is uncompressed voxel bytes per second. Peak memory is the process's peak "
+        "resident size during the timed work minus its resident size just before it "
+        "(interpreter, libraries and the open volume already loaded).",
+        "- cloud-volume runs with `compress=False` and tensorstore reads in Fortran order, so all "
+        "do the same work on the same uncompressed chunk files. The floor rows read those files "
+        "with plain `open().read()` and place each chunk into one preallocated array.",
+        "",
     ]
-    for workload in ("write", "read"):
-        ours = statistics.median(r["bytes"] / r["seconds"] for r in results[("precomputed", workload)])
-        for impl in IMPLS:
-            runs = results[(impl, workload)]
-            rate = statistics.median(r["bytes"] / r["seconds"] for r in runs)
-            peak = statistics.median(r["peak_above_start"] for r in runs) / 2**20
-            lines.append(f"| full {workload} | {impl} | {rate / 1e6:.0f} | {ours / rate:.2f}x | {peak:.0f} |")
-    return "\n".join(lines) + "\n"
+    for work in works:
+        ours = statistics.median(r["bytes"] / r["seconds"] for r in results[(work.key, "precomputed")])
+        nbytes = results[(work.key, "precomputed")][0]["bytes"]
+        lines += [
+            f"## {work.title}",
+            "",
+            "| implementation | MB/s | precomputed is | peak memory |",
+            "|---|---|---|---|",
+        ]
+        for impl in work.impls:
+            runs = results[(work.key, impl)]
+            rates = sorted(r["bytes"] / r["seconds"] / 1e6 for r in runs)
+            rate = statistics.median(rates)
+            peak = statistics.median(r["peak_above_start"] for r in runs)
+            ratio = "—" if impl == "precomputed" else f"{ours / 1e6 / rate:.2f}x"
+            lines.append(
+                f"| {impl.replace('floor-1', 'floor, 1 thread').replace('floor-2', 'floor, 2 threads')} "
+                f"| {rate:.0f} ({rates[0]:.0f} to {rates[-1]:.0f}) | {ratio} "
+                f"| {peak / 2**20:.0f} MiB ({peak / nbytes:.2f}x the data) |"
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a small volume and 2 repetitions")
-    parser.add_argument("--reps", type=int, default=5)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small volumes and 2 repetitions (under a minute)"
+    )
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of the full run (default 5)")
     parser.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                         help="where the volumes are written (default /dev/shm)")  # fmt: skip
-    parser.add_argument("--no-write-report", action="store_true")
+    parser.add_argument("--no-write-report", action="store_true", help="print only")
     args = parser.parse_args()
-    shape = (256, 256, 128) if args.quick else (1024, 1024, 128)
     reps = 2 if args.quick else args.reps
     root = tempfile.mkdtemp(prefix="precomputed-bench-", dir=args.dir)
+    start = time.perf_counter()
     try:
-        results = measure(root, shape, reps)
+        works, results = measure(root, reps, args.quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     command = "nox -s bench" + (" -- --quick" if args.quick else "")
-    text = report(results, shape, reps, command, args.dir or tempfile.gettempdir())
+    text = report(works, results, reps=reps, command=command, storage=args.dir or tempfile.gettempdir())
     print(text)
+    print(f"took {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if not args.no_write_report:
         REPORT.write_text(text)
 
