@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 __all__ = ["RawCodec"]
 
 
+def _strides(spec: ChunkSpec) -> tuple[int, int, int, int]:
+    """Byte strides of (x, y, z, c) in a Fortran-ordered chunk."""
+    x, y, z, _ = spec.shape
+    item = spec.dtype.itemsize
+    return item, item * x, item * x * y, item * x * y * z
+
+
 class RawCodec(Codec):
     """The spec's ``raw`` encoding; decoding is a reshape of the bytes, no copy."""
 
@@ -24,6 +31,22 @@ class RawCodec(Codec):
         if tuple(array.shape) != spec.shape:
             raise EncodingError(f"array shape {tuple(array.shape)} differs from the chunk's {spec.shape}")
         return np.asarray(array, dtype=spec.dtype).tobytes(order="F")
+
+    def byte_range(self, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]) -> tuple[int, int] | None:
+        strides = _strides(spec)
+        first = sum(a * s for a, s in zip(lo, strides))
+        last = sum((b - 1) * s for b, s in zip(hi, strides))
+        return first, last + spec.dtype.itemsize
+
+    def decode_range(
+        self, data: bytes, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]
+    ) -> npt.NDArray[Any]:
+        start, end = self.byte_range(spec, lo, hi)  # type: ignore[misc]
+        if len(data) != end - start:
+            raise DecodingError(f"raw chunk range has {len(data)} bytes, expected {end - start}")
+        shape = tuple(b - a for a, b in zip(lo, hi))
+        window: npt.NDArray[Any] = np.ndarray(shape, dtype=spec.dtype, buffer=data, strides=_strides(spec))
+        return window
 
     def decode(self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
         if len(data) != spec.nbytes:

@@ -48,6 +48,21 @@ class Codec(ABC):
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
         """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""
 
+    def byte_range(self, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]) -> tuple[int, int] | None:
+        """The bytes ``[start, end)`` of a stored chunk that hold voxels ``[lo, hi)``.
+
+        ``lo``/``hi`` are (x, y, z, c) chunk coordinates. Encodings that can decode a
+        window from part of the chunk (raw) return the range, so a small cutout need
+        not read whole chunks; the default, None, means "read it all".
+        """
+        return None
+
+    def decode_range(
+        self, data: bytes, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]
+    ) -> npt.NDArray[Any]:
+        """Voxels ``[lo, hi)`` from the bytes that :meth:`byte_range` named."""
+        raise NotImplementedError(f"{type(self).__name__} has no byte ranges")
+
     @abstractmethod
     def encode(self, array: npt.NDArray[Any], spec: ChunkSpec) -> bytes:
         """Encode an (x, y, z, c) array of ``spec.shape`` into the chunk's bytes."""

@@ -13,6 +13,10 @@ __all__ = ["TaskRunner", "grouped"]
 
 #: Batches per thread: enough to balance uneven chunks, few enough to keep overhead low.
 _BATCHES_PER_THREAD = 4
+#: Below this much data a request runs on the calling thread: handing a few small
+#: chunks to a pool costs more (wake-ups, GIL hand-offs) than it saves. Measured on
+#: 100x100x50 cutouts: 2x faster inline.
+INLINE_BYTES = 4 * 2**20
 
 ChunkTask = Callable[[Iterator[int]], None]
 
@@ -36,12 +40,15 @@ class TaskRunner:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="precomputed-io")
             return self._pool
 
-    def run(self, task: ChunkTask, count: int, *, progress: bool, desc: str) -> None:
-        """Call ``task`` on every index; re-raise the first error after the others stop."""
+    def run(self, task: ChunkTask, count: int, *, progress: bool, desc: str, nbytes: int) -> None:
+        """Call ``task`` on every index; re-raise the first error after the others stop.
+
+        ``nbytes`` is about how much data the work moves; small work runs inline.
+        """
         if count == 0:
             return
         with progress_bar(count, desc=desc, enabled=progress and count > 1) as bar:
-            if count == 1 or self.threads == 1:
+            if count == 1 or self.threads == 1 or nbytes < INLINE_BYTES:
                 task(_counting(iter(range(count)), threading.Event(), bar))
                 return
             self._run_pool(task, count, bar)

@@ -53,7 +53,11 @@ class ScaleLayout:
 
     def spec(self, lo: Any, hi: Any) -> ChunkSpec:
         x, y, z = (int(v) for v in np.subtract(hi, lo))
-        return ChunkSpec(self.dtype.newbyteorder("<"), (x, y, z, self.num_channels), self.scale)
+        return self.spec_of((x, y, z))
+
+    def spec_of(self, size: tuple[int, int, int]) -> ChunkSpec:
+        """The spec of a chunk of ``size`` (x, y, z) voxels."""
+        return ChunkSpec(self.dtype.newbyteorder("<"), (*size, self.num_channels), self.scale)
 
     def codec_failed(self, key: str, err: CodecError) -> NoReturn:
         """Re-raise a codec error with the chunk's full path in it."""

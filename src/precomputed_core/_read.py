@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._executor import grouped
+from ._plan import plan
 from .exceptions import CodecError, EmptyVolumeException
 
 if TYPE_CHECKING:
@@ -15,35 +16,44 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from ._bbox import Bbox
-    from ._chunks import ChunkSet
     from ._executor import TaskRunner
     from ._layout import ScaleLayout
+    from ._plan import Piece
     from ._volume import ReadOptions
 
 __all__ = ["read_box"]
 
 
-def _window(lo: Any, hi: Any, bbox: Bbox) -> tuple[Any, Any]:
-    return np.maximum(lo, bbox.minpt[:3]), np.minimum(hi, bbox.maxpt[:3])
+def _fetch(layout: ScaleLayout, pieces: list[Piece]) -> list[tuple[bytes | None, bool]]:
+    """Each piece's bytes, and whether they are only its byte range."""
+    store = layout.store
+    found: dict[str, tuple[bytes | None, bool]] = {}
+    for piece in pieces:
+        if piece.byte_range is not None:
+            start, end = piece.byte_range
+            part = store.get_range(piece.key, start, end, whole_size=piece.spec.nbytes)
+            if part is not None:
+                found[piece.key] = (part, True)
+    rest = [p.key for p in pieces if p.key not in found]
+    if rest:
+        found.update((key, (data, False)) for key, data in store.get_many(rest).items())
+    return [found[p.key] for p in pieces]
 
 
-def _slices(lo: Any, hi: Any, origin: Any) -> tuple[slice, ...]:
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo - origin, hi - origin))
-
-
-def _place(layout: ScaleLayout, data: bytes, index: int, chunks: ChunkSet, bbox: Bbox,
-           out: npt.NDArray[Any]) -> None:  # fmt: skip
-    lo, hi = chunks.lo[index], chunks.hi[index]
-    win_lo, win_hi = _window(lo, hi, bbox)
-    target = out[_slices(win_lo, win_hi, bbox.minpt[:3])]
-    spec = layout.spec(lo, hi)
+def _place(layout: ScaleLayout, piece: Piece, data: bytes, partial: bool, out: npt.NDArray[Any]) -> None:
+    codec, target = layout.codec, out[piece.window]
     try:
-        if np.array_equal(win_lo, lo) and np.array_equal(win_hi, hi):
-            layout.codec.decode(data, spec, out=target)
+        if partial:
+            assert piece.inner is not None
+            lo = (*(s.start for s in piece.inner), 0)
+            hi = (*(s.stop for s in piece.inner), piece.spec.shape[3])
+            target[...] = codec.decode_range(data, piece.spec, lo, hi)
+        elif piece.inner is None:
+            codec.decode(data, piece.spec, out=target)
         else:
-            target[...] = layout.codec.decode(data, spec)[_slices(win_lo, win_hi, lo)]
+            target[...] = codec.decode(data, piece.spec)[piece.inner]
     except CodecError as err:
-        layout.codec_failed(chunks.name(index), err)
+        layout.codec_failed(piece.key, err)
 
 
 def read_box(
@@ -52,22 +62,21 @@ def read_box(
     """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume."""
     shape = (*(int(s) for s in bbox.size3()), layout.num_channels)
     out = np.zeros(shape, dtype=layout.dtype, order="F")
-    chunks = layout.grid.cover(bbox)
+    pieces = plan(layout, bbox, ranges=layout.store.supports_ranges)
     store = layout.store
 
     def task(indices: Iterator[int]) -> None:
         for group in grouped(indices, store.batch_size):
-            found = store.get_many([chunks.name(index) for index in group])
-            for index in group:
-                data = found[chunks.name(index)]
+            batch = [pieces[i] for i in group]
+            for piece, (data, partial) in zip(batch, _fetch(layout, batch)):
                 if data is None:
                     if options.fill_missing:
                         continue
                     raise EmptyVolumeException(
-                        f"chunk {store.describe(chunks.name(index))} is missing; pass fill_missing=True "
+                        f"chunk {store.describe(piece.key)} is missing; pass fill_missing=True "
                         "to read missing chunks as zeros"
                     )
-                _place(layout, data, index, chunks, bbox, out)
+                _place(layout, piece, data, partial, out)
 
-    runner.run(task, len(chunks), progress=options.progress, desc="Downloading")
+    runner.run(task, len(pieces), progress=options.progress, desc="Downloading", nbytes=out.nbytes)
     return out

@@ -104,8 +104,15 @@ class Store(ABC):
 
     # --- optional ----------------------------------------------------------
 
-    def get_range(self, key: str, start: int, end: int | None) -> bytes | None:
-        """Bytes ``[start, end)`` of ``key`` (None if missing)."""
+    def get_range(
+        self, key: str, start: int, end: int | None, *, whole_size: int | None = None
+    ) -> bytes | None:
+        """Bytes ``[start, end)`` of ``key`` stored uncompressed (a negative start counts from the end).
+
+        None when there is no such uncompressed object, or, with ``whole_size``, when
+        the object's size differs from it: the caller then reads the object whole
+        (which finds compressed variants and reports wrong sizes).
+        """
         raise FeatureUnavailableError(f"{type(self).__name__} does not serve byte ranges")
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to close

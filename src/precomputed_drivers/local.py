@@ -33,6 +33,41 @@ def _storage_error(action: str, path: str, err: OSError) -> StorageError:
     return StorageError(f"cannot {action} {path}: {err.strerror or err}")
 
 
+_MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+
+def _read(
+    path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
+) -> bytes | None:
+    """Bytes [start, end) of a file with one open and pread (None if missing or not whole_size)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except _MISSING:
+        return None
+    except OSError as err:
+        raise _storage_error("read", path, err) from err
+    try:
+        size = os.fstat(fd).st_size
+        if whole_size is not None and size != whole_size:
+            return None
+        begin = start if start >= 0 else max(0, size + start)
+        stop = size if end is None else min(end, size)
+        parts, offset = [], begin
+        while offset < stop:  # one pread, unless the file is over 2 GiB
+            part = os.pread(fd, stop - offset, offset)
+            if not part:
+                break
+            parts.append(part)
+            offset += len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    except IsADirectoryError:
+        return None
+    except OSError as err:
+        raise _storage_error("read", path, err) from err
+    finally:
+        os.close(fd)
+
+
 class LocalStore(Store):
     """Objects as files under ``root``; every write is atomic (temp file + rename)."""
 
@@ -65,26 +100,15 @@ class LocalStore(Store):
     def get(self, key: str) -> bytes | None:
         base = self._path(key)
         for suffix, method in VARIANTS:
-            try:
-                with open(base + suffix, "rb") as f:
-                    data = f.read()
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                continue
-            except OSError as err:
-                raise _storage_error("read", base + suffix, err) from err
-            return decompress_bytes(data, method, where="file://" + base + suffix)
+            data = _read(base + suffix)
+            if data is not None:
+                return decompress_bytes(data, method, where="file://" + base + suffix)
         return None
 
-    def get_range(self, key: str, start: int, end: int | None) -> bytes | None:
-        path = self._path(key)
-        try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                begin = start if start >= 0 else max(0, size + start)
-                f.seek(begin)
-                return f.read() if end is None else f.read(max(0, end - begin))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+    def get_range(
+        self, key: str, start: int, end: int | None, *, whole_size: int | None = None
+    ) -> bytes | None:
+        return _read(self._path(key), start, end, whole_size=whole_size)
 
     def _ensure_dir(self, directory: str) -> None:
         if directory in self._made_dirs:

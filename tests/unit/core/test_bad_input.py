@@ -167,7 +167,7 @@ def test_reading_an_existing_float64_layer_works(tmp_path):
 
 
 def test_a_failed_read_raises_and_leaves_no_threads_writing(make_volume):
-    vol = make_volume(size=(256, 256, 16), chunk=(16, 16, 16))
+    vol = make_volume(size=(512, 512, 32), chunk=(16, 16, 16))  # 8 MiB: read on the thread pool
     vol[:] = 3
     os.remove(_chunk(vol, "128-144_128-144_0-16"))
     for _ in range(3):

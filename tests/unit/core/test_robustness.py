@@ -29,9 +29,9 @@ def _sum_in_child(_):
 
 
 def test_reads_work_in_a_forked_child_after_the_parent_used_the_pool(make_volume):
-    vol = make_volume(size=(128, 128, 16), chunk=(32, 32, 16))
+    vol = make_volume(size=(512, 512, 32), chunk=(64, 64, 32))  # 8 MiB: big enough for the pool
     vol[:] = 1
-    assert int(vol[:].sum()) == 128 * 128 * 16  # the parent's thread pool now exists
+    assert int(vol[:].sum()) == 512 * 512 * 32  # the parent's thread pool now exists
     _FORKED["vol"] = vol  # inherited by the forked child, not pickled
     try:
         with multiprocessing.get_context("fork").Pool(1) as pool:

@@ -161,19 +161,25 @@ def test_os_errors_become_storage_errors_naming_the_path(tmp_path, monkeypatch, 
     real_open = open
 
     def failing_open(path, mode="r", *args, **kwargs):
-        if (where == "open-read" and "r" in mode) or (where == "open-write" and "w" in mode):
+        if "w" in mode:
             raise error
         return real_open(path, mode, *args, **kwargs)
 
     def failing_makedirs(*args, **kwargs):
         raise error
 
+    def failing_pread(*args, **kwargs):
+        raise error
+
     if where == "makedirs":
         monkeypatch.setattr(os, "makedirs", failing_makedirs)
         action = lambda: LocalStore(tmp_path / "other").put("k/c", b"x")  # noqa: E731
+    elif where == "open-read":
+        monkeypatch.setattr(os, "pread", failing_pread)
+        action = lambda: store.get("k/c")  # noqa: E731
     else:
         monkeypatch.setattr("builtins.open", failing_open)
-        action = (lambda: store.get("k/c")) if where == "open-read" else (lambda: store.put("k/c", b"new"))
+        action = lambda: store.put("k/c", b"new")  # noqa: E731
     with pytest.raises(StorageError, match=expected):
         action()
     monkeypatch.undo()
