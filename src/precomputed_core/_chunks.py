@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,10 +11,6 @@ import numpy as np
 from ._bbox import Bbox
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    import numpy.typing as npt
-
     from ._meta import LayerMeta
 
 __all__ = ["ChunkGrid", "ChunkSet"]
@@ -23,31 +20,40 @@ _Int3 = tuple[int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class ChunkSet:
-    """Chunks as parallel arrays: ``lo[i]``/``hi[i]`` are chunk i's clipped corners."""
+    """Chunks as parallel lists: ``lo[i]``/``hi[i]`` are chunk i's corners, clipped to the volume.
+
+    Plain Python ints: a cutout touches a handful of chunks, and numpy's per-call
+    overhead would cost more than the arithmetic.
+    """
 
     key: str
-    lo: npt.NDArray[np.int64]
-    hi: npt.NDArray[np.int64]
+    lo: list[_Int3]
+    hi: list[_Int3]
 
     def __len__(self) -> int:
-        return int(self.lo.shape[0])
+        return len(self.lo)
 
     def name(self, i: int) -> str:
         """The storage key of chunk ``i``: ``<scale key>/x0-x1_y0-y1_z0-z1``."""
-        (x0, y0, z0), (x1, y1, z1) = self.lo[i].tolist(), self.hi[i].tolist()
+        (x0, y0, z0), (x1, y1, z1) = self.lo[i], self.hi[i]
         return f"{self.key}/{x0}-{x1}_{y0}-{y1}_{z0}-{z1}"
 
     def names(self) -> list[str]:
         return [self.name(i) for i in range(len(self))]
 
-    def __iter__(self) -> Iterator[tuple[str, Any, Any]]:
-        for i in range(len(self)):
-            yield self.name(i), self.lo[i], self.hi[i]
-
 
 @dataclass(frozen=True, slots=True)
 class ChunkGrid:
-    """Chunk geometry of one scale, in voxels of that scale (x, y, z)."""
+    """Chunk geometry of one scale, in voxels of that scale (x, y, z).
+
+    Examples
+    --------
+    >>> grid = ChunkGrid("4_4_40", offset=(0, 0, 0), size=(100, 90, 37), chunk=(64, 64, 32))
+    >>> grid.cover(Bbox((60, 0, 30), (70, 10, 31))).names()
+    ['4_4_40/0-64_0-64_0-32', '4_4_40/64-100_0-64_0-32']
+    >>> grid.cover(Bbox((99, 89, 36), (200, 200, 200))).names()
+    ['4_4_40/64-100_64-90_32-37']
+    """
 
     key: str
     offset: _Int3
@@ -80,19 +86,21 @@ class ChunkGrid:
     def is_aligned(self, bbox: Bbox) -> bool:
         return self.aligned(bbox) == Bbox(bbox.minpt[:3], bbox.maxpt[:3])
 
+    def _axis(self, axis: int, lo: int, hi: int) -> list[tuple[int, int]]:
+        offset, chunk, end = self.offset[axis], self.chunk[axis], self.offset[axis] + self.size[axis]
+        lo, hi = max(lo, offset), min(hi, end)
+        if lo >= hi:
+            return []
+        first = offset + (lo - offset) // chunk * chunk
+        return [(start, min(start + chunk, end)) for start in range(first, hi, chunk)]
+
     def cover(self, bbox: Bbox) -> ChunkSet:
-        """The chunks that hold any voxel of ``bbox`` inside the volume."""
-        bounds = self.bounds
-        lo3 = np.maximum(np.asarray(bbox.minpt[:3], np.int64), bounds.minpt)
-        hi3 = np.minimum(np.asarray(bbox.maxpt[:3], np.int64), bounds.maxpt)
-        empty = np.zeros((0, 3), np.int64)
-        if np.any(lo3 >= hi3):
-            return ChunkSet(self.key, empty, empty)
-        offset, chunk = np.asarray(self.offset), np.asarray(self.chunk)
-        g0 = (lo3 - offset) // chunk
-        g1 = -((offset - hi3) // chunk)
-        gz, gy, gx = np.meshgrid(*(np.arange(g0[d], g1[d]) for d in (2, 1, 0)), indexing="ij")
-        grid = np.stack([gx.ravel(), gy.ravel(), gz.ravel()], axis=1).astype(np.int64)
-        lo = offset + grid * chunk
-        hi = np.minimum(lo + chunk, bounds.maxpt)
+        """The chunks that hold any voxel of ``bbox`` inside the volume, x varying fastest."""
+        box_lo, box_hi = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
+        xs, ys, zs = (self._axis(a, int(box_lo[a]), int(box_hi[a])) for a in range(3))
+        lo: list[_Int3] = []
+        hi: list[_Int3] = []
+        for (z0, z1), (y0, y1), (x0, x1) in itertools.product(zs, ys, xs):
+            lo.append((x0, y0, z0))
+            hi.append((x1, y1, z1))
         return ChunkSet(self.key, lo, hi)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from ._bbox import Bbox
     from ._codec import ChunkSpec
@@ -32,36 +30,29 @@ class Piece:
     byte_range: tuple[int, int] | None = None
 
 
-def _slices(lo: list[int], hi: list[int]) -> tuple[slice, slice, slice]:
-    return slice(lo[0], hi[0]), slice(lo[1], hi[1]), slice(lo[2], hi[2])
-
-
 def plan(layout: ScaleLayout, bbox: Bbox, *, ranges: bool = False) -> list[Piece]:
     """The pieces of ``bbox`` (voxels at the layout's scale); ``ranges`` asks codecs for byte ranges.
 
-    All arithmetic is done on arrays at once and turned into Python ints once, so
-    planning many small cutouts costs little next to reading them.
+    Plain int arithmetic: for the few chunks of a cutout it is cheaper than numpy,
+    so planning many small cutouts costs little next to reading them.
     """
     chunks = layout.grid.cover(bbox)
-    if len(chunks) == 0:
-        return []
-    origin, end = np.asarray(bbox.minpt[:3]), np.asarray(bbox.maxpt[:3])
-    lo, hi = chunks.lo, chunks.hi
-    win_lo, win_hi = np.maximum(lo, origin), np.minimum(hi, end)
-    whole = np.all((win_lo == lo) & (win_hi == hi), axis=1).tolist()
-    rows = zip(
-        lo.tolist(), hi.tolist(), (win_lo - origin).tolist(), (win_hi - origin).tolist(),
-        (win_lo - lo).tolist(), (win_hi - lo).tolist(), whole,
-    )  # fmt: skip
-    specs: dict[tuple[int, ...], ChunkSpec] = {}
+    (ox, oy, oz), (ex, ey, ez) = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
+    specs: dict[tuple[int, int, int], ChunkSpec] = {}
     pieces = []
-    for c_lo, c_hi, w_lo, w_hi, i_lo, i_hi, is_whole in rows:
-        size = (c_hi[0] - c_lo[0], c_hi[1] - c_lo[1], c_hi[2] - c_lo[2])
+    for (x0, y0, z0), (x1, y1, z1) in zip(chunks.lo, chunks.hi):
+        size = (x1 - x0, y1 - y0, z1 - z0)
         spec = specs.get(size) or specs.setdefault(size, layout.spec_of(size))
-        key = f"{chunks.key}/{c_lo[0]}-{c_hi[0]}_{c_lo[1]}-{c_hi[1]}_{c_lo[2]}-{c_hi[2]}"
-        inner = None if is_whole else _slices(i_lo, i_hi)
+        a, b, c = max(x0, ox), max(y0, oy), max(z0, oz)
+        d, e, f = min(x1, ex), min(y1, ey), min(z1, ez)
+        window = (slice(a - ox, d - ox), slice(b - oy, e - oy), slice(c - oz, f - oz))
+        inner = None
         byte_range = None
-        if ranges and inner is not None:
-            byte_range = layout.codec.byte_range(spec, (*i_lo, 0), (*i_hi, spec.shape[3]))
-        pieces.append(Piece(key, _slices(w_lo, w_hi), inner, spec, byte_range))
+        if (a, b, c, d, e, f) != (x0, y0, z0, x1, y1, z1):
+            inner = (slice(a - x0, d - x0), slice(b - y0, e - y0), slice(c - z0, f - z0))
+            if ranges:
+                lo, hi = (a - x0, b - y0, c - z0, 0), (d - x0, e - y0, f - z0, spec.shape[3])
+                byte_range = layout.codec.byte_range(spec, lo, hi)
+        key = f"{chunks.key}/{x0}-{x1}_{y0}-{y1}_{z0}-{z1}"
+        pieces.append(Piece(key, window, inner, spec, byte_range))
     return pieces
