@@ -295,3 +295,29 @@ def test_memory_protocol_roundtrip():
     data = random_array((20, 20, 20, 2), "float32")
     vol[:] = data
     np.testing.assert_array_equal(CloudVolume("mem://test-bucket/ds/float")[:], data)
+
+
+@pytest.mark.parametrize("compress", [None, "gzip"])
+def test_partial_chunk_reads_use_byte_ranges_only_for_bare_chunks(make_volume, compress, monkeypatch):
+    from precomputed_drivers.local import LocalStore
+
+    vol = make_volume(compress=compress, channels=2, dtype="uint16")
+    data = random_array((100, 90, 37, 2), "uint16", seed=9)
+    vol[:] = data
+    calls = {"range": 0, "whole": 0}
+    real_range, real_get = LocalStore.get_range, LocalStore.get
+
+    def counting_range(self, *args, **kwargs):
+        calls["range"] += 1
+        return real_range(self, *args, **kwargs)
+
+    def counting_get(self, key):
+        calls["whole"] += 1
+        return real_get(self, key)
+
+    monkeypatch.setattr(LocalStore, "get_range", counting_range)
+    monkeypatch.setattr(LocalStore, "get", counting_get)
+    np.testing.assert_array_equal(vol[5:40, 3:35, 10:20], data[5:40, 3:35, 10:20])
+    # the box touches 2 x 2 x 2 chunks, none of them whole
+    assert calls["range"] == 8
+    assert calls["whole"] == (8 if compress else 0)
