@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from ._buffers import zeros
 from ._executor import grouped
 from ._plan import plan
 from .exceptions import CodecError, EmptyVolumeException
@@ -61,7 +60,7 @@ def read_box(
 ) -> npt.NDArray[Any]:
     """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume."""
     shape = (*(int(s) for s in bbox.size3()), layout.num_channels)
-    out = np.zeros(shape, dtype=layout.dtype, order="F")
+    out = zeros(shape, layout.dtype)
     pieces = plan(layout, bbox, ranges=layout.store.supports_ranges)
     store = layout.store
 

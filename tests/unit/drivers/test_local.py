@@ -78,37 +78,18 @@ def test_write_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
 def test_write_interrupted_mid_file_leaves_old_chunk(tmp_path, monkeypatch):
     store = LocalStore(tmp_path)
     store.put("k/c", b"original")
+    real_write = os.write
 
-    real_open = open
+    def interrupting_write(fd, data):
+        real_write(fd, bytes(data[:3]))  # part of the new chunk reaches the disk, then Ctrl-C
+        raise KeyboardInterrupt
 
-    def interrupting_open(path, mode="r", *args, **kwargs):
-        handle = real_open(path, mode, *args, **kwargs)
-        if "w" in mode:
-
-            def write(data):
-                handle.__class__.write(handle, data[:3])
-                raise KeyboardInterrupt
-
-            return _Wrapper(handle, write)
-        return handle
-
-    monkeypatch.setattr("builtins.open", interrupting_open)
+    monkeypatch.setattr(os, "write", interrupting_write)
     with pytest.raises(KeyboardInterrupt):
         store.put("k/c", b"replacement")
     monkeypatch.undo()
     assert store.get("k/c") == b"original"
     assert os.listdir(tmp_path / "k") == ["c"]
-
-
-class _Wrapper:
-    def __init__(self, handle, write):
-        self._handle, self.write = handle, write
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._handle.close()
 
 
 def test_ranged_reads(tmp_path):
@@ -158,12 +139,9 @@ def test_os_errors_become_storage_errors_naming_the_path(tmp_path, monkeypatch, 
 
     store = LocalStore(tmp_path / "layer")
     store.put("k/c", b"data")
-    real_open = open
 
-    def failing_open(path, mode="r", *args, **kwargs):
-        if "w" in mode:
-            raise error
-        return real_open(path, mode, *args, **kwargs)
+    def failing_write(fd, data):
+        raise error
 
     def failing_makedirs(*args, **kwargs):
         raise error
@@ -178,7 +156,7 @@ def test_os_errors_become_storage_errors_naming_the_path(tmp_path, monkeypatch, 
         monkeypatch.setattr(os, "pread", failing_pread)
         action = lambda: store.get("k/c")  # noqa: E731
     else:
-        monkeypatch.setattr("builtins.open", failing_open)
+        monkeypatch.setattr(os, "write", failing_write)
         action = lambda: store.put("k/c", b"new")  # noqa: E731
     with pytest.raises(StorageError, match=expected):
         action()
