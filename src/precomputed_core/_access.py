@@ -80,7 +80,7 @@ class VolumeAccess:
         mip = self.mip
         if isinstance(slices, Bbox):
             slices = self._voxel_box(slices, mip).to_slices()
-        reified = self.meta.bbox(mip).reify_slices(slices, bounded=self.bounded, autocrop=self._crop)
+        reified = self.meta.context(mip).reify_slices(slices, bounded=self.bounded, autocrop=self._crop)
         box = Bbox([s.start for s in reified[:3]], [max(s.start, s.stop) for s in reified[:3]])
         chan = reified[3]
         self._channels(chan)
@@ -109,7 +109,7 @@ class VolumeAccess:
         mip = self.mip
         if isinstance(slices, Bbox):
             slices = self._voxel_box(slices, mip).to_slices()
-        reified = self.meta.bbox(mip).reify_slices(slices, bounded=self.bounded)
+        reified = self.meta.context(mip).reify_slices(slices, bounded=self.bounded)
         if any(s.step != 1 for s in reified):
             raise GeometryError(
                 f"writes take a contiguous box; steps {[s.step for s in reified]} are not supported"

@@ -25,10 +25,11 @@ class LayerMeta:
     are seen by every accessor.
     """
 
-    __slots__ = ("info",)
+    __slots__ = ("_contexts", "info")
 
     def __init__(self, info: dict[str, Any]) -> None:
         self.info = info
+        self._contexts: dict[int, tuple[Any, Bbox]] = {}
 
     # --- layer-wide --------------------------------------------------------
 
@@ -103,6 +104,21 @@ class LayerMeta:
         """``bounds(mip)`` with the channel axis appended (x, y, z, c)."""
         box = self.bounds(mip)
         return Bbox([*box.minpt.tolist(), 0], [*box.maxpt.tolist(), self.num_channels])
+
+    def context(self, mip: int) -> Bbox:
+        """``bbox(mip)``, cached while the scale's geometry is unchanged; do not mutate it.
+
+        Slicing needs this box on every read; building it costs more than a small read's
+        planning, and the info may be edited in place, so the cache is keyed on its values.
+        """
+        scale = self.scale(mip)
+        key = repr((scale.get("voxel_offset"), scale["size"], self.info["num_channels"]))
+        cached = self._contexts.get(mip)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        box = self.bbox(mip)
+        self._contexts[mip] = (key, box)
+        return box
 
     def shape(self, mip: int) -> Vec:
         return Vec(*self.volume_size(mip), self.num_channels)

@@ -60,8 +60,10 @@ def _trim(box: Bbox, items: list[Any]) -> list[Any]:
     return items
 
 
-def _one(box: Bbox, index: int, item: Any, *, bounded: bool, autocrop: bool) -> slice:
-    lo, hi = int(box.minpt[index]), int(box.maxpt[index])
+def _one(
+    box: Bbox, index: int, item: Any, limits: tuple[int, int], *, bounded: bool, autocrop: bool
+) -> slice:
+    lo, hi = limits
     if isinstance(item, _INDEX_TYPES):
         start, stop, step = int(item), int(item) + 1, 1
     elif isinstance(item, slice):
@@ -99,4 +101,5 @@ def reify_slices(box: Bbox, slices: Any, *, bounded: bool = True, autocrop: bool
     [slice(5, 6, 1), slice(0, 20, 1), slice(0, 30, 1), slice(0, 1, 1)]
     """
     items = _trim(box, _as_list(box, slices))
-    return [_one(box, i, item, bounded=bounded, autocrop=autocrop) for i, item in enumerate(items)]
+    limits = list(zip(box.minpt.tolist(), box.maxpt.tolist()))
+    return [_one(box, i, item, limits[i], bounded=bounded, autocrop=autocrop) for i, item in enumerate(items)]

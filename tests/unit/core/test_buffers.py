@@ -12,11 +12,13 @@ def test_large_outputs_are_zeroed_fortran_mmaps():
     assert np.prod(shape) >= HUGE_PAGE_MIN_BYTES
     out = zeros(shape, np.dtype("uint8"))
     assert out.shape == shape
-    assert out.flags.f_contiguous and out.flags.writeable
+    assert out.flags.f_contiguous
+    assert out.flags.writeable
     root = out
     while isinstance(root, np.ndarray) and root.base is not None:
         root = root.base
-    assert isinstance(root, mmap.mmap)
+    assert isinstance(root, memoryview)
+    assert isinstance(root.obj, mmap.mmap)
     assert not out.any()
     out[...] = 7
     assert int(out.sum()) == 7 * out.size
