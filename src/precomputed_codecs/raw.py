@@ -33,19 +33,20 @@ class RawCodec(Codec):
         return np.asarray(array, dtype=spec.dtype).tobytes(order="F")
 
     def byte_range(self, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]) -> tuple[int, int] | None:
-        strides = _strides(spec)
-        first = sum(a * s for a, s in zip(lo, strides))
-        last = sum((b - 1) * s for b, s in zip(hi, strides))
-        return first, last + spec.dtype.itemsize
+        sx, sy, sz, sc = _strides(spec)
+        first = lo[0] * sx + lo[1] * sy + lo[2] * sz + lo[3] * sc
+        last = (hi[0] - 1) * sx + (hi[1] - 1) * sy + (hi[2] - 1) * sz + (hi[3] - 1) * sc
+        return first, last + sx
 
     def decode_range(
         self, data: bytes, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]
     ) -> npt.NDArray[Any]:
-        start, end = self.byte_range(spec, lo, hi)  # type: ignore[misc]
-        if len(data) != end - start:
-            raise DecodingError(f"raw chunk range has {len(data)} bytes, expected {end - start}")
-        shape = tuple(b - a for a, b in zip(lo, hi))
-        window: npt.NDArray[Any] = np.ndarray(shape, dtype=spec.dtype, buffer=data, strides=_strides(spec))
+        strides = _strides(spec)
+        shape = (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], hi[3] - lo[3])
+        needed = sum((n - 1) * s for n, s in zip(shape, strides)) + strides[0]
+        if len(data) != needed:
+            raise DecodingError(f"raw chunk range has {len(data)} bytes, expected {needed}")
+        window: npt.NDArray[Any] = np.ndarray(shape, dtype=spec.dtype, buffer=data, strides=strides)
         return window
 
     def decode(self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:

@@ -55,6 +55,7 @@ class PrecomputedVolume(Volume):
     def __init__(self, store: Store, meta: LayerMeta | None = None) -> None:
         self.store = store
         self._runner = TaskRunner(store.io_threads)
+        self._layouts: dict[int, tuple[str, ScaleLayout]] = {}
         if meta is None:
             meta = LayerMeta({})
             self.meta = meta
@@ -99,13 +100,23 @@ class PrecomputedVolume(Volume):
 
     # --- voxels ------------------------------------------------------------
 
+    def _layout(self, mip: int) -> ScaleLayout:
+        # Cached on the values it is built from: the info may be edited in place.
+        info = self.meta.info
+        key = repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+        cached = self._layouts.get(mip)
+        if cached is None or cached[0] != key:
+            cached = (key, ScaleLayout.of(self.store, self.meta, mip))
+            self._layouts[mip] = cached
+        return cached[1]
+
     def read(self, bbox: Bbox, *, mip: int, options: ReadOptions) -> npt.NDArray[Any]:
-        layout = ScaleLayout.of(self.store, self.meta, mip)
+        layout = self._layout(mip)
         return read_box(layout, bbox, options=options, runner=self._runner)
 
     def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")
-        layout = ScaleLayout.of(self.store, self.meta, mip)
+        layout = self._layout(mip)
         check_alignment(layout.grid, bbox, mip=mip, allowed=options.non_aligned_writes, action="write")
         write_box(layout, bbox, array, options=options, runner=self._runner)
 
