@@ -113,8 +113,24 @@ class Tensorstore:
         return vol[(*box, 0)].read(order="F").result()
 
 
+def _output(shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
+    """An uninitialised Fortran array in a huge-page-advised anonymous mapping (the fast way)."""
+    import mmap
+
+    nbytes = int(np.prod(shape))
+    if nbytes < 4 * 2**20:
+        return np.empty(shape, dtype=np.uint8, order="F")
+    region = mmap.mmap(-1, nbytes)
+    region.madvise(mmap.MADV_HUGEPAGE)
+    return np.frombuffer(region, dtype=np.uint8).reshape(shape, order="F")
+
+
 class Floor:
-    """Plain file reads placed into one preallocated output, on ``threads`` threads."""
+    """Plain file reads placed into one preallocated output, on ``threads`` threads.
+
+    It uses the cheapest calls we know (one ``open``/``pread``/``close`` per file and a
+    huge-page-advised output), so no library can do less work for the same result.
+    """
 
     writes = False
 
@@ -129,21 +145,31 @@ class Floor:
 
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         path, shape = vol
-        out = np.empty(tuple(b.stop - b.start for b in box), dtype=np.uint8, order="F")
+        out = _output(tuple(b.stop - b.start for b in box))
         origin = [b.start for b in box]
 
         def place(lo_hi: tuple[tuple[int, ...], ...]) -> None:
             lo, hi = lo_hi
             name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
-            with open(os.path.join(path, KEY, name), "rb") as f:
-                data = f.read()
+            fd = os.open(f"{path}/{KEY}/{name}", os.O_RDONLY)
+            try:
+                data = os.pread(fd, (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]), 0)
+            finally:
+                os.close(fd)
             chunk = np.frombuffer(data, np.uint8).reshape([h - low for low, h in zip(lo, hi)], order="F")
             a = [max(low, b.start) for low, b in zip(lo, box)]
             z = [min(h, b.stop) for h, b in zip(hi, box)]
             target = tuple(slice(i - o, j - o) for i, j, o in zip(a, z, origin))
             out[target] = chunk[tuple(slice(i - low, j - low) for i, j, low in zip(a, z, lo))]
 
-        list(self._pool.map(place, _chunks(shape, box)))
+        chunks = _chunks(shape, box)
+        n = self.threads
+
+        def place_all(part: int) -> None:  # one contiguous share per thread: no per-chunk hand-offs
+            for lo_hi in chunks[len(chunks) * part // n : len(chunks) * (part + 1) // n]:
+                place(lo_hi)
+
+        list(self._pool.map(place_all, range(n)))
         return out
 
 
