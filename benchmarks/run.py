@@ -141,8 +141,11 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "resident size during the timed work minus its resident size just before it "
         "(interpreter, libraries and the open volume already loaded).",
         "- cloud-volume runs with `compress=False` and tensorstore reads in Fortran order, so all "
-        "do the same work on the same uncompressed chunk files. The floor rows read those files "
-        "with plain `open().read()` and place each chunk into one preallocated array.",
+        "do the same work on the same uncompressed chunk files (written once with plain numpy "
+        "and file writes). The floor rows are no library: they `pread` each whole chunk file and "
+        "place it into one preallocated, huge-page-advised array, with one share of the chunks "
+        "per thread: the least work any implementation must do for a full read.",
+        "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]
     for work in works:
