@@ -97,7 +97,10 @@ def measure(
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
         for work in works:
-            for impl in work.impls:
+            # Interleaved, and rotated each repetition so no implementation always runs
+            # right after the same neighbour (a 1 GiB process exiting leaves work for the kernel).
+            shift = rep % len(work.impls)
+            for impl in work.impls[shift:] + work.impls[:shift]:
                 if work.kind == "write":
                     path = os.path.join(root, f"w-{impl}-{rep}")
                     results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
@@ -135,8 +138,8 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         f"- Machine: {_machine()}",
         f"- Versions: {_versions()}",
         f"- Storage: {storage} (a RAM-backed file system: this measures the libraries, not a disk)",
-        f"- {reps} repetitions, implementations interleaved, each measurement in a fresh process; "
-        "the table gives medians (and the range).",
+        f"- {reps} repetitions, implementations interleaved (A B C, then B C A, ...), each "
+        "measurement in a fresh process; the table gives medians (and the range).",
         "- Throughput is uncompressed voxel bytes per second. Peak memory is the process's peak "
         "resident size during the timed work minus its resident size just before it "
         "(interpreter, libraries and the open volume already loaded).",
