@@ -5,7 +5,7 @@ own; implementations are interleaved (A B C A B C ...) over the repetitions, and
 report gives medians, ratios and peak memory. It is written to docs/benchmarks.md.
 
     nox -s bench                 # the full run (about 5 minutes on 2 cores)
-    nox -s bench -- --quick      # a small version, under a minute
+    nox -s bench -- --quick      # a small version, under a minute (printed, not written)
 """
 
 from __future__ import annotations
@@ -185,7 +185,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5, help="repetitions of the full run (default 5)")
     parser.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                         help="where the volumes are written (default /dev/shm)")  # fmt: skip
-    parser.add_argument("--no-write-report", action="store_true", help="print only")
+    parser.add_argument(
+        "--no-write-report", action="store_true", help="print only (--quick never writes the report)"
+    )
     args = parser.parse_args()
     reps = 2 if args.quick else args.reps
     root = tempfile.mkdtemp(prefix="precomputed-bench-", dir=args.dir)
@@ -198,7 +200,7 @@ def main() -> None:
     text = report(works, results, reps=reps, command=command, storage=args.dir or tempfile.gettempdir())
     print(text)
     print(f"took {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    if not args.no_write_report:
+    if not (args.no_write_report or args.quick):
         REPORT.write_text(text)
 
 
