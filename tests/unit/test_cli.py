@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -54,4 +55,5 @@ def test_console_script_is_installed(tmp_path):
     out = subprocess.run([sys.executable, "-m", "precomputed_core.cli", "plugins"], capture_output=True,
                          text=True, check=True)  # fmt: skip
     assert "file  store  precomputed" in out.stdout
-    assert "raw   codec  precomputed" in out.stdout
+    assert re.search(r"raw +codec +precomputed +precomputed_codecs.raw:RawCodec +ok", out.stdout)
+    assert re.search(r"compressed_segmentation +codec +precomputed", out.stdout)
