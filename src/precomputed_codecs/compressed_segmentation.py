@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CompressedSegmentationCodec"]
 
+_ONE_CHANNEL = np.array([1], dtype="<u4").tobytes()  # the channel table of a 1-channel chunk
+
 
 def _block_size(scale: dict[str, Any]) -> tuple[int, int, int]:
     block = scale.get("compressed_segmentation_block_size")
@@ -56,21 +58,31 @@ class CompressedSegmentationCodec(Codec):
 
         if tuple(array.shape) != spec.shape:
             raise EncodingError(f"array shape {tuple(array.shape)} differs from the chunk's {spec.shape}")
-        labels = np.asfortranarray(array, dtype=spec.dtype.newbyteorder("="))
-        return bytes(cseg.compress(labels, block_size=_block_size(spec.scale), order="F"))
+        block, channels = _block_size(spec.scale), spec.shape[3]
+        native = spec.dtype.newbyteorder("=")
+        # One channel at a time: the package's own multi-channel path crashes the process
+        # for some shapes (e.g. 16x16x8x2), its 3-d path is sound. Each 3-d encoding starts
+        # with its one-word channel table, which the multi-channel table replaces.
+        parts = [
+            cseg.compress(np.asfortranarray(array[..., c], dtype=native), block_size=block, order="F")[4:]
+            for c in range(channels)
+        ]
+        starts = np.cumsum([channels] + [len(p) // 4 for p in parts[:-1]], dtype=np.uint32)
+        return starts.astype("<u4").tobytes() + b"".join(parts)
 
     def decode(self, data: bytes, spec: ChunkSpec, out: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
         import compressed_segmentation as cseg
 
-        block = _block_size(spec.scale)
+        block, channels = _block_size(spec.scale), spec.shape[3]
         check_layout(data, spec.shape, block, spec.dtype.itemsize)
-        try:
-            labels: npt.NDArray[Any] = cseg.decompress(
-                data, spec.shape, spec.dtype.newbyteorder("="), block, order="F"
-            )
-        except Exception as err:
-            raise DecodingError(f"compressed_segmentation chunk cannot be decoded: {err}") from err
         if out is None:
-            return labels
-        out[...] = labels
+            out = np.empty(spec.shape, dtype=spec.dtype.newbyteorder("="), order="F")
+        words = np.frombuffer(data, dtype="<u4")
+        bounds = [*words[:channels].tolist(), len(words)]
+        for c in range(channels):
+            single = data if channels == 1 else _ONE_CHANNEL + data[4 * bounds[c] : 4 * bounds[c + 1]]
+            try:
+                out[..., c] = cseg.decompress(single, spec.shape[:3], out.dtype, block, order="F")
+            except Exception as err:
+                raise DecodingError(f"compressed_segmentation chunk cannot be decoded: {err}") from err
         return out
