@@ -1,13 +1,17 @@
 """The same workloads through each implementation: precomputed, cloud-volume, tensorstore, floor.
 
-Arrays are (x, y, z) uint8 in Fortran order, the order all of them store and return,
-so every implementation does the same work. "floor" is not a library: it reads the chunk
-files with plain file reads and places each into one preallocated output array, the least
-work any implementation must do.
+Arrays are (x, y, z) in Fortran order, the order all of them store and return, so every
+implementation does the same work. "floor" is not a library: it reads the chunk files with
+the cheapest calls we know, decodes them with the encoding's own library and places each
+into one preallocated output array: the least work any implementation must do.
+
+A dataset is described by a dict: ``shape``, ``dtype``, ``encoding``, ``chunk``,
+``content`` (``noise``, ``smooth`` or ``labels``) and, for compressed_segmentation, ``block``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -15,62 +19,80 @@ from typing import Any
 
 import numpy as np
 
-CHUNK = (64, 64, 64)
 KEY = "8_8_8"
 
 
-def make_info(shape: tuple[int, int, int]) -> dict[str, Any]:
+def make_info(data: dict[str, Any]) -> dict[str, Any]:
+    scale: dict[str, Any] = {
+        "key": KEY,
+        "size": list(data["shape"]),
+        "resolution": [8, 8, 8],
+        "voxel_offset": [0, 0, 0],
+        "chunk_sizes": [list(data["chunk"])],
+        "encoding": data["encoding"],
+    }
+    if data["encoding"] == "jpeg":
+        scale["jpeg_quality"] = 85
+    if data["encoding"] == "compressed_segmentation":
+        scale["compressed_segmentation_block_size"] = list(data["block"])
+    kind = "segmentation" if data["content"] == "labels" else "image"
     return {
         "@type": "neuroglancer_multiscale_volume",
-        "type": "image",
-        "data_type": "uint8",
+        "type": kind,
+        "data_type": data["dtype"],
         "num_channels": 1,
-        "scales": [
-            {
-                "key": KEY,
-                "size": list(shape),
-                "resolution": [8, 8, 8],
-                "voxel_offset": [0, 0, 0],
-                "chunk_sizes": [list(CHUNK)],
-                "encoding": "raw",
-            }
-        ],
+        "scales": [scale],
     }
 
 
-def sample(shape: tuple[int, int, int], seed: int = 0) -> np.ndarray[Any, Any]:
-    """Deterministic data that does not compress to nothing: random bytes, Fortran order."""
+def sample(data: dict[str, Any], seed: int = 0) -> np.ndarray[Any, Any]:
+    """Deterministic voxels: random bytes, a smooth EM-like image, or blob labels."""
+    shape, dtype = tuple(data["shape"]), np.dtype(data["dtype"])
     rng = np.random.default_rng(seed)
-    return np.asfortranarray(rng.integers(0, 255, size=shape, dtype=np.uint8))
+    if data["content"] == "noise":
+        return np.asfortranarray(rng.integers(0, 255, size=shape, dtype=dtype))
+    x, y, z = (np.arange(s, dtype=np.float32) for s in shape)
+    if data["content"] == "smooth":
+        image = 128 + 50 * np.sin(x[:, None, None] / 9) * np.cos(y[None, :, None] / 13)
+        image = image + 30 * np.cos(z[None, None, :] / 5) + rng.normal(0, 4, size=shape)
+        return np.asfortranarray(np.clip(image, 0, 255).astype(dtype))
+    # labels: boxes of a few voxels to tens of voxels, like a segmentation's supervoxels
+    labels = (x[:, None, None] // 11) + 1000 * (y[None, :, None] // 7) + 10**6 * (z[None, None, :] // 5)
+    return np.asfortranarray((labels.astype(np.uint64) * 2654435761 % 2**40).astype(dtype))
 
 
-def _chunks(shape: tuple[int, int, int], box: tuple[slice, ...]) -> list[tuple[tuple[int, ...], ...]]:
-    ranges = [range(b.start // c * c, b.stop, c) for b, c in zip(box, CHUNK)]
+def chunk_boxes(shape: tuple[int, ...], chunk: tuple[int, ...], box: tuple[slice, ...]) -> list[Any]:
+    ranges = [range(b.start // c * c, b.stop, c) for b, c in zip(box, chunk)]
     return [
-        ((x, y, z), (min(x + CHUNK[0], shape[0]), min(y + CHUNK[1], shape[1]), min(z + CHUNK[2], shape[2])))
+        ((x, y, z), (min(x + chunk[0], shape[0]), min(y + chunk[1], shape[1]), min(z + chunk[2], shape[2])))
         for z in ranges[2]
         for y in ranges[1]
         for x in ranges[0]
     ]
 
 
-def write_plain(path: str, data: np.ndarray[Any, Any]) -> None:
-    """Write a layer with numpy and plain files (bare chunk names), for the read workloads."""
-    shape = data.shape
+def write_dataset(path: str, data: dict[str, Any]) -> None:
+    """Write a layer for the read workloads: raw with plain numpy and files, others with precomputed."""
+    voxels = sample(data, seed=1)
+    if data["encoding"] != "raw":
+        from precomputed_core import CloudVolume
+
+        vol = CloudVolume(f"file://{path}", info=make_info(data), progress=False)
+        vol.commit_info()
+        vol[:, :, :] = voxels
+        return
     os.makedirs(os.path.join(path, KEY), exist_ok=True)
     with open(os.path.join(path, "info"), "w") as f:
-        json.dump(make_info(shape), f)
-    for lo, hi in _chunks(shape, tuple(slice(0, s) for s in shape)):
+        json.dump(make_info(data), f)
+    for lo, hi in chunk_boxes(voxels.shape, tuple(data["chunk"]), tuple(slice(0, s) for s in voxels.shape)):
         name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
-        piece = data[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
+        piece = voxels[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
         with open(os.path.join(path, KEY, name), "wb") as f:
             f.write(piece.tobytes(order="F"))
 
 
 class CloudVolumeAPI:
     """precomputed and cloud-volume take the same calls; only the import differs."""
-
-    writes = True
 
     def __init__(self, name: str, module: str, **options: Any) -> None:
         self.name, self._module, self._options = name, module, options
@@ -93,7 +115,6 @@ class CloudVolumeAPI:
 
 class Tensorstore:
     name = "tensorstore"
-    writes = True
 
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
         import tensorstore as ts
@@ -113,26 +134,44 @@ class Tensorstore:
         return vol[(*box, 0)].read(order="F").result()
 
 
-def _output(shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
+def _output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
     """An uninitialised Fortran array in a huge-page-advised anonymous mapping (the fast way)."""
     import mmap
 
-    nbytes = int(np.prod(shape))
+    nbytes = int(np.prod(shape)) * dtype.itemsize
     if nbytes < 4 * 2**20:
-        return np.empty(shape, dtype=np.uint8, order="F")
+        return np.empty(shape, dtype=dtype, order="F")
     region = mmap.mmap(-1, nbytes)
     region.madvise(mmap.MADV_HUGEPAGE)
-    return np.frombuffer(region, dtype=np.uint8).reshape(shape, order="F")
+    return np.frombuffer(region, dtype=dtype).reshape(shape, order="F")
+
+
+def _decoder(info: dict[str, Any]) -> Any:
+    """The encoding's own library, called as plainly as possible: bytes, shape -> (x, y, z) array."""
+    scale, dtype = info["scales"][0], np.dtype(info["data_type"])
+    encoding = scale["encoding"]
+    if encoding == "raw":
+        return lambda data, shape: np.frombuffer(data, dtype).reshape(shape, order="F")
+    if encoding == "jpeg":
+        from PIL import Image
+
+        def jpeg(data: bytes, shape: tuple[int, ...]) -> Any:
+            rows = np.asarray(Image.open(io.BytesIO(data)))
+            return rows.reshape(shape[2], shape[1], shape[0]).transpose(2, 1, 0)
+
+        return jpeg
+    import compressed_segmentation as cseg
+
+    block = tuple(scale["compressed_segmentation_block_size"])
+    return lambda data, shape: cseg.decompress(data, shape, dtype, block, order="F")
 
 
 class Floor:
-    """Plain file reads placed into one preallocated output, on ``threads`` threads.
+    """Chunk files read and decoded as plainly as possible, placed into one output.
 
-    It uses the cheapest calls we know (one ``open``/``pread``/``close`` per file and a
-    huge-page-advised output), so no library can do less work for the same result.
+    One ``open``/``pread``/``close`` per file, a huge-page-advised output, and one
+    contiguous share of the chunks per thread (no per-chunk hand-offs).
     """
-
-    writes = False
 
     def __init__(self, threads: int) -> None:
         self.name, self.threads = f"floor ({threads} thread{'s' if threads > 1 else ''})", threads
@@ -140,34 +179,40 @@ class Floor:
 
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
         with open(os.path.join(path, "info")) as f:
-            size = json.load(f)["scales"][0]["size"]
-        return path, tuple(size)
+            info = json.load(f)
+        scale = info["scales"][0]
+        return (
+            path,
+            tuple(scale["size"]),
+            tuple(scale["chunk_sizes"][0]),
+            np.dtype(info["data_type"]),
+            _decoder(info),
+        )
 
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
-        path, shape = vol
-        out = _output(tuple(b.stop - b.start for b in box))
+        path, shape, chunk, dtype, decode = vol
+        out = _output(tuple(b.stop - b.start for b in box), dtype)
         origin = [b.start for b in box]
 
-        def place(lo_hi: tuple[tuple[int, ...], ...]) -> None:
-            lo, hi = lo_hi
+        def place(lo: tuple[int, ...], hi: tuple[int, ...]) -> None:
             name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
             fd = os.open(f"{path}/{KEY}/{name}", os.O_RDONLY)
             try:
-                data = os.pread(fd, (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]), 0)
+                data = os.pread(fd, os.fstat(fd).st_size, 0)
             finally:
                 os.close(fd)
-            chunk = np.frombuffer(data, np.uint8).reshape([h - low for low, h in zip(lo, hi)], order="F")
+            voxels = decode(data, tuple(h - low for low, h in zip(lo, hi)))
             a = [max(low, b.start) for low, b in zip(lo, box)]
             z = [min(h, b.stop) for h, b in zip(hi, box)]
             target = tuple(slice(i - o, j - o) for i, j, o in zip(a, z, origin))
-            out[target] = chunk[tuple(slice(i - low, j - low) for i, j, low in zip(a, z, lo))]
+            out[target] = voxels[tuple(slice(i - low, j - low) for i, j, low in zip(a, z, lo))]
 
-        chunks = _chunks(shape, box)
+        chunks = chunk_boxes(shape, chunk, box)
         n = self.threads
 
-        def place_all(part: int) -> None:  # one contiguous share per thread: no per-chunk hand-offs
-            for lo_hi in chunks[len(chunks) * part // n : len(chunks) * (part + 1) // n]:
-                place(lo_hi)
+        def place_all(part: int) -> None:
+            for lo, hi in chunks[len(chunks) * part // n : len(chunks) * (part + 1) // n]:
+                place(lo, hi)
 
         list(self._pool.map(place_all, range(n)))
         return out

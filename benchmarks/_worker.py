@@ -46,8 +46,8 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
     impl = implementation(impl_name)
     shape = tuple(params["shape"])
     if workload == "write":
-        data = sample(shape)
-        vol = impl.open(path, make_info(shape))
+        data = sample(params)
+        vol = impl.open(path, make_info(params))
         work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes
     else:
@@ -60,11 +60,12 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
                 for box in boxes:
                     impl.read(vol, box)
 
-            nbytes = sum(int(np.prod([b.stop - b.start for b in box])) for box in boxes)
+            item = np.dtype(params["dtype"]).itemsize
+            nbytes = sum(int(np.prod([b.stop - b.start for b in box])) * item for box in boxes)
         else:
             full = tuple(slice(0, s) for s in shape)
             work = lambda: impl.read(vol, full)  # noqa: E731
-            nbytes = int(np.prod(shape))
+            nbytes = int(np.prod(shape)) * np.dtype(params["dtype"]).itemsize
     before = _status("VmRSS")
     _reset_peak()
     start = time.perf_counter()

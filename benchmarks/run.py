@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _impls import sample, write_plain  # noqa: E402
+from _impls import write_dataset  # noqa: E402
 
 REPORT = HERE.parent / "docs" / "benchmarks.md"
 PEERS = ["precomputed", "cloud-volume", "tensorstore"]
@@ -43,38 +43,73 @@ class Workload:
     kind: str  # write | read | random | big
     dataset: str  # which prepared volume it reads ("" for writes)
     impls: list[str]
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the volume (see _impls) and workload options
 
 
-def workloads(quick: bool) -> tuple[list[Workload], dict[str, tuple[int, int, int]]]:
-    small = (256, 256, 64) if quick else (1024, 1024, 128)
-    big = (512, 512, 256) if quick else (2048, 2048, 256)
-    cutouts = 20 if quick else 200
-    datasets = {"small": small, "big": big}
-    s = "x".join(map(str, small))
-    b = "x".join(map(str, big))
-    size_b = (
-        f"{big[0] * big[1] * big[2] / 2**30:.2f} GiB"
-        if not quick
-        else f"{big[0] * big[1] * big[2] / 2**20:.0f} MiB"
+def _volume(shape: tuple[int, int, int], **extra: Any) -> dict[str, Any]:
+    return {"shape": list(shape), "dtype": "uint8", "encoding": "raw", "chunk": [64, 64, 64],
+            "content": "noise", **extra}  # fmt: skip
+
+
+def _size(shape: list[int], itemsize: int = 1) -> str:
+    nbytes = shape[0] * shape[1] * shape[2] * itemsize
+    return f"{nbytes / 2**30:.2f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
+
+
+def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
+    q = quick
+    raw = _volume((256, 256, 64) if q else (1024, 1024, 128))
+    big = _volume((512, 512, 256) if q else (2048, 2048, 256))
+    jpeg = _volume(
+        (512, 512, 64) if q else (1024, 1024, 128), encoding="jpeg", chunk=[256, 256, 16], content="smooth"
     )
+    seg = _volume(
+        (256, 256, 64) if q else (512, 512, 128),
+        dtype="uint64",
+        encoding="compressed_segmentation",
+        block=[8, 8, 8],
+        content="labels",
+    )
+    cutouts = 20 if q else 200
+    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg}
+    s = "x".join(map(str, raw["shape"]))
     return [
-        Workload(
-            "write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, {"shape": small}
-        ),
-        Workload(
-            "read", "(a) full read of the same volume", "read", "small", PEERS + FLOORS, {"shape": small}
-        ),
+        Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
+        Workload("read", "(a) full read of the same volume", "read", "raw", PEERS + FLOORS, raw),
         Workload(
             "random",
             f"(b) {cutouts} random unaligned 100x100x50 cutouts of it",
             "random",
-            "small",
+            "raw",
             PEERS + FLOORS,
-            {"shape": small, "cutout": [100, 100, 50], "count": cutouts},
+            {**raw, "cutout": [100, 100, 50], "count": cutouts},
+        ),
+        Workload("big", f"(c) one {_size(big['shape'])} cutout: memory", "big", "big", PEERS + FLOORS, big),
+        Workload(
+            "jpeg-write",
+            f"(e) jpeg write, uint8 {'x'.join(map(str, jpeg['shape']))}, 256x256x16 chunks, quality 85",
+            "write",
+            "",
+            PEERS,
+            jpeg,
+        ),
+        Workload("jpeg-read", "(e) jpeg full read of the same volume", "read", "jpeg", PEERS + FLOORS, jpeg),
+        Workload(
+            "seg-write",
+            f"(f) compressed_segmentation write, uint64 blob labels "
+            f"{'x'.join(map(str, seg['shape']))}, 64^3 chunks, 8^3 blocks",
+            "write",
+            "",
+            PEERS,
+            seg,
         ),
         Workload(
-            "big", f"(c) one {size_b} cutout, uint8 {b}: memory", "big", "big", PEERS + FLOORS, {"shape": big}
+            "seg-read",
+            "(f) compressed_segmentation full read of the same volume",
+            "read",
+            "seg",
+            PEERS + FLOORS,
+            seg,
         ),
     ], datasets
 
@@ -89,11 +124,14 @@ def _measure(impl: str, work: Workload, path: str) -> dict[str, float]:
 
 
 def measure(
-    root: str, reps: int, quick: bool
+    root: str, reps: int, quick: bool, only: list[str]
 ) -> tuple[list[Workload], dict[tuple[str, str], list[dict[str, float]]]]:
     works, datasets = workloads(quick)
-    for name, shape in datasets.items():
-        write_plain(os.path.join(root, name), sample(shape, seed=1))
+    if only:
+        works = [w for w in works if w.key in only]
+        datasets = {k: v for k, v in datasets.items() if any(w.dataset == k for w in works)}
+    for name, data in datasets.items():
+        write_dataset(os.path.join(root, name), data)
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
         for work in works:
@@ -144,10 +182,11 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "resident size during the timed work minus its resident size just before it "
         "(interpreter, libraries and the open volume already loaded).",
         "- cloud-volume runs with `compress=False` and tensorstore reads in Fortran order, so all "
-        "do the same work on the same uncompressed chunk files (written once with plain numpy "
-        "and file writes). The floor rows are no library: they `pread` each whole chunk file and "
-        "place it into one preallocated, huge-page-advised array, with one share of the chunks "
-        "per thread: the least work any implementation must do for a full read.",
+        "do the same work on the same chunk files (raw ones written once with plain numpy and file "
+        "writes, jpeg and compressed_segmentation ones with precomputed). The floor rows are no "
+        "library: they `pread` each chunk file, decode it with the encoding's own library "
+        "(Pillow, compressed-segmentation) and place it into one preallocated, huge-page-advised "
+        "array, one share of the chunks per thread: the least work a full read needs.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]
@@ -183,6 +222,7 @@ def main() -> None:
         "--quick", action="store_true", help="small volumes and 2 repetitions (under a minute)"
     )
     parser.add_argument("--reps", type=int, default=5, help="repetitions of the full run (default 5)")
+    parser.add_argument("--only", nargs="*", default=[], help="workload keys to run (default: all)")
     parser.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                         help="where the volumes are written (default /dev/shm)")  # fmt: skip
     parser.add_argument(
@@ -193,14 +233,14 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="precomputed-bench-", dir=args.dir)
     start = time.perf_counter()
     try:
-        works, results = measure(root, reps, args.quick)
+        works, results = measure(root, reps, args.quick, args.only)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     command = "nox -s bench" + (" -- --quick" if args.quick else "")
     text = report(works, results, reps=reps, command=command, storage=args.dir or tempfile.gettempdir())
     print(text)
     print(f"took {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    if not (args.no_write_report or args.quick):
+    if not (args.no_write_report or args.quick or args.only):
         REPORT.write_text(text)
 
 
