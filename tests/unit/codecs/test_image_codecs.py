@@ -151,3 +151,23 @@ def test_image_layers_end_to_end(tmp_path):
     vol[:] = half
     np.testing.assert_array_equal(vol[:], half)
     assert CloudVolume(f"file://{tmp_path}/rgb").mip_encoding(1) == "png"
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_pillow_fallback_reads_what_simplejpeg_writes_and_back(monkeypatch, channels):
+    shape = (40, 24, 6, channels)
+    voxels = smooth(shape)
+    fast, plain = JpegCodec(), JpegCodec()
+    monkeypatch.setattr(JpegCodec, "_simplejpeg", property(lambda self: None if self is plain else _sj()))
+    spec = _spec(shape, jpeg_quality=95)
+    by_fast, by_pillow = fast.encode(voxels, spec), plain.encode(voxels, spec)
+    for data in (by_fast, by_pillow):
+        a, b = fast.decode(data, spec), plain.decode(data, spec)
+        assert np.abs(a.astype(int) - b).max() <= 1  # the same libjpeg-turbo underneath
+        assert np.abs(a.astype(int) - voxels).mean() < 1.5
+
+
+def _sj():
+    import simplejpeg
+
+    return simplejpeg
