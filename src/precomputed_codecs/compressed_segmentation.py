@@ -8,6 +8,7 @@ with the same bit packing. It trusts its input, so every chunk is checked first
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from precomputed_core import ChunkSpec, Codec
 from precomputed_core.exceptions import DecodingError, EncodingError, UnsupportedDataTypeError
 
 from ._cseg_layout import check_layout
+from ._cseg_numpy import LARGE_BLOCK_VOXELS, decode_channel, encode_channel, has_32_bit_blocks
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -63,10 +65,13 @@ class CompressedSegmentationCodec(Codec):
         # One channel at a time: the package's own multi-channel path crashes the process
         # for some shapes (e.g. 16x16x8x2), its 3-d path is sound. Each 3-d encoding starts
         # with its one-word channel table, which the multi-channel table replaces.
-        parts = [
-            cseg.compress(np.asfortranarray(array[..., c], dtype=native), block_size=block, order="F")[4:]
-            for c in range(channels)
-        ]
+        if math.prod(block) >= LARGE_BLOCK_VOXELS:
+            parts = [encode_channel(np.asarray(array[..., c], dtype=native), block) for c in range(channels)]
+        else:
+            parts = [
+                cseg.compress(np.asfortranarray(array[..., c], dtype=native), block_size=block, order="F")[4:]
+                for c in range(channels)
+            ]
         starts = np.cumsum([channels] + [len(p) // 4 for p in parts[:-1]], dtype=np.uint32)
         return starts.astype("<u4").tobytes() + b"".join(parts)
 
@@ -79,7 +84,11 @@ class CompressedSegmentationCodec(Codec):
             out = np.empty(spec.shape, dtype=spec.dtype.newbyteorder("="), order="F")
         words = np.frombuffer(data, dtype="<u4")
         bounds = [*words[:channels].tolist(), len(words)]
+        nblocks = math.prod(-(-s // b) for s, b in zip(spec.shape[:3], block))
         for c in range(channels):
+            if has_32_bit_blocks(words, bounds[c], nblocks):
+                out[..., c] = decode_channel(words, bounds[c], spec.shape[:3], block, out.dtype)
+                continue
             single = data if channels == 1 else _ONE_CHANNEL + data[4 * bounds[c] : 4 * bounds[c + 1]]
             try:
                 out[..., c] = cseg.decompress(single, spec.shape[:3], out.dtype, block, order="F")

@@ -103,3 +103,37 @@ def test_segmentation_layer_end_to_end(tmp_path):
     vol[10:20, 10:20, 3:9] = 7
     labels[5:15, 10:20, 3:9] = 7
     np.testing.assert_array_equal(vol[:][..., 0], labels)
+
+
+@pytest.mark.parametrize("dtype", ["uint32", "uint64"])
+def test_blocks_with_more_than_65536_labels_use_32_bits(dtype):
+    """The C package cannot: these go through the numpy encoder and decoder."""
+    from precomputed_codecs._cseg_layout import check_layout
+
+    shape = (64, 64, 20, 2)
+    rng = np.random.default_rng(5)
+    labels = np.asfortranarray(rng.integers(1, 2**31, size=shape).astype(dtype))
+    spec = _spec(shape, dtype, block=(64, 64, 20))
+    codec = CompressedSegmentationCodec()
+    data = codec.encode(labels, spec)
+    check_layout(data, shape, (64, 64, 20), np.dtype(dtype).itemsize)
+    words = np.frombuffer(data, "<u4")
+    assert [int(words[words[c]] >> 24) for c in range(2)] == [32, 32]
+    np.testing.assert_array_equal(codec.decode(data, spec), labels)
+    with pytest.raises(DecodingError):
+        codec.decode(data[:-8], spec)
+
+
+def test_the_numpy_coder_matches_the_package_on_small_blocks():
+    import compressed_segmentation as cseg
+
+    from precomputed_codecs._cseg_numpy import decode_channel, encode_channel
+
+    shape, block = (20, 13, 9), (8, 4, 4)
+    labels = blobs((*shape, 1), "uint64")[..., 0]
+    ours = encode_channel(labels, block)
+    np.testing.assert_array_equal(
+        cseg.decompress(np.array([1], "<u4").tobytes() + ours, shape, np.uint64, block, order="F"), labels
+    )
+    theirs = np.frombuffer(cseg.compress(labels, block_size=block, order="F"), "<u4")
+    np.testing.assert_array_equal(decode_channel(theirs, 1, shape, block, np.dtype("uint64")), labels)
