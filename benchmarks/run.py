@@ -185,7 +185,7 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "do the same work on the same chunk files (raw ones written once with plain numpy and file "
         "writes, jpeg and compressed_segmentation ones with precomputed). The floor rows are no "
         "library: they `pread` each chunk file, decode it with the encoding's own library "
-        "(Pillow, compressed-segmentation) and place it into one preallocated, huge-page-advised "
+        "(simplejpeg, compressed-segmentation) and place it into one preallocated, huge-page-advised "
         "array, one share of the chunks per thread: the least work a full read needs.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
