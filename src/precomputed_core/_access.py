@@ -18,7 +18,9 @@ from .exceptions import EmptyRequestError, GeometryError, OutOfBoundsError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from ._dispatch import Dispatcher
     from ._meta import LayerMeta
+    from ._scheduler import Recipe
     from ._volume import Volume
 
 __all__ = ["VolumeAccess"]
@@ -31,6 +33,7 @@ class VolumeAccess:
     """
 
     _volume: Volume
+    _dispatch: Dispatcher
     mip: int
     bounded: bool
     autocrop: bool
@@ -53,6 +56,8 @@ class VolumeAccess:
         @property
         def cloudpath(self) -> str: ...
 
+        def _recipe(self) -> Recipe: ...
+
     def _voxel_box(self, box: Bbox, mip: int) -> Bbox:
         """A box in whole voxels; fractional corners are truncated, as cloud-volume does."""
         if box.is_physical:
@@ -73,7 +78,8 @@ class VolumeAccess:
             raise EmptyRequestError(f"{box} with {max(channels, 0)} channels selects no voxels")
         if box.volume() >= 2**62:
             raise GeometryError(f"{box} has {box.volume()} voxels: far too many to read at once")
-        return self._volume.read(box, mip=mip, options=ReadOptions(self.fill_missing, self.progress))
+        options = ReadOptions(self.fill_missing, self.progress)
+        return self._dispatch.read(self._volume, self._recipe(), box, mip=mip, options=options)
 
     def __getitem__(self, slices: Any) -> VolumeCutout:
         """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout."""
@@ -126,15 +132,17 @@ class VolumeAccess:
         box, array = self._crop_write(box, array, mip)
         if box.subvoxel():
             return
+        self._dispatch.write(self._volume, self._recipe(), box, array, mip=mip, options=self._write_options())
+
+    def _write_options(self) -> WriteOptions:
         _info.check_data_type(self.meta.dtype)
-        options = WriteOptions(
+        return WriteOptions(
             compress=self.compress,
             cache_control=cache_control(self.cdn_cache),
             non_aligned_writes=self.non_aligned_writes,
             progress=self.progress,
             fill_missing=self.fill_missing,
         )
-        self._volume.write(box, array, mip=mip, options=options)
 
     def _crop_write(self, box: Bbox, array: npt.NDArray[Any], mip: int) -> tuple[Bbox, npt.NDArray[Any]]:
         bounds = self.meta.bounds(mip)

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _info
 from ._access import VolumeAccess
+from ._dispatch import Dispatcher
 from ._opening import open_volume
 from ._options import check_cache, parallel_count
 from ._paths import parse_cloudpath
@@ -15,6 +16,8 @@ from ._pending import PendingFeatures
 from ._progress import INTERACTIVE
 from ._properties import VolumeProperties
 from ._provenance import Provenance
+from ._scheduler import Recipe
+from ._shared_memory_api import SharedMemoryAPI
 from .plugins import get_codec
 
 if TYPE_CHECKING:
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["CloudVolume"]
 
 
-class CloudVolume(VolumeAccess, PendingFeatures, VolumeProperties):
+class CloudVolume(VolumeAccess, SharedMemoryAPI, PendingFeatures, VolumeProperties):
     """Read and write a Neuroglancer Precomputed layer as an (x, y, z, c) array.
 
     ``CloudVolume(cloudpath, mip=0, bounded=True, fill_missing=False,
@@ -71,7 +74,7 @@ class CloudVolume(VolumeAccess, PendingFeatures, VolumeProperties):
         secrets: Any = None,
     ) -> None:
         check_cache(cache)
-        self._parallel = parallel_count(parallel)
+        self._dispatch = Dispatcher(parallel_count(parallel))
         self._options: dict[str, Any] = {} if secrets is None else {"secrets": secrets}
         self._path = parse_cloudpath(cloudpath)
         self._volume = open_volume(self._path, info=info, **self._options)
@@ -183,11 +186,15 @@ class CloudVolume(VolumeAccess, PendingFeatures, VolumeProperties):
 
     @property
     def parallel(self) -> int:
-        return self._parallel
+        return self._dispatch.processes
 
     @parallel.setter
     def parallel(self, parallel: bool | int) -> None:
-        self._parallel = parallel_count(parallel)
+        self._dispatch.set_processes(parallel_count(parallel))
+
+    def _recipe(self) -> Recipe:
+        """What a worker process needs to open this layer itself."""
+        return Recipe(self._path.url, self.meta.info, dict(self._options))
 
     @property
     def compress(self) -> str | None:
@@ -289,7 +296,8 @@ class CloudVolume(VolumeAccess, PendingFeatures, VolumeProperties):
         self._shared_memory_id = shared
 
     def close(self) -> None:
-        """Stop this volume's threads and close its storage connections."""
+        """Stop this volume's threads and worker processes and close its storage connections."""
+        self._dispatch.close()
         self._volume.close()
 
     def __enter__(self) -> CloudVolume:

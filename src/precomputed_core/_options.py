@@ -29,12 +29,6 @@ def parallel_count(parallel: Any) -> int:
         count = parallel
     else:
         raise ValueError(f"parallel must be True, False or an integer >= 1, got {parallel!r}")
-    if count > 1:
-        raise FeatureUnavailableError(
-            f"parallel={parallel!r} ({count} processes) needs the shared-memory process scheduler, "
-            "which this version of precomputed does not have yet; use parallel=1 "
-            "(reads and writes already overlap I/O and decoding on threads)"
-        )
     return count
 
 

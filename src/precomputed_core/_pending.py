@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from .exceptions import FeatureUnavailableError
@@ -15,9 +14,7 @@ def _not_yet(feature: str, issue: str) -> FeatureUnavailableError:
 
 
 class PendingFeatures:
-    """Mixin for ``CloudVolume``: cache, meshes, skeletons and the shared-memory calls."""
-
-    _shared_memory_id: str
+    """Mixin for ``CloudVolume``: the disk cache, meshes and skeletons."""
 
     @property
     def cache(self) -> Any:
@@ -30,25 +27,3 @@ class PendingFeatures:
     @property
     def skeleton(self) -> Any:
         raise _not_yet("skeleton access (vol.skeleton)", "skeletons come in a later release")
-
-    @property
-    def shared_memory_id(self) -> str:
-        return self._shared_memory_id
-
-    @shared_memory_id.setter
-    def shared_memory_id(self, location: str) -> None:
-        self._shared_memory_id = str(location)
-
-    @staticmethod
-    def generate_shared_memory_location() -> str:
-        """A new unique shared memory name (no side effects)."""
-        return f"precomputed-shm-{uuid.uuid4().hex}"
-
-    def download_to_shared_memory(self, slices: Any, location: str | None = None) -> Any:
-        raise _not_yet("download_to_shared_memory", "it arrives with the parallel scheduler")
-
-    def upload_from_shared_memory(self, location: str, bbox: Any, order: str = "F") -> None:
-        raise _not_yet("upload_from_shared_memory", "it arrives with the parallel scheduler")
-
-    def unlink_shared_memory(self) -> None:
-        raise _not_yet("unlink_shared_memory", "it arrives with the parallel scheduler")

@@ -110,9 +110,21 @@ class PrecomputedVolume(Volume):
             self._layouts[mip] = cached
         return cached[1]
 
-    def read(self, bbox: Bbox, *, mip: int, options: ReadOptions) -> npt.NDArray[Any]:
+    @property
+    def shared_between_processes(self) -> bool:
+        return self.store.shared_between_processes
+
+    def read(
+        self,
+        bbox: Bbox,
+        *,
+        mip: int,
+        options: ReadOptions,
+        out: npt.NDArray[Any] | None = None,
+        zeroed: bool = False,
+    ) -> npt.NDArray[Any]:
         layout = self._layout(mip)
-        return read_box(layout, bbox, options=options, runner=self._runner)
+        return read_box(layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed)
 
     def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ._buffers import zeros
 from ._executor import grouped
 from ._plan import plan
-from .exceptions import CodecError, EmptyVolumeException
+from .exceptions import CodecError, EmptyVolumeException, GeometryError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -56,11 +56,26 @@ def _place(layout: ScaleLayout, piece: Piece, data: bytes, partial: bool, out: n
 
 
 def read_box(
-    layout: ScaleLayout, bbox: Bbox, *, options: ReadOptions, runner: TaskRunner
+    layout: ScaleLayout,
+    bbox: Bbox,
+    *,
+    options: ReadOptions,
+    runner: TaskRunner,
+    out: npt.NDArray[Any] | None = None,
+    zeroed: bool = False,
 ) -> npt.NDArray[Any]:
-    """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume."""
+    """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume.
+
+    With ``out`` they are written there (``zeroed``: it already holds only zeros).
+    """
     shape = (*(int(s) for s in bbox.size3()), layout.num_channels)
-    out = zeros(shape, layout.dtype)
+    if out is None:
+        out = zeros(shape, layout.dtype)
+    else:
+        if tuple(out.shape) != shape:
+            raise GeometryError(f"out has shape {tuple(out.shape)}, the box needs {shape}")
+        if not zeroed:
+            out[...] = 0
     pieces = plan(layout, bbox, ranges=layout.store.supports_ranges)
     store = layout.store
 

@@ -76,6 +76,11 @@ class Store(ABC):
     def supports_ranges(self) -> bool:
         return False
 
+    @property
+    def shared_between_processes(self) -> bool:
+        """Whether another process opening the same path sees these objects (False for in-memory)."""
+        return True
+
     def describe(self, key: str) -> str:
         """The full cloud path of ``key`` (for messages)."""
         return f"{self.url}/{key}"

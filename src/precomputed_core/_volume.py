@@ -79,11 +79,26 @@ class Volume(ABC):
     def commit_provenance(self, provenance: dict[str, Any]) -> None:
         """Write the provenance document to storage."""
 
+    @property
+    def shared_between_processes(self) -> bool:
+        """Whether other processes that open the same path see the same data (not ``mem://``)."""
+        return True
+
     @abstractmethod
-    def read(self, bbox: Bbox, *, mip: int, options: ReadOptions) -> npt.NDArray[Any]:
+    def read(
+        self,
+        bbox: Bbox,
+        *,
+        mip: int,
+        options: ReadOptions,
+        out: npt.NDArray[Any] | None = None,
+        zeroed: bool = False,
+    ) -> npt.NDArray[Any]:
         """The voxels of ``bbox`` as a Fortran-ordered (x, y, z, c) array.
 
-        Parts of ``bbox`` outside the volume are zeros.
+        Parts of ``bbox`` outside the volume are zeros. With ``out`` (an array or view
+        of the box's shape and the layer's dtype) the voxels are written there;
+        ``zeroed`` says it is already all zeros, which saves a pass over it.
         """
 
     @abstractmethod

@@ -20,6 +20,7 @@ __all__ = [
     "InfoUnavailableError",
     "InfoValidationError",
     "OutOfBoundsError",
+    "ParallelError",
     "PermissionDeniedError",
     "PluginConflictError",
     "PluginError",
@@ -149,6 +150,10 @@ class FeatureUnavailableError(PrecomputedError, NotImplementedError):
 
 class SharedMemoryError(PrecomputedError, OSError):
     """Creating, attaching or releasing shared memory failed."""
+
+
+class ParallelError(PrecomputedError, RuntimeError):
+    """A worker process of ``parallel=N`` died before finishing its work."""
 
 
 # --- warnings --------------------------------------------------------------

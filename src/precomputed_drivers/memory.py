@@ -38,6 +38,10 @@ class MemoryStore(Store):
         return cls(path.bucket, path.path)
 
     @property
+    def shared_between_processes(self) -> bool:
+        return False  # the objects live in this process's memory
+
+    @property
     def url(self) -> str:
         return f"mem://{self._root.lstrip('/')}"
 

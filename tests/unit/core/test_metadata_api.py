@@ -141,13 +141,9 @@ def test_slices_from_global_coords(make_volume):
     [
         (lambda p: CloudVolume(p, cache=True), "local disk cache"),
         (lambda p: CloudVolume(p, cache="/tmp/somewhere"), "local disk cache"),
-        (lambda p: CloudVolume(p, parallel=2), "parallel=2"),
         (lambda p: CloudVolume(p).cache, "vol.cache"),
         (lambda p: CloudVolume(p).mesh, "vol.mesh"),
         (lambda p: CloudVolume(p).skeleton, "vol.skeleton"),
-        (lambda p: CloudVolume(p).download_to_shared_memory(np.s_[:]), "download_to_shared_memory"),
-        (lambda p: CloudVolume(p).upload_from_shared_memory("x", Bbox((0, 0, 0), (1, 1, 1))), "upload_from"),
-        (lambda p: CloudVolume(p).unlink_shared_memory(), "unlink_shared_memory"),
     ],
 )
 def test_features_not_available_yet_say_so(make_volume, make, message):
@@ -161,9 +157,8 @@ def test_features_not_available_yet_say_so(make_volume, make, message):
 def test_parallel_setting(make_volume, monkeypatch):
     vol = make_volume(parallel=False)
     assert vol.parallel == 1
-    vol.parallel = 1
-    with pytest.raises(FeatureUnavailableError, match="parallel=4"):
-        vol.parallel = 4
+    vol.parallel = 4
+    assert vol.parallel == 4
     with pytest.raises(ValueError, match="parallel must be"):
         vol.parallel = 0
     import precomputed_core._options as options
@@ -171,6 +166,9 @@ def test_parallel_setting(make_volume, monkeypatch):
     monkeypatch.setattr(options, "usable_cores", lambda: 1)
     vol.parallel = True  # one usable core: True means one process
     assert vol.parallel == 1
+    monkeypatch.setattr(options, "usable_cores", lambda: 3)
+    vol.parallel = True
+    assert vol.parallel == 3
 
 
 def test_shared_memory_names(make_volume):

@@ -1,0 +1,190 @@
+"""Route a read or write to this process's threads or to the worker processes of ``parallel``."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _shm
+from ._chunks import ChunkGrid
+from ._scheduler import ProcessScheduler, Recipe
+from ._write import check_alignment
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._bbox import Bbox
+    from ._volume import ReadOptions, Volume, WriteOptions
+
+__all__ = ["Dispatcher"]
+
+
+class Dispatcher:
+    """Runs reads and writes with ``processes`` workers when the storage allows it.
+
+    A layer that lives in this process's memory (``mem://``) cannot be seen by other
+    processes: there ``parallel`` work runs on this process's threads instead.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._scheduler: ProcessScheduler | None = None
+
+    def set_processes(self, processes: int) -> None:
+        if processes != self.processes:
+            self.close()
+            self.processes = processes
+
+    def _scheduler_for(self, volume: Volume) -> ProcessScheduler | None:
+        if self.processes <= 1 or not volume.shared_between_processes:
+            return None
+        if self._scheduler is None:
+            self._scheduler = ProcessScheduler(self.processes)
+        return self._scheduler
+
+    def read(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        *,
+        mip: int,
+        options: ReadOptions,
+        location: str | None = None,
+    ) -> npt.NDArray[Any]:
+        """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
+        scheduler = self._scheduler_for(volume)
+        meta = volume.meta
+        if scheduler is not None:
+            grid = ChunkGrid.from_meta(meta, mip)
+            return scheduler.read(
+                recipe,
+                grid,
+                box,
+                mip=mip,
+                dtype=meta.dtype,
+                channels=meta.num_channels,
+                options=options,
+                location=location,
+            )
+        if location is None:
+            return volume.read(box, mip=mip, options=options)
+        shape = (*(int(s) for s in box.size3()), meta.num_channels)
+        segment = _shm.create(location, math.prod(shape) * meta.dtype.itemsize, track=False)
+        try:
+            out = _shm.array_of(segment, shape, meta.dtype)
+            return volume.read(box, mip=mip, options=options, out=out, zeroed=True)
+        except BaseException:
+            _shm.unlink(location)
+            raise
+
+    def write(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        array: npt.NDArray[Any],
+        *,
+        mip: int,
+        options: WriteOptions,
+    ) -> None:
+        scheduler = self._scheduler_for(volume)
+        if scheduler is None:
+            volume.write(box, array, mip=mip, options=options)
+            return
+        check_alignment(
+            ChunkGrid.from_meta(volume.meta, mip),
+            box,
+            mip=mip,
+            allowed=options.non_aligned_writes,
+            action="write",
+        )
+        segment = _shm.create(None, array.size * array.dtype.itemsize)
+        try:
+            shared = _shm.array_of(segment, array.shape, array.dtype)
+            shared[...] = array  # the workers need the voxels where they can see them
+            del shared
+            self._write_shared(
+                scheduler,
+                volume,
+                recipe,
+                box,
+                segment.name,
+                array.shape,
+                array.dtype,
+                "F",
+                mip=mip,
+                options=options,
+            )
+        finally:
+            segment.close()
+            segment.unlink()
+
+    def write_from(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        location: str,
+        *,
+        shape: tuple[int, ...],
+        order: str,
+        mip: int,
+        options: WriteOptions,
+    ) -> None:
+        """Write the (x, y, z, c) array that the shared segment ``location`` holds."""
+        scheduler = self._scheduler_for(volume)
+        dtype = volume.meta.dtype
+        if scheduler is not None:
+            check_alignment(
+                ChunkGrid.from_meta(volume.meta, mip),
+                box,
+                mip=mip,
+                allowed=options.non_aligned_writes,
+                action="write",
+            )
+            self._write_shared(
+                scheduler, volume, recipe, box, location, shape, dtype, order, mip=mip, options=options
+            )
+            return
+        segment = _shm.attach(location)
+        try:
+            array = _shm.array_of(segment, shape, dtype, order=order)
+            volume.write(box, array, mip=mip, options=options)
+            del array
+        finally:
+            segment.close()
+
+    def _write_shared(
+        self,
+        scheduler: ProcessScheduler,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        location: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        order: str,
+        *,
+        mip: int,
+        options: WriteOptions,
+    ) -> None:
+        grid = ChunkGrid.from_meta(volume.meta, mip)
+        scheduler.write(
+            recipe,
+            grid,
+            box,
+            mip=mip,
+            location=location,
+            shape=tuple(shape),
+            dtype=np.dtype(dtype),
+            order=order,
+            options=options,
+        )
+
+    def close(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.close()
+            self._scheduler = None

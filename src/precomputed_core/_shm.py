@@ -1,0 +1,152 @@
+"""Named shared memory: create, attach without the resource tracker, view as arrays, release.
+
+Pitfalls handled here, so the rest of the code need not know them:
+
+- Before Python 3.13, attaching to a segment registers it with the resource tracker,
+  which then unlinks (or warns about) it when *that* process exits (CPython gh-82300).
+  Attaching processes therefore do not register (``track=False`` from 3.13 on).
+- /dev/shm is a tmpfs: a segment larger than its free space is created without error
+  and the first write past the limit kills the writer with SIGBUS. Space is reserved
+  with ``posix_fallocate`` at creation, so a too-small /dev/shm is a clear error.
+- An array must not point into a mapping that ``SharedMemory.close`` unmaps (numpy does
+  not pin ``SharedMemory.buf``: reading it afterwards crashes). Arrays therefore map
+  the segment themselves and own that mapping; the segment can be closed at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import sys
+import threading
+from multiprocessing import resource_tracker, shared_memory
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .exceptions import SharedMemoryError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["Segment", "array_of", "attach", "create", "unlink"]
+
+_REGISTER_LOCK = threading.Lock()
+_SHM_DIR = "/dev/shm"
+
+
+class Segment(shared_memory.SharedMemory):
+    """A named shared memory segment (arrays over it come from :func:`array_of`)."""
+
+
+def _check_space(nbytes: int) -> None:
+    if not os.path.isdir(_SHM_DIR):
+        return
+    stats = os.statvfs(_SHM_DIR)
+    free = stats.f_bavail * stats.f_frsize
+    if nbytes > free:
+        raise SharedMemoryError(
+            f"shared memory needs {nbytes / 2**20:.0f} MiB but {_SHM_DIR} has {free / 2**20:.0f} MiB free; "
+            "read a smaller box, use parallel=1, free /dev/shm, or enlarge it (e.g. docker --shm-size, "
+            "mount -o remount,size=8G /dev/shm)"
+        )
+
+
+def create(name: str | None, nbytes: int, *, track: bool = True) -> Segment:
+    """A new segment of ``nbytes`` (zero-filled), with its space reserved up front.
+
+    ``track=False`` leaves it to outlive this process (the README's user-named
+    segments, which persist until ``unlink_shared_memory``).
+    """
+    _check_space(nbytes)
+    try:
+        segment = Segment(name=name, create=True, size=max(nbytes, 1))
+    except FileExistsError as err:
+        raise SharedMemoryError(
+            f"shared memory {name!r} already exists; unlink it first (vol.unlink_shared_memory()) "
+            "or choose another location"
+        ) from err
+    except OSError as err:
+        raise SharedMemoryError(f"cannot create shared memory of {nbytes} bytes: {err}") from err
+    try:
+        if hasattr(os, "posix_fallocate") and nbytes:
+            os.posix_fallocate(segment._fd, 0, nbytes)  # type: ignore[attr-defined]
+    except OSError as err:
+        segment.close()
+        segment.unlink()
+        raise SharedMemoryError(
+            f"cannot reserve {nbytes / 2**20:.0f} MiB of shared memory ({err.strerror}); free or enlarge "
+            "/dev/shm, read a smaller box, or use parallel=1"
+        ) from err
+    if not track:
+        _untrack(segment)
+    return segment
+
+
+def _untrack(segment: shared_memory.SharedMemory) -> None:
+    if sys.version_info < (3, 13):
+        with contextlib.suppress(Exception):
+            resource_tracker.unregister(segment._name, "shared_memory")  # type: ignore[attr-defined]
+
+
+def attach(name: str) -> Segment:
+    """Open an existing segment without registering it with this process's resource tracker."""
+    try:
+        if sys.version_info >= (3, 13):
+            return Segment(name=name, track=False)  # type: ignore[call-arg]
+        with _REGISTER_LOCK:
+            original = resource_tracker.register
+            resource_tracker.register = lambda *args, **kwargs: None  # type: ignore[assignment]
+            try:
+                return Segment(name=name)
+            finally:
+                resource_tracker.register = original  # type: ignore[assignment]
+    except FileNotFoundError as err:
+        raise SharedMemoryError(
+            f"no shared memory named {name!r} (without the /dev/shm/ prefix); create it first, "
+            "e.g. with vol.download_to_shared_memory(...)"
+        ) from err
+
+
+def unlink(name: str) -> bool:
+    """Remove a segment's name; False if there was none. Mappings stay valid until closed."""
+    try:
+        segment = attach(name)
+    except SharedMemoryError:
+        return False
+    try:
+        segment.unlink() if sys.version_info >= (3, 13) else _unlink_untracked(segment)
+    finally:
+        segment.close()
+    return True
+
+
+def _unlink_untracked(segment: shared_memory.SharedMemory) -> None:
+    # SharedMemory.unlink also unregisters, which warns for a name this process never registered.
+    from _posixshmem import shm_unlink  # type: ignore[import-not-found]
+
+    shm_unlink(segment._name)  # type: ignore[attr-defined]
+
+
+def array_of(
+    segment: shared_memory.SharedMemory, shape: tuple[int, ...], dtype: Any, order: str = "F"
+) -> npt.NDArray[Any]:
+    """An ndarray over the segment's memory (no copy), owning its own mapping of it."""
+    dtype = np.dtype(dtype)
+    needed = int(np.prod(shape)) * dtype.itemsize
+    if segment.size < needed:
+        raise SharedMemoryError(
+            f"shared memory {segment.name!r} holds {segment.size} bytes, the array {shape} of {dtype} "
+            f"needs {needed}"
+        )
+    if order not in ("C", "F"):
+        raise SharedMemoryError(f"order must be 'C' or 'F', got {order!r}")
+    if needed == 0:
+        return np.zeros(shape, dtype=dtype, order=order)  # type: ignore[call-overload,no-any-return]
+    region = mmap.mmap(segment._fd, needed)  # type: ignore[attr-defined]
+    array: npt.NDArray[Any] = np.frombuffer(region, dtype=dtype, count=int(np.prod(shape))).reshape(
+        shape,
+        order=order,  # type: ignore[call-overload]
+    )
+    return array

@@ -1,0 +1,99 @@
+"""What a worker process of the scheduler runs: one group of chunks, in shared memory."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import _shm
+from ._bbox import Bbox
+from ._chunks import ChunkGrid
+
+if TYPE_CHECKING:
+    from ._scheduler import Recipe
+    from ._volume import ReadOptions, Volume, WriteOptions
+
+__all__ = ["read_group", "write_group"]
+
+
+@functools.lru_cache(maxsize=8)
+def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
+    """The layer, opened once per worker and reused by its later groups."""
+    from ._opening import open_volume
+    from ._paths import parse_cloudpath
+
+    return open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
+
+
+def _volume(recipe: Recipe) -> Volume:
+    return _open(
+        recipe.cloudpath, json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
+    )
+
+
+def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:
+    lo, hi = group[:3], group[3:]
+    return (
+        slice(lo[0] - origin[0], hi[0] - origin[0]),
+        slice(lo[1] - origin[1], hi[1] - origin[1]),
+        slice(lo[2] - origin[2], hi[2] - origin[2]),
+    )
+
+
+def read_group(
+    recipe: Recipe,
+    mip: int,
+    group: list[int],
+    origin: list[int],
+    location: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    options: ReadOptions,
+) -> int:
+    """Read ``group`` (x0, y0, z0, x1, y1, z1) into its window of the shared output."""
+    volume = _volume(recipe)
+    box = Bbox(group[:3], group[3:])
+    segment = _shm.attach(location)
+    try:
+        out = _shm.array_of(segment, shape, np.dtype(dtype))
+        quiet = dataclasses.replace(options, progress=False)
+        volume.read(box, mip=mip, options=quiet, out=out[_window(group, origin)])
+        del out
+    finally:
+        segment.close()
+    return _chunk_count(volume, box, mip)
+
+
+def write_group(
+    recipe: Recipe,
+    mip: int,
+    group: list[int],
+    origin: list[int],
+    location: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    order: str,
+    options: WriteOptions,
+) -> int:
+    """Write ``group`` from its window of the shared input array."""
+    volume = _volume(recipe)
+    box = Bbox(group[:3], group[3:])
+    segment = _shm.attach(location)
+    try:
+        array = _shm.array_of(segment, shape, np.dtype(dtype), order=order)
+        # The parent checked the whole box's alignment; a group's edges are chunk edges or
+        # the box's own, so each partly covered chunk is patched by exactly this worker.
+        settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
+        volume.write(box, array[_window(group, origin)], mip=mip, options=settings)
+        del array
+    finally:
+        segment.close()
+    return _chunk_count(volume, box, mip)
+
+
+def _chunk_count(volume: Volume, box: Bbox, mip: int) -> int:
+    return len(ChunkGrid.from_meta(volume.meta, mip).cover(box))
