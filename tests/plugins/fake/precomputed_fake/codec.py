@@ -30,3 +30,26 @@ class ZlibRawCodec(Codec):
             return voxels
         out[...] = voxels
         return out
+
+
+class CrashingRawCodec(Codec):
+    """raw, except that a chunk starting with b"CRASH" kills the decoding process.
+
+    The parallel tests use it to kill a worker process at a known point of a read.
+    """
+
+    encoding = "test_crash"
+
+    def encode(self, array, spec):
+        return np.asarray(array, dtype=spec.dtype).tobytes(order="F")
+
+    def decode(self, data, spec, out=None):
+        if data[:5] == b"CRASH":
+            import os
+
+            os._exit(3)
+        voxels = np.frombuffer(data, dtype=spec.dtype).reshape(spec.shape, order="F")
+        if out is None:
+            return voxels
+        out[...] = voxels
+        return out

@@ -13,6 +13,7 @@ def precomputed_register_drivers(registry):
 @hookimpl
 def precomputed_register_codecs(registry):
     registry.add("zlib_raw", "precomputed_fake.codec:ZlibRawCodec")
+    registry.add("test_crash", "precomputed_fake.codec:CrashingRawCodec")
     registry.add(
         "needs_missing_lib",
         "precomputed_fake.codec:ZlibRawCodec",
