@@ -18,9 +18,8 @@ from .exceptions import EmptyRequestError, GeometryError, OutOfBoundsError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from ._dispatch import Dispatcher
+    from ._dispatch import Dispatcher, Recipe
     from ._meta import LayerMeta
-    from ._scheduler import Recipe
     from ._volume import Volume
 
 __all__ = ["VolumeAccess"]

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _shm
 from ._chunks import ChunkGrid
-from ._scheduler import ProcessScheduler, Recipe
 from ._write import check_alignment
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from ._bbox import Bbox
+    from ._scheduler import ProcessScheduler
     from ._volume import ReadOptions, Volume, WriteOptions
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "Recipe"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a worker process needs to open the layer itself: its path, info and driver options."""
+
+    cloudpath: str
+    info: dict[str, Any]
+    options: dict[str, Any]
 
 
 class Dispatcher:
@@ -41,6 +50,9 @@ class Dispatcher:
         if self.processes <= 1 or not volume.shared_between_processes:
             return None
         if self._scheduler is None:
+            # Imported here: multiprocessing is not needed until the first parallel call.
+            from ._scheduler import ProcessScheduler
+
             self._scheduler = ProcessScheduler(self.processes)
         return self._scheduler
 
@@ -71,6 +83,8 @@ class Dispatcher:
             )
         if location is None:
             return volume.read(box, mip=mip, options=options)
+        from . import _shm
+
         shape = (*(int(s) for s in box.size3()), meta.num_channels)
         segment = _shm.create(location, math.prod(shape) * meta.dtype.itemsize, track=False)
         try:
@@ -101,6 +115,8 @@ class Dispatcher:
             allowed=options.non_aligned_writes,
             action="write",
         )
+        from . import _shm
+
         segment = _shm.create(None, array.size * array.dtype.itemsize)
         try:
             shared = _shm.array_of(segment, array.shape, array.dtype)
@@ -149,6 +165,8 @@ class Dispatcher:
                 scheduler, volume, recipe, box, location, shape, dtype, order, mip=mip, options=options
             )
             return
+        from . import _shm
+
         segment = _shm.attach(location)
         try:
             array = _shm.array_of(segment, shape, dtype, order=order)

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _info
 from ._access import VolumeAccess
-from ._dispatch import Dispatcher
+from ._dispatch import Dispatcher, Recipe
 from ._opening import open_volume
 from ._options import check_cache, parallel_count
 from ._paths import parse_cloudpath
@@ -16,7 +16,6 @@ from ._pending import PendingFeatures
 from ._progress import INTERACTIVE
 from ._properties import VolumeProperties
 from ._provenance import Provenance
-from ._scheduler import Recipe
 from ._shared_memory_api import SharedMemoryAPI
 from .plugins import get_codec
 

@@ -16,7 +16,6 @@ import sys
 import threading
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _shm
@@ -32,22 +31,14 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from ._chunks import ChunkGrid
+    from ._dispatch import Recipe
     from ._volume import ReadOptions, WriteOptions
 
-__all__ = ["GROUPS_PER_PROCESS", "ProcessScheduler", "Recipe", "split"]
+__all__ = ["GROUPS_PER_PROCESS", "ProcessScheduler", "split"]
 
 #: Groups per worker: enough to even out uneven groups, few enough to stay compact.
 GROUPS_PER_PROCESS = 3
 START_METHOD_ENV = "PRECOMPUTED_START_METHOD"
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """What a worker needs to open the layer itself: its path, info and driver options."""
-
-    cloudpath: str
-    info: dict[str, Any]
-    options: dict[str, Any]
 
 
 def _cuts(lo: int, hi: int, offset: int, chunk: int, parts: int) -> list[tuple[int, int]]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from . import _shm
 from ._volume import ReadOptions
 
 if TYPE_CHECKING:
     from ._bbox import Bbox
     from ._cutout import VolumeCutout
-    from ._dispatch import Dispatcher
+    from ._dispatch import Dispatcher, Recipe
     from ._meta import LayerMeta
-    from ._scheduler import Recipe
     from ._volume import Volume, WriteOptions
 
 __all__ = ["SharedMemoryAPI"]
@@ -77,6 +75,8 @@ class SharedMemoryAPI:
         location = self._shared_memory_id if location is None else str(location)
         mip = self.mip if mip is None else self.meta.to_mip(mip)
         box = self._box(slices, mip, bounded=self.bounded)
+        from . import _shm
+
         _shm.unlink(location)
         options = ReadOptions(self.fill_missing, self.progress)
         image = self._dispatch.read(
@@ -108,4 +108,6 @@ class SharedMemoryAPI:
 
         Arrays already mapped from it stay valid until they are freed.
         """
+        from . import _shm
+
         return _shm.unlink(self._shared_memory_id)

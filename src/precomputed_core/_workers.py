@@ -14,7 +14,7 @@ from ._bbox import Bbox
 from ._chunks import ChunkGrid
 
 if TYPE_CHECKING:
-    from ._scheduler import Recipe
+    from ._dispatch import Recipe
     from ._volume import ReadOptions, Volume, WriteOptions
 
 __all__ = ["read_group", "write_group"]
