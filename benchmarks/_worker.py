@@ -8,7 +8,9 @@ report is that peak minus the resident size at the start of the timed work.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -31,6 +33,64 @@ def _reset_peak() -> None:
             f.write("5")
     except OSError:
         pass  # older kernels: the peak then includes the set-up, an over-estimate
+
+
+def _field(path: str, name: str) -> int:
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _family(pid: int) -> list[int]:
+    """This process and all its descendants (the worker processes of parallel=2)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _family_memory() -> int:
+    """Private heap memory of this process and its workers, plus all shared memory (tmpfs)."""
+    anonymous = sum(_field(f"/proc/{pid}/smaps_rollup", "Anonymous") for pid in _family(os.getpid()))
+    return anonymous + _field("/proc/meminfo", "Shmem")
+
+
+class FamilyMemory:
+    """Peak of :func:`_family_memory` while the block runs, sampled every 5 ms.
+
+    With worker processes the result lives in shared memory that belongs to no single
+    process: shared pages are counted once (the machine's Shmem), heaps per process.
+    """
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _family_memory())
+
+    def __enter__(self) -> FamilyMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.peak = max(self.peak, _family_memory())
+        self._stop.set()
+        self._thread.join()
 
 
 def cutout_boxes(shape: tuple[int, ...], size: tuple[int, ...], count: int) -> list[tuple[slice, ...]]:
@@ -66,14 +126,20 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
             full = tuple(slice(0, s) for s in shape)
             work = lambda: impl.read(vol, full)  # noqa: E731
             nbytes = int(np.prod(shape)) * np.dtype(params["dtype"]).itemsize
+    family = FamilyMemory()
+    family_before = _family_memory()
     before = _status("VmRSS")
     _reset_peak()
-    start = time.perf_counter()
-    result = work()
-    seconds = time.perf_counter() - start
+    with family:
+        start = time.perf_counter()
+        result = work()
+        seconds = time.perf_counter() - start
     peak = _status("VmHWM")
     del result
-    return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, peak - before)}
+    # One process: its own peak resident size. With worker processes, whose result lives in
+    # shared memory: heaps of all of them plus shared memory, above the same just before.
+    above = family.peak - family_before if "parallel" in impl_name else peak - before
+    return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, above)}
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from _impls import write_dataset  # noqa: E402
 
 REPORT = HERE.parent / "docs" / "benchmarks.md"
 PEERS = ["precomputed", "cloud-volume", "tensorstore"]
+PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
 
 
@@ -56,6 +57,10 @@ def _size(shape: list[int], itemsize: int = 1) -> str:
     return f"{nbytes / 2**30:.2f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
 
 
+def _dims(data: dict[str, Any]) -> str:
+    return "x".join(map(str, data["shape"]))
+
+
 def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     q = quick
     raw = _volume((256, 256, 64) if q else (1024, 1024, 128))
@@ -70,8 +75,9 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
         block=[8, 8, 8],
         content="labels",
     )
+    par = _volume((512, 512, 128) if q else (1024, 1024, 512))
     cutouts = 20 if q else 200
-    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg}
+    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par}
     s = "x".join(map(str, raw["shape"]))
     return [
         Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
@@ -84,7 +90,23 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             PEERS + FLOORS,
             {**raw, "cutout": [100, 100, 50], "count": cutouts},
         ),
-        Workload("big", f"(c) one {_size(big['shape'])} cutout: memory", "big", "big", PEERS + FLOORS, big),
+        Workload(
+            "big",
+            f"(c) one {_size(big['shape'])} cutout: memory",
+            "big",
+            "big",
+            [*PEERS, "precomputed, parallel=2", "cloud-volume, parallel=2", *FLOORS],
+            big,
+        ),
+        Workload(
+            "par-write",
+            f"(g) full write, uint8 {_dims(par)} ({_size(par['shape'])}), raw, 64^3 chunks",
+            "write",
+            "",
+            PARALLEL,
+            par,
+        ),
+        Workload("par-read", "(g) full read of the same volume", "read", "par", PARALLEL, par),
         Workload(
             "jpeg-write",
             f"(e) jpeg write, uint8 {'x'.join(map(str, jpeg['shape']))}, 256x256x16 chunks, quality 85",
@@ -180,7 +202,11 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "measurement in a fresh process; the table gives medians (and the range).",
         "- Throughput is uncompressed voxel bytes per second. Peak memory is the process's peak "
         "resident size during the timed work minus its resident size just before it "
-        "(interpreter, libraries and the open volume already loaded).",
+        "(interpreter, libraries and the open volume already loaded); with worker processes "
+        "(`parallel=2`), whose result lives in shared memory that no single process owns, the "
+        "peak of the private heap memory of the process and its workers plus the machine's "
+        "shared memory (Anonymous from smaps_rollup + Shmem, sampled every 5 ms), minus the "
+        "same just before.",
         "- cloud-volume runs with `compress=False` and tensorstore reads in Fortran order, so all "
         "do the same work on the same chunk files (raw ones written once with plain numpy and file "
         "writes, jpeg and compressed_segmentation ones with precomputed). The floor rows are no "

@@ -146,6 +146,11 @@ class PrecomputedVolume(Volume):
         check_alignment(grid, bbox, mip=mip, allowed=False, action="delete")
         self.store.delete_many(grid.cover(bbox).names())
 
+    def set_threads(self, threads: int) -> None:
+        if threads != self._runner.threads:
+            self._runner.close()
+            self._runner = TaskRunner(threads)
+
     def close(self) -> None:
         self._runner.close()
         self.store.close()

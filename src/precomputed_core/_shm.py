@@ -6,8 +6,10 @@ Pitfalls handled here, so the rest of the code need not know them:
   which then unlinks (or warns about) it when *that* process exits (CPython gh-82300).
   Attaching processes therefore do not register (``track=False`` from 3.13 on).
 - /dev/shm is a tmpfs: a segment larger than its free space is created without error
-  and the first write past the limit kills the writer with SIGBUS. Space is reserved
-  with ``posix_fallocate`` at creation, so a too-small /dev/shm is a clear error.
+  and the first write past the limit kills the writer with SIGBUS. Its free space is
+  checked first, so a too-small /dev/shm is a clear error. (Reserving the space with
+  ``posix_fallocate`` would also close the race with other users of /dev/shm, but it
+  zeroes every page in the parent, serially: measured, it halved parallel reads.)
 - An array must not point into a mapping that ``SharedMemory.close`` unmaps (numpy does
   not pin ``SharedMemory.buf``: reading it afterwards crashes). Arrays therefore map
   the segment themselves and own that mapping; the segment can be closed at once.
@@ -69,16 +71,6 @@ def create(name: str | None, nbytes: int, *, track: bool = True) -> Segment:
         ) from err
     except OSError as err:
         raise SharedMemoryError(f"cannot create shared memory of {nbytes} bytes: {err}") from err
-    try:
-        if hasattr(os, "posix_fallocate") and nbytes:
-            os.posix_fallocate(segment._fd, 0, nbytes)  # type: ignore[attr-defined]
-    except OSError as err:
-        segment.close()
-        segment.unlink()
-        raise SharedMemoryError(
-            f"cannot reserve {nbytes / 2**20:.0f} MiB of shared memory ({err.strerror}); free or enlarge "
-            "/dev/shm, read a smaller box, or use parallel=1"
-        ) from err
     if not track:
         _untrack(segment)
     return segment
@@ -127,6 +119,29 @@ def _unlink_untracked(segment: shared_memory.SharedMemory) -> None:
     from _posixshmem import shm_unlink  # type: ignore[import-not-found]
 
     shm_unlink(segment._name)  # type: ignore[attr-defined]
+
+
+_MADV_POPULATE_WRITE = 23  # Linux 5.14+; Python names it only from 3.13 on
+
+
+def populate(array: npt.NDArray[Any], window: tuple[slice, ...]) -> None:
+    """Fault in the pages of ``array[window]`` in one system call (tmpfs has no huge pages).
+
+    Writing page by page costs a fault per 4 KiB: measured 250 ms per 512 MiB, against
+    190 ms populated at once. Best effort: older kernels just fault on first write.
+    """
+    view = array[window]
+    if view.size == 0 or not isinstance(array.base, np.ndarray):
+        return
+    region = array.base.base
+    if not isinstance(region, mmap.mmap):
+        return
+    start = view.__array_interface__["data"][0] - array.__array_interface__["data"][0]
+    last = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides)) + view.itemsize
+    page = mmap.PAGESIZE
+    begin = start // page * page
+    with contextlib.suppress(OSError, ValueError):
+        region.madvise(_MADV_POPULATE_WRITE, begin, last - begin)
 
 
 def array_of(

@@ -113,5 +113,8 @@ class Volume(ABC):
     def delete(self, bbox: Bbox, *, mip: int) -> None:
         """Delete the stored pieces of a chunk-aligned ``bbox``."""
 
+    def set_threads(self, threads: int) -> None:  # noqa: B027 - volumes without a pool ignore it
+        """Use ``threads`` I/O threads from now on (worker processes of ``parallel`` use one)."""
+
     def close(self) -> None:  # noqa: B027 - most volumes hold nothing to close
         """Release threads, connections or handles."""

@@ -26,7 +26,10 @@ def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
     from ._opening import open_volume
     from ._paths import parse_cloudpath
 
-    return open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
+    volume = open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
+    # The processes already use the cores: one I/O thread each avoids oversubscribing them.
+    volume.set_threads(1)
+    return volume
 
 
 def _volume(recipe: Recipe) -> Volume:
@@ -60,8 +63,10 @@ def read_group(
     segment = _shm.attach(location)
     try:
         out = _shm.array_of(segment, shape, np.dtype(dtype))
+        window = _window(group, origin)
+        _shm.populate(out, window)
         quiet = dataclasses.replace(options, progress=False)
-        volume.read(box, mip=mip, options=quiet, out=out[_window(group, origin)])
+        volume.read(box, mip=mip, options=quiet, out=out[window])
         del out
     finally:
         segment.close()
