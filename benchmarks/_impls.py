@@ -134,13 +134,13 @@ class Tensorstore:
 
 
 def _output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
-    """An uninitialised Fortran array in a huge-page-advised anonymous mapping (the fast way)."""
+    """An uninitialised Fortran array in a huge-page-advised private anonymous mapping (the fast way)."""
     import mmap
 
     nbytes = int(np.prod(shape)) * dtype.itemsize
     if nbytes < 4 * 2**20:
         return np.empty(shape, dtype=dtype, order="F")
-    region = mmap.mmap(-1, nbytes)
+    region = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     region.madvise(mmap.MADV_HUGEPAGE)
     return np.frombuffer(region, dtype=dtype).reshape(shape, order="F")
 

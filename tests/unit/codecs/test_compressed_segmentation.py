@@ -137,3 +137,80 @@ def test_the_numpy_coder_matches_the_package_on_small_blocks():
     )
     theirs = np.frombuffer(cseg.compress(labels, block_size=block, order="F"), "<u4")
     np.testing.assert_array_equal(decode_channel(theirs, 1, shape, block, np.dtype("uint64")), labels)
+
+
+@pytest.mark.parametrize("dtype", ["uint32", "uint64"])
+def test_the_gil_free_coder_is_used_here(dtype):
+    """On Linux wheels of compressed-segmentation 2.3 the C++ functions are callable by ctypes."""
+    from precomputed_codecs._cseg_native import native_decoder, native_encoder
+
+    assert native_decoder(np.dtype(dtype)) is not None
+    assert native_encoder(np.dtype(dtype)) is not None
+    assert native_decoder(np.dtype(dtype).newbyteorder(">")) is None
+
+
+@pytest.mark.parametrize("dtype", ["uint32", "uint64"])
+def test_native_coder_matches_the_package_byte_for_byte(dtype):
+    import compressed_segmentation as cseg
+
+    from precomputed_codecs._cseg_native import native_decoder, native_encoder
+
+    shape, block = (37, 21, 11), (8, 4, 4)
+    rng = np.random.default_rng(11)
+    for labels in (blobs((*shape, 1), dtype)[..., 0], rng.integers(0, 50, size=shape).astype(dtype)):
+        theirs = cseg.compress(np.asfortranarray(labels), block_size=block, order="F")
+        # C order, every other element of a larger array: strides the C++ walks itself.
+        strided = np.zeros((2 * shape[0], *shape[1:]), dtype=dtype)[::2]
+        strided[...] = labels
+        assert native_encoder(np.dtype(dtype))(strided, block) == theirs[4:]
+        out = np.full((shape[0] + 2, shape[1], shape[2], 3), 7, dtype=dtype, order="F")
+        native_decoder(np.dtype(dtype))(np.frombuffer(theirs, "<u4")[1:], block, out[1:-1], 2)
+        np.testing.assert_array_equal(out[1:-1, ..., 2], labels)
+        assert (out[[0, -1]] == 7).all()
+        assert (out[..., :2] == 7).all()
+
+
+def test_decodes_straight_into_strided_views_and_encodes_strided_input():
+    shape = (19, 23, 9, 2)
+    spec = _spec(shape, block=(4, 8, 4))
+    codec = CompressedSegmentationCodec()
+    labels = blobs(shape)
+    reference = codec.encode(np.asfortranarray(labels), spec)
+    for view in (np.ascontiguousarray(labels), labels[::-1][::-1], np.flip(np.flip(labels, 0).copy(), 0)):
+        assert codec.encode(view, spec) == reference
+    big = np.zeros((40, 30, 12, 2), dtype=np.uint64, order="F")
+    target = big[3:22, 2:25, 1:10]
+    assert codec.decode(reference, spec, out=target) is target
+    np.testing.assert_array_equal(target, labels)
+    big[3:22, 2:25, 1:10] = 0
+    assert not big.any()  # nothing was written outside the view
+
+
+def test_the_package_api_fallback_gives_the_same_bytes(monkeypatch):
+    import precomputed_codecs.compressed_segmentation as module
+
+    shape = (24, 20, 10, 2)
+    spec = _spec(shape, block=(8, 8, 4))
+    labels = blobs(shape)
+    codec = CompressedSegmentationCodec()
+    fast = codec.encode(labels, spec)
+    monkeypatch.setattr(module, "native_encoder", lambda dtype: None)
+    monkeypatch.setattr(module, "native_decoder", lambda dtype: None)
+    assert codec.encode(labels, spec) == fast
+    np.testing.assert_array_equal(codec.decode(fast, spec), labels)
+
+
+def test_native_coder_in_many_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    shape = (32, 32, 32, 1)
+    spec = _spec(shape)
+    codec = CompressedSegmentationCodec()
+    volumes = [blobs(shape, seed=s) for s in range(16)]
+
+    def round_trip(labels):
+        return codec.decode(codec.encode(labels, spec), spec)
+
+    with ThreadPoolExecutor(4) as pool:
+        for labels, back in zip(volumes, pool.map(round_trip, volumes)):
+            np.testing.assert_array_equal(back, labels)
