@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,21 +41,25 @@ class Dispatcher:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._scheduler: ProcessScheduler | None = None
+        self._lock = threading.Lock()  # threads sharing one volume must share one pool
 
     def set_processes(self, processes: int) -> None:
         if processes != self.processes:
             self.close()
             self.processes = processes
 
-    def _scheduler_for(self, volume: Volume) -> ProcessScheduler | None:
+    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int) -> ProcessScheduler | None:
         if self.processes <= 1 or not volume.shared_between_processes:
             return None
-        if self._scheduler is None:
-            # Imported here: multiprocessing is not needed until the first parallel call.
-            from ._scheduler import ProcessScheduler
+        if len(ChunkGrid.from_meta(volume.meta, mip).cover(box)) < 2:
+            return None  # one chunk is one worker's work: no gain, and a segment per call
+        with self._lock:
+            if self._scheduler is None:
+                # Imported here: multiprocessing is not needed until the first parallel call.
+                from ._scheduler import ProcessScheduler
 
-            self._scheduler = ProcessScheduler(self.processes)
-        return self._scheduler
+                self._scheduler = ProcessScheduler(self.processes)
+            return self._scheduler
 
     def read(
         self,
@@ -67,7 +72,7 @@ class Dispatcher:
         location: str | None = None,
     ) -> npt.NDArray[Any]:
         """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
-        scheduler = self._scheduler_for(volume)
+        scheduler = self._scheduler_for(volume, box, mip)
         meta = volume.meta
         if scheduler is not None:
             grid = ChunkGrid.from_meta(meta, mip)
@@ -104,7 +109,7 @@ class Dispatcher:
         mip: int,
         options: WriteOptions,
     ) -> None:
-        scheduler = self._scheduler_for(volume)
+        scheduler = self._scheduler_for(volume, box, mip)
         if scheduler is None:
             volume.write(box, array, mip=mip, options=options)
             return
@@ -151,7 +156,7 @@ class Dispatcher:
         options: WriteOptions,
     ) -> None:
         """Write the (x, y, z, c) array that the shared segment ``location`` holds."""
-        scheduler = self._scheduler_for(volume)
+        scheduler = self._scheduler_for(volume, box, mip)
         dtype = volume.meta.dtype
         if scheduler is not None:
             check_alignment(
@@ -203,6 +208,7 @@ class Dispatcher:
         )
 
     def close(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.close()
-            self._scheduler = None
+        with self._lock:
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.close()

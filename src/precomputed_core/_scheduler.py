@@ -74,6 +74,11 @@ def split(grid: ChunkGrid, bbox: Bbox, groups: int) -> list[Bbox]:
     ]
 
 
+#: Serialises :func:`_main_not_reimported`: two threads hiding and restoring the same
+#: attributes at once could leave them hidden for good.
+_MAIN_HIDDEN = threading.Lock()
+
+
 @contextlib.contextmanager
 def _main_not_reimported() -> Iterator[None]:
     """Start workers without re-running the user's script in them.
@@ -83,8 +88,13 @@ def _main_not_reimported() -> Iterator[None]:
     "__main__":`` guard would start the read again in each worker; so the file is
     hidden while workers start.
     """
-    main = sys.modules.get("__main__")
-    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    with _MAIN_HIDDEN:
+        main = sys.modules.get("__main__")
+        saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+        yield from _hidden(main, saved)
+
+
+def _hidden(main: Any, saved: dict[str, Any]) -> Iterator[None]:
     try:
         for name in saved:
             setattr(main, name, None)

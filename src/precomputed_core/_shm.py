@@ -12,7 +12,8 @@ Pitfalls handled here, so the rest of the code need not know them:
   zeroes every page in the parent, serially: measured, it halved parallel reads.)
 - An array must not point into a mapping that ``SharedMemory.close`` unmaps (numpy does
   not pin ``SharedMemory.buf``: reading it afterwards crashes). Arrays therefore map
-  the segment themselves and own that mapping; the segment can be closed at once.
+  the segment themselves and own that mapping (one that holds no file descriptor,
+  :mod:`._mapping`); the segment can be closed at once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._mapping import map_shared
+from ._mapping import populate as populate_range
 from .exceptions import SharedMemoryError
 
 if TYPE_CHECKING:
@@ -121,27 +124,21 @@ def _unlink_untracked(segment: shared_memory.SharedMemory) -> None:
     shm_unlink(segment._name)  # type: ignore[attr-defined]
 
 
-_MADV_POPULATE_WRITE = 23  # Linux 5.14+; Python names it only from 3.13 on
-
-
 def populate(array: npt.NDArray[Any], window: tuple[slice, ...]) -> None:
-    """Fault in the pages of ``array[window]`` in one system call (tmpfs has no huge pages).
+    """Fault in the pages of ``array[window]`` at once (tmpfs has no huge pages).
 
-    Writing page by page costs a fault per 4 KiB: measured 250 ms per 512 MiB, against
-    190 ms populated at once. Best effort: older kernels just fault on first write.
+    ``array`` is a whole array from :func:`array_of`, so it starts on a page. Writing
+    page by page costs a fault per 4 KiB: measured 250 ms per 512 MiB, against 190 ms
+    populated at once.
     """
     view = array[window]
-    if view.size == 0 or not isinstance(array.base, np.ndarray):
+    if view.size == 0:
         return
-    region = array.base.base
-    if not isinstance(region, mmap.mmap):
-        return
-    start = view.__array_interface__["data"][0] - array.__array_interface__["data"][0]
+    base = array.__array_interface__["data"][0]
+    start = view.__array_interface__["data"][0] - base
     last = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides)) + view.itemsize
-    page = mmap.PAGESIZE
-    begin = start // page * page
-    with contextlib.suppress(OSError, ValueError):
-        region.madvise(_MADV_POPULATE_WRITE, begin, last - begin)
+    begin = start // mmap.PAGESIZE * mmap.PAGESIZE
+    populate_range(base + begin, last - begin)
 
 
 def array_of(
@@ -159,7 +156,7 @@ def array_of(
         raise SharedMemoryError(f"order must be 'C' or 'F', got {order!r}")
     if needed == 0:
         return np.zeros(shape, dtype=dtype, order=order)  # type: ignore[call-overload,no-any-return]
-    region = mmap.mmap(segment._fd, needed)  # type: ignore[attr-defined]
+    region = map_shared(segment._fd, needed)  # type: ignore[attr-defined]
     array: npt.NDArray[Any] = np.frombuffer(region, dtype=dtype, count=int(np.prod(shape))).reshape(
         shape,
         order=order,  # type: ignore[call-overload]

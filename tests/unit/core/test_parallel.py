@@ -234,3 +234,60 @@ def test_fork_start_method_works_too(tmp_path, shm_clean, monkeypatch):
         par[:] = data
         np.testing.assert_array_equal(par[:][..., 0], data)
         par.close()
+
+
+def test_threads_sharing_a_parallel_volume(tmp_path, shm_clean):
+    """Calls from several threads share one pool and leave __main__ as they found it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    main = sys.modules["__main__"]
+    before = (getattr(main, "__file__", None), getattr(main, "__spec__", None))
+    vol = _layer(tmp_path, "layer")
+    data = random_array((200, 150, 70), "uint8", seed=9)
+    vol[:] = data
+    par = CloudVolume(vol.cloudpath, parallel=2, progress=False)
+    boxes = [np.s_[0:200, 0:150, 0:70], np.s_[10:190, 20:140, 5:65], np.s_[64:200, 0:64, 32:70]] * 2
+    offset = (3, -5, 0)  # the layer's voxel_offset
+
+    def read(box):
+        return par[tuple(slice(s.start + o, s.stop + o) for s, o in zip(box, offset))]
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(read, boxes))
+    for box, result in zip(boxes, results):
+        np.testing.assert_array_equal(result[..., 0], data[box])
+    assert (getattr(main, "__file__", None), getattr(main, "__spec__", None)) == before
+    pool = par._dispatch._scheduler._pool
+    assert len(pool._processes) == 2  # one pool of two workers, not one per thread
+    par.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors through /proc")
+def test_results_alive_hold_no_file_descriptors(tmp_path, shm_clean):
+    vol = _layer(tmp_path, "layer")
+    data = random_array((200, 150, 70), "uint8", seed=10)
+    vol[:] = data
+    par = CloudVolume(vol.cloudpath, parallel=2, progress=False)
+    par[3:203, -5:145, 0:70]  # start the pool first: its pipes are descriptors too
+    before = _open_fds()
+    results = [par[3 + i : 103 + i, -5:95, 0:70] for i in range(100)]  # 2 or more chunks each
+    assert _open_fds() - before < 10
+    for i in (0, 57, 99):
+        np.testing.assert_array_equal(results[i][..., 0], data[i : 100 + i, 0:100, 0:70])
+    del results
+    par.close()
+
+
+def test_a_one_chunk_request_runs_in_this_process(tmp_path, shm_clean):
+    vol = _layer(tmp_path, "layer")
+    data = random_array((200, 150, 70), "uint8", seed=11)
+    vol[:] = data
+    par = CloudVolume(vol.cloudpath, parallel=2, progress=False, non_aligned_writes=True)
+    np.testing.assert_array_equal(par[10:20, 0:10, 5:9][..., 0], data[7:17, 5:15, 5:9])
+    par[10:20, 0:10, 5:9] = np.full((10, 10, 4), 3, dtype=np.uint8)
+    assert par._dispatch._scheduler is None  # no worker was started
+    assert (vol[10:20, 0:10, 5:9] == 3).all()
