@@ -71,10 +71,12 @@ class CloudVolume(VolumeAccess, SharedMemoryAPI, PendingFeatures, VolumeProperti
         parallel: bool | int = 1,
         *,
         secrets: Any = None,
+        endpoint_url: str | None = None,
     ) -> None:
         check_cache(cache)
         self._dispatch = Dispatcher(parallel_count(parallel))
-        self._options: dict[str, Any] = {} if secrets is None else {"secrets": secrets}
+        given = {"secrets": secrets, "endpoint_url": endpoint_url}
+        self._options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         self._path = parse_cloudpath(cloudpath)
         self._volume = open_volume(self._path, info=info, **self._options)
         self.mip = mip  # type: ignore[assignment]

@@ -31,8 +31,8 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
     Examples
     --------
     >>> v = Vec(1, 2, 3)
-    >>> v.x, v.y, v.z
-    (np.int64(1), np.int64(2), np.int64(3))
+    >>> int(v.x), int(v.y), int(v.z)
+    (1, 2, 3)
     >>> (v * 2).tolist()
     [2, 4, 6]
     >>> Vec(1.5, 2, 3).dtype

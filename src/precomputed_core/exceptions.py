@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AlignmentError",
     "CodecError",
+    "CredentialsError",
     "DecodingError",
     "EmptyRequestError",
     "EmptyVolumeException",
@@ -32,6 +33,7 @@ __all__ = [
     "ScaleUnavailableError",
     "SharedMemoryError",
     "StorageError",
+    "TransientStorageError",
     "UnsupportedDataTypeError",
     "UnsupportedEncodingError",
     "UnsupportedProtocolError",
@@ -97,6 +99,14 @@ class ReadOnlyError(StorageError):
 
 class PermissionDeniedError(StorageError, PermissionError):
     """Storage refused access (missing or insufficient credentials)."""
+
+
+class CredentialsError(PermissionDeniedError):
+    """Credentials are missing, unreadable or malformed."""
+
+
+class TransientStorageError(StorageError):
+    """Storage kept failing with errors worth retrying (5xx, 429, resets, timeouts) until retries ran out."""
 
 
 # --- codecs ----------------------------------------------------------------

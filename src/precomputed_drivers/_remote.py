@@ -1,0 +1,202 @@
+"""``RemoteStore``: the batching, retrying, decompressing half of every object-store driver.
+
+A driver supplies a few coroutines on its fsspec file system (fetch, store, remove,
+head); this class runs a batch of them concurrently on fsspec's event loop, retries
+transient failures (:mod:`._retry`), decompresses by the object's ``Content-Encoding``
+and turns every failure into an error that names the object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from precomputed_core import ObjectMetadata, Store, decompress_bytes
+from precomputed_core.exceptions import FeatureUnavailableError, PermissionDeniedError, StorageError
+
+from ._retry import RetryPolicy, retrying, storage_error
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+
+__all__ = ["RemoteStore"]
+
+T = TypeVar("T")
+
+_ENCODINGS = ("gzip", "br", "zstd")
+_PLAIN = ObjectMetadata()
+
+
+def content_encoding(header: str | None) -> str | None:
+    """The compression a ``Content-Encoding`` header names (None for identity/none)."""
+    for token in (header or "").replace(" ", "").lower().split(","):
+        if token in _ENCODINGS:
+            return token
+        if token == "x-gzip":
+            return "gzip"
+    return None
+
+
+class RemoteStore(Store):
+    """Objects under ``root`` (``bucket/prefix``) of an fsspec async file system."""
+
+    io_threads = 4
+    #: Every key of a batch is requested at once; ``io_threads`` batches run together.
+    batch_size = 32
+    policy = RetryPolicy()
+
+    def __init__(
+        self, fs: Any, root: str, url: str, *, read_only: bool = False, credentials: str = ""
+    ) -> None:
+        self._fs, self._root, self._url = fs, root.strip("/"), url.rstrip("/")
+        self._read_only = read_only
+        #: How the credentials were chosen, for "access denied" messages (never the secrets).
+        self.credentials = credentials
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    @property
+    def supports_writes(self) -> bool:
+        return not self._read_only
+
+    def object_path(self, key: str) -> str:
+        path = f"{self._root}/{key}"
+        return posixpath.normpath(path) if ".." in key or "//" in key else path
+
+    def key_of(self, path: str) -> str:
+        return path.strip("/")[len(self._root) + 1 :]
+
+    # --- what a driver provides ----------------------------------------------
+
+    @abstractmethod
+    async def fetch(self, path: str) -> tuple[bytes, str | None]:
+        """The object's bytes and their ``Content-Encoding``; FileNotFoundError if missing."""
+
+    async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
+        raise FeatureUnavailableError(f"{type(self).__name__} cannot write")
+
+    async def remove(self, path: str) -> None:
+        raise FeatureUnavailableError(f"{type(self).__name__} cannot delete")
+
+    @abstractmethod
+    async def head(self, path: str) -> None:
+        """Return if the object exists; FileNotFoundError if it does not."""
+
+    @abstractmethod
+    def find(self, prefix_path: str) -> list[str]:
+        """Full object paths under ``prefix_path`` (a plain call, retried by the caller)."""
+
+    # --- running coroutines ----------------------------------------------------
+
+    def _sync(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        from fsspec.asyn import sync
+
+        async def run() -> T:
+            return await factory()
+
+        return sync(self._fs.loop, run)  # type: ignore[no-any-return]
+
+    async def _each(self, items: list[Any], operation: Callable[[Any], Awaitable[T]]) -> list[T]:
+        """``operation`` on every item at once; the first error is raised after all finish."""
+        results = await asyncio.gather(*(operation(item) for item in items), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
+
+    def _denied(self, err: StorageError) -> StorageError:
+        if isinstance(err, PermissionDeniedError) and self.credentials:
+            return PermissionDeniedError(f"{err}. Credentials: {self.credentials}")
+        return err
+
+    # --- Store -------------------------------------------------------------------
+
+    async def _get(self, key: str) -> bytes | None:
+        where = self.describe(key)
+        try:
+            data, encoding = await retrying(
+                lambda: self.fetch(self.object_path(key)), self.policy, "read", where
+            )
+        except FileNotFoundError:
+            return None
+        except StorageError as err:
+            raise self._denied(err) from err.__cause__
+        if not data:
+            raise StorageError(
+                f"{where} came back empty although it exists; an empty object is never a chunk of "
+                "zeros. Rewrite or delete it"
+            )
+        return decompress_bytes(bytes(data), content_encoding(encoding), where=where)
+
+    def get(self, key: str) -> bytes | None:
+        return self.get_many([key])[key]
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        keys = list(keys)
+        values = self._sync(lambda: self._each(keys, self._get))
+        return dict(zip(keys, values))
+
+    async def _put(self, key: str, value: bytes, metadata: ObjectMetadata) -> None:
+        where = self.describe(key)
+        try:
+            await retrying(
+                lambda: self.store(self.object_path(key), value, metadata), self.policy, "write", where
+            )
+        except StorageError as err:
+            raise self._denied(err) from err.__cause__
+
+    def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = _PLAIN) -> None:
+        self.put_many({key: value}, metadata=metadata)
+
+    def put_many(self, items: Mapping[str, bytes], *, metadata: ObjectMetadata = _PLAIN) -> None:
+        self.require_writes()
+        pairs = list(items.items())
+        self._sync(lambda: self._each(pairs, lambda pair: self._put(pair[0], pair[1], metadata)))
+
+    async def _delete(self, key: str) -> None:
+        try:
+            await retrying(
+                lambda: self.remove(self.object_path(key)), self.policy, "delete", self.describe(key)
+            )
+        except FileNotFoundError:
+            return
+
+    def delete(self, key: str) -> None:
+        self.delete_many([key])
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        self.require_writes("delete")
+        keys = list(keys)
+        self._sync(lambda: self._each(keys, self._delete))
+
+    async def _exists(self, key: str) -> bool:
+        try:
+            await retrying(
+                lambda: self.head(self.object_path(key)), self.policy, "look up", self.describe(key)
+            )
+        except FileNotFoundError:
+            return False
+        return True
+
+    def exists(self, key: str) -> bool:
+        return self.exists_many([key])[key]
+
+    def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
+        keys = list(keys)
+        return dict(zip(keys, self._sync(lambda: self._each(keys, self._exists))))
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self.object_path(prefix) if prefix else self._root
+        folder = base if prefix.endswith("/") or not prefix else posixpath.dirname(base)
+        try:
+            paths = self.find(folder)
+        except FileNotFoundError:
+            return iter(())
+        except Exception as err:
+            raise self._denied(storage_error(err, "list", self.describe(prefix))) from err
+        keys = sorted(self.key_of(p) for p in paths)
+        return iter([k for k in keys if k.startswith(prefix)])

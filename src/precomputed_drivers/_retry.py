@@ -1,0 +1,139 @@
+"""Retry transient storage errors with exponential backoff and full jitter, a bounded number of times.
+
+Errors are sorted by what they mean for a chunk, whichever library raised them:
+
+- **missing** (404 / not found): the object does not exist; never retried, the caller
+  decides (``fill_missing``).
+- **denied** (401 / 403): credentials are missing or refused; never retried.
+- **transient** (5xx, 429, connection resets, timeouts): retried, then a
+  :class:`TransientStorageError` naming the object.
+- anything else: raised at once as a :class:`StorageError` naming the object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from precomputed_core.exceptions import (
+    PermissionDeniedError,
+    PrecomputedError,
+    StorageError,
+    TransientStorageError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+__all__ = ["Kind", "RetryPolicy", "classify", "retrying", "storage_error"]
+
+T = TypeVar("T")
+
+# Exceptions of aiohttp, botocore, urllib3, fsspec and gcsfs that mean "the connection
+# failed": matched by class name so that no client library has to be imported here.
+_TRANSIENT_NAMES = frozenset({
+    "ClientConnectionError", "ClientOSError", "ServerDisconnectedError", "ClientPayloadError",
+    "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError",
+    "EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError",
+    "ResponseStreamingError", "IncompleteReadError", "FSTimeoutError", "ProxyError",
+})  # fmt: skip
+
+
+class Kind(enum.Enum):
+    MISSING = "missing"
+    DENIED = "denied"
+    TRANSIENT = "transient"
+    FATAL = "fatal"
+
+
+def _status(err: BaseException) -> int | None:
+    """The HTTP status an exception of any of the client libraries carries, if any."""
+    for attribute in ("status", "code", "status_code"):
+        value = getattr(err, attribute, None)
+        if isinstance(value, int) and 100 <= value < 600:
+            return value
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):  # botocore ClientError
+        value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def classify(err: BaseException) -> Kind:
+    for link in _chain(err):
+        status = _status(link)
+        if status == 404:
+            return Kind.MISSING
+        if status in (401, 403):
+            return Kind.DENIED
+        if status is not None and (status >= 500 or status in (408, 429)):
+            return Kind.TRANSIENT
+        if status is not None and status >= 400:
+            return Kind.FATAL
+    if isinstance(err, FileNotFoundError):
+        return Kind.MISSING
+    if isinstance(err, PermissionError) or "Forbidden" in str(err):
+        return Kind.DENIED
+    for link in _chain(err):
+        if isinstance(link, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
+            return Kind.TRANSIENT
+        if any(cls.__name__ in _TRANSIENT_NAMES for cls in type(link).__mro__):
+            return Kind.TRANSIENT
+    return Kind.FATAL
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all; the n-th wait is uniform in [0, min(cap, base * 2**n)] seconds."""
+
+    attempts: int = 6
+    base: float = 0.2
+    cap: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+def storage_error(err: BaseException, action: str, where: str, *, attempts: int = 1) -> StorageError:
+    """A clear error for a failed ``action`` on ``where`` (never the credentials)."""
+    if isinstance(err, PrecomputedError) and isinstance(err, StorageError):
+        return err
+    kind = classify(err)
+    detail = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+    if kind is Kind.DENIED:
+        return PermissionDeniedError(f"cannot {action} {where}: access denied ({detail})")
+    if kind is Kind.TRANSIENT:
+        return TransientStorageError(
+            f"cannot {action} {where}: it still failed after {attempts} attempts ({detail}); "
+            "the storage service may be overloaded or unreachable, try again later"
+        )
+    return StorageError(f"cannot {action} {where}: {detail}")
+
+
+async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, action: str, where: str) -> T:
+    """``await operation()``, again after transient errors; FileNotFoundError passes through."""
+    for attempt in range(policy.attempts):
+        try:
+            return await operation()
+        except Exception as err:
+            kind = classify(err)
+            if kind is Kind.MISSING:
+                raise FileNotFoundError(where) from err
+            if kind is Kind.TRANSIENT and attempt + 1 < policy.attempts:
+                await asyncio.sleep(policy.delay(attempt))
+                continue
+            raise storage_error(err, action, where, attempts=attempt + 1) from err
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,134 @@
+"""``S3Store``: ``s3://bucket/path`` through s3fs, on AWS or any S3-compatible endpoint.
+
+Objects are read with ``get_object`` rather than s3fs's ``cat``: the response's
+``Content-Encoding`` says whether the bytes are gzip (S3 returns what was stored), and
+one request per chunk is all it takes (``cat`` may ask for the size first).
+
+Credentials, first found wins: ``secrets=`` (a dict or file), ``[BUCKET-]aws-secret.json``
+in the secrets folder, the ``AWS_*`` environment variables, the default AWS chain
+(profiles, instance roles); otherwise anonymous access, which public buckets allow.
+The endpoint: ``endpoint_url=``, ``AWS_ENDPOINT_URL`` in the secret,
+``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, else AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from precomputed_core.exceptions import CredentialsError
+
+from ._remote import RemoteStore
+from ._secrets import find_secret, looked_for
+
+if TYPE_CHECKING:
+    from precomputed_core import CloudPath, ObjectMetadata
+
+__all__ = ["S3Store"]
+
+
+def _environment_has_keys() -> bool:
+    return bool(os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"))
+
+
+def _default_chain_has_keys() -> bool:
+    try:
+        import botocore.session
+
+        return botocore.session.get_session().get_credentials() is not None
+    except Exception:
+        return False
+
+
+def aws_options(bucket: str, given: Any = None) -> tuple[dict[str, Any], str]:
+    """s3fs keyword arguments for the credentials, and a description of them for messages."""
+    secret = find_secret("aws", bucket, given)
+    if secret is not None:
+        values = secret.values
+        key = values.get("AWS_ACCESS_KEY_ID")
+        password = values.get("AWS_SECRET_ACCESS_KEY") or values.get("AWS_SECRET_ACCESS_KEY_ID")
+        if not key or not password:
+            raise CredentialsError(
+                f"{secret.source} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                "(or AWS_SECRET_ACCESS_KEY_ID, as cloud-volume's README names it)"
+            )
+        options: dict[str, Any] = {"key": key, "secret": password}
+        if values.get("AWS_SESSION_TOKEN"):
+            options["token"] = values["AWS_SESSION_TOKEN"]
+        region = values.get("AWS_DEFAULT_REGION") or values.get("AWS_REGION")
+        if region:
+            options["client_kwargs"] = {"region_name": region}
+        if values.get("AWS_ENDPOINT_URL"):
+            options["endpoint_url"] = values["AWS_ENDPOINT_URL"]
+        return options, f"from {secret.source}"
+    if _environment_has_keys():
+        return {}, "from the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables"
+    if _default_chain_has_keys():
+        return {}, "from the default AWS credential chain (profile or instance role)"
+    return {"anon": True}, (
+        f"none found, so access was anonymous (looked for {looked_for('aws', bucket)}, "
+        "the AWS_* environment variables and the default AWS credential chain)"
+    )
+
+
+class S3Store(RemoteStore):
+    """A layer in an S3 bucket."""
+
+    def __init__(
+        self, bucket: str, path: str, *, secrets: Any = None, endpoint_url: str | None = None, **_: Any
+    ) -> None:
+        import s3fs
+
+        options, credentials = aws_options(bucket, secrets)
+        endpoint = (
+            endpoint_url
+            or options.pop("endpoint_url", None)
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+        )
+        fs = s3fs.S3FileSystem(
+            endpoint_url=endpoint,
+            skip_instance_cache=True,
+            use_listings_cache=False,
+            config_kwargs={"retries": {"total_max_attempts": 1}, "connect_timeout": 10, "read_timeout": 60},
+            **options,
+        )
+        fs.retries = 1  # retries are ours (RetryPolicy), so they do not multiply
+        self.bucket = bucket
+        super().__init__(fs, f"{bucket}/{path}", f"s3://{bucket}/{path}".rstrip("/"), credentials=credentials)
+        self.endpoint = endpoint
+
+    @classmethod
+    def from_cloudpath(cls, path: CloudPath, **options: Any) -> S3Store:
+        return cls(path.bucket, path.path, **options)
+
+    def _split(self, path: str) -> tuple[str, str]:
+        bucket, _, key = path.partition("/")
+        return bucket, key
+
+    async def fetch(self, path: str) -> tuple[bytes, str | None]:
+        bucket, key = self._split(path)
+        response = await self._fs._call_s3("get_object", Bucket=bucket, Key=key)
+        async with response["Body"] as body:
+            data = await body.read()
+        return data, response.get("ContentEncoding")
+
+    async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
+        bucket, key = self._split(path)
+        headers = {"ContentType": metadata.content_type}
+        if metadata.content_encoding:
+            headers["ContentEncoding"] = metadata.content_encoding
+        if metadata.cache_control:
+            headers["CacheControl"] = metadata.cache_control
+        await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **headers)
+
+    async def remove(self, path: str) -> None:
+        bucket, key = self._split(path)
+        await self._fs._call_s3("delete_object", Bucket=bucket, Key=key)
+
+    async def head(self, path: str) -> None:
+        bucket, key = self._split(path)
+        await self._fs._call_s3("head_object", Bucket=bucket, Key=key)
+
+    def find(self, prefix_path: str) -> list[str]:
+        return list(self._fs.find(prefix_path))
