@@ -140,5 +140,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=ORACLE_PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the peers; writes docs/benchmarks.md."""
-    session.install("-e", ".", *ORACLES)
+    session.install("-e", ".[emulators]", *ORACLES)
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -73,10 +73,10 @@ def chunk_boxes(shape: tuple[int, ...], chunk: tuple[int, ...], box: tuple[slice
 def write_dataset(path: str, data: dict[str, Any]) -> None:
     """Write a layer for the read workloads: raw with plain numpy and files, others with precomputed."""
     voxels = sample(data, seed=1)
-    if data["encoding"] != "raw":
+    if data["encoding"] != "raw" or "://" in path:
         from precomputed_core import CloudVolume
 
-        vol = CloudVolume(f"file://{path}", info=make_info(data), progress=False)
+        vol = CloudVolume(path if "://" in path else f"file://{path}", info=make_info(data), progress=False)
         vol.commit_info()
         vol[:, :, :] = voxels
         return
@@ -100,7 +100,8 @@ class CloudVolumeAPI:
         import importlib
 
         cls = importlib.import_module(self._module).CloudVolume
-        vol = cls(f"file://{path}", info=info, progress=False, **self._options)
+        url = path if "://" in path else f"file://{path}"
+        vol = cls(url, info=info, progress=False, **self._options)
         if info is not None:
             vol.commit_info()
         return vol

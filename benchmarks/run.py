@@ -11,6 +11,7 @@ report gives medians, ratios and peak memory. It is written to docs/benchmarks.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -28,9 +29,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _impls import write_dataset  # noqa: E402
+from _s3 import remove, s3_stand_in  # noqa: E402
 
 REPORT = HERE.parent / "docs" / "benchmarks.md"
 PEERS = ["precomputed", "cloud-volume", "tensorstore"]
+ON_S3 = ["precomputed", "cloud-volume"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
 
@@ -76,8 +79,9 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
         content="labels",
     )
     par = _volume((512, 512, 128) if q else (1024, 1024, 512))
+    s3 = _volume((256, 256, 128) if q else (512, 512, 512), storage="s3")
     cutouts = 20 if q else 200
-    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par}
+    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3}
     s = "x".join(map(str, raw["shape"]))
     return [
         Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
@@ -133,6 +137,16 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             PEERS + FLOORS,
             seg,
         ),
+        Workload(
+            "s3-write",
+            f"(h) full write to S3 (moto on 127.0.0.1), uint8 {_dims(s3)} ({_size(s3['shape'])}), "
+            "raw, 64^3 chunks",
+            "write",
+            "",
+            ON_S3,
+            s3,
+        ),
+        Workload("s3-read", "(h) full read of the same volume from S3", "read", "s3", ON_S3, s3),
     ], datasets
 
 
@@ -152,8 +166,20 @@ def measure(
     if only:
         works = [w for w in works if w.key in only]
         datasets = {k: v for k, v in datasets.items() if any(w.dataset == k for w in works)}
+    with contextlib.ExitStack() as stack:
+        needs_s3 = any(w.params.get("storage") == "s3" for w in works)
+        bucket = stack.enter_context(s3_stand_in()) if needs_s3 else ""
+        return works, _measure_all(works, datasets, root, bucket, reps)
+
+
+def _measure_all(
+    works: list[Workload], datasets: dict[str, dict[str, Any]], root: str, bucket: str, reps: int
+) -> dict[tuple[str, str], list[dict[str, float]]]:
+    def place(data: dict[str, Any], name: str) -> str:
+        return f"{bucket}/{name}" if data.get("storage") == "s3" else os.path.join(root, name)
+
     for name, data in datasets.items():
-        write_dataset(os.path.join(root, name), data)
+        write_dataset(place(data, name), data)
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
         for work in works:
@@ -162,14 +188,14 @@ def measure(
             shift = rep % len(work.impls)
             for impl in work.impls[shift:] + work.impls[:shift]:
                 if work.kind == "write":
-                    path = os.path.join(root, f"w-{impl}-{rep}")
+                    path = place(work.params, f"w-{impl.replace(' ', '')}-{rep}")
                     results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
-                    shutil.rmtree(path, ignore_errors=True)
+                    remove(path) if "://" in path else shutil.rmtree(path, ignore_errors=True)
                 else:
-                    path = os.path.join(root, work.dataset)
+                    path = place(work.params, work.dataset)
                     results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
         print(f"repetition {rep + 1}/{reps} done", file=sys.stderr)
-    return works, results
+    return results
 
 
 def _machine() -> str:
@@ -213,6 +239,9 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "library: they `pread` each chunk file, decode it with the encoding's own library "
         "(simplejpeg, compressed-segmentation) and place it into one preallocated, huge-page-advised "
         "array, one share of the chunks per thread: the least work a full read needs.",
+        "- Workload h runs against moto's S3 server on 127.0.0.1 in the benchmark's own parent "
+        "process (a stand-in, not a cloud): both libraries find it through `AWS_ENDPOINT_URL_S3` "
+        "and a secrets file, and the server's own Python costs most of the time.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]
