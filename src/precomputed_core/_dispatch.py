@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,8 +27,8 @@ class Recipe:
     """What a worker process needs to open the layer itself: its path, info and driver options."""
 
     cloudpath: str
-    info: dict[str, Any]
-    options: dict[str, Any]
+    info: dict[str, Any] = field(repr=False)
+    options: dict[str, Any] = field(repr=False)  # may hold secrets
 
 
 class Dispatcher:

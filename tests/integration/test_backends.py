@@ -131,3 +131,21 @@ def test_reads_go_out_concurrently_not_one_after_another(backend):
     np.testing.assert_array_equal(reader[_box((0, 0, 0), SIZE)][..., 0], data)
     assert sum(calls) == 3 * 2 * 3
     assert max(calls) > 1
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param(n, marks=getattr(pytest.mark, n)) for n in ("local", "s3", "gcs")], indirect=True
+)
+def test_parallel_workers_give_the_same_bytes(backend):
+    """Worker processes open the layer themselves from its URL and the same credentials."""
+    data = random_array(SIZE, "uint8", seed=8)
+    _write_layer(backend, "serial", data)
+    par = CloudVolume(backend.write_url("parallel"), info=_info(), progress=False, parallel=2)
+    par.commit_info()
+    par[_box((0, 0, 0), SIZE)] = data
+    np.testing.assert_array_equal(par[_box((0, 0, 0), SIZE)][..., 0], data)
+    serial = CloudVolume(backend.write_url("serial"), progress=False)
+    np.testing.assert_array_equal(
+        par[_box((20, 10, 3), (140, 90, 37))], serial[_box((20, 10, 3), (140, 90, 37))]
+    )
+    par.close()

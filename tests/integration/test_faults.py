@@ -127,3 +127,30 @@ def test_gcs_transient_errors_are_retried_by_gcsfs(gcs_endpoint, gcs_bucket, mon
         vol = CloudVolume(f"gs://{gcs_bucket}/img", progress=False)
         np.testing.assert_array_equal(vol[:, :, :][..., 0], DATA)
         assert proxy.count(503) == 1
+
+
+@pytest.mark.gcs
+@pytest.mark.parametrize(("fault", "error", "message"), [
+    (403, PermissionDeniedError, "access denied.*STORAGE_EMULATOR_HOST"),
+    (EMPTY, StorageError, "came back empty"),
+])  # fmt: skip
+def test_gcs_refusals_and_empty_bodies_are_errors(
+    gcs_endpoint, gcs_bucket, monkeypatch, fault, error, message
+):
+    _write(f"gs://{gcs_bucket}/img")
+    with fault_proxy(gcs_endpoint) as proxy:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.endpoint)
+        proxy.faults = [Fault(lambda m, path: m == "GET" and CHUNK in path, fault, times=100)]
+        vol = CloudVolume(f"gs://{gcs_bucket}/img", progress=False)
+        with pytest.raises(error, match=f"{CHUNK}.*{message}"):
+            vol[:, :, :]
+        assert proxy.count(fault) == 1  # neither is retried
+
+
+@pytest.mark.s3
+def test_the_generic_aws_endpoint_variable(s3_endpoint, s3_bucket, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    vol = _write(f"s3://{s3_bucket}/img")
+    assert vol._volume.store.endpoint == s3_endpoint
+    np.testing.assert_array_equal(CloudVolume(f"s3://{s3_bucket}/img", progress=False)[:, :, :][..., 0], DATA)

@@ -48,20 +48,22 @@ CASES = [
 ]
 
 
-@pytest.mark.s3
-@pytest.mark.parametrize(("options", "expected"), CASES)
-def test_s3_object_metadata(s3_endpoint, s3_bucket, options, expected):
-    _layer(f"s3://{s3_bucket}/ds/img", **options)
-    assert _s3_headers(s3_endpoint, s3_bucket, f"ds/img/{CHUNK}") == expected
-    assert _s3_headers(s3_endpoint, s3_bucket, "ds/img/info")[0] == "application/json"
+SERVICES = {"s3": ("s3", _s3_headers), "gcs": ("gs", _gcs_headers)}
 
 
-@pytest.mark.gcs
+@pytest.mark.parametrize(
+    "service", [pytest.param(name, marks=getattr(pytest.mark, name)) for name in SERVICES]
+)
 @pytest.mark.parametrize(("options", "expected"), CASES)
-def test_gcs_object_metadata(gcs_endpoint, gcs_bucket, options, expected):
-    _layer(f"gs://{gcs_bucket}/ds/img", **options)
-    assert _gcs_headers(gcs_endpoint, gcs_bucket, f"ds/img/{CHUNK}") == expected
-    assert _gcs_headers(gcs_endpoint, gcs_bucket, "ds/img/info")[0] == "application/json"
+def test_object_metadata(request, service, options, expected):
+    endpoint, bucket = (
+        request.getfixturevalue(f"{service}_endpoint"),
+        request.getfixturevalue(f"{service}_bucket"),
+    )
+    scheme, headers = SERVICES[service]
+    _layer(f"{scheme}://{bucket}/ds/img", **options)
+    assert headers(endpoint, bucket, f"ds/img/{CHUNK}") == expected
+    assert headers(endpoint, bucket, "ds/img/info")[0] == "application/json"
 
 
 @pytest.mark.s3
