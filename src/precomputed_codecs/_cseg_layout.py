@@ -2,8 +2,8 @@
 
 The ``compressed-segmentation`` package trusts its input: a truncated chunk decodes
 to garbage without an error, and an empty one crashes the process. This check reads
-only the headers (and, for lookup tables at the very end, the indices that use them)
-and raises :class:`DecodingError` for anything that points outside the data.
+only the headers (and, for lookup tables that an index could overrun, the indices that
+use them) and raises :class:`DecodingError` for anything that points outside the data.
 
 Layout (Neuroglancer's spec): per channel a uint32 offset; then per channel one
 2-word header per block: ``lookup table offset (24 bits) | encoded bits (8 bits)``
@@ -51,13 +51,14 @@ def _check_channel(words: npt.NDArray[np.uint32], start: int, end: int, grid: An
     value_ends = np.where(bits > 0, values + (bits * block_voxels + 31) // 32, start)
     if value_ends.max(initial=start) > end or tables.max() + entry_words > end:
         raise DecodingError(f"compressed_segmentation chunk is truncated: it needs more than {end * 4} bytes")
-    last_table = int(tables.max())
-    if last_table >= int(value_ends.max(initial=start)):
-        # The last region is a lookup table: only the indices tell how long it must be.
-        users = np.flatnonzero(tables == last_table)
-        needed = max(_max_index(words, int(values[i]), int(bits[i]), block_voxels) for i in users) + 1
-        if last_table + needed * entry_words > end:
-            raise DecodingError("compressed_segmentation chunk is truncated inside its last lookup table")
+    # Indices reach at most 2**bits - 1 entries into a block's table; where that could run
+    # past the data, the indices themselves must stay inside it (any table, not only the
+    # last: the C++ decoder would otherwise read beyond the buffer).
+    risky = np.flatnonzero(tables + (np.int64(1) << bits) * entry_words > end)
+    for i in risky:
+        needed = _max_index(words, int(values[i]), int(bits[i]), block_voxels) + 1
+        if tables[i] + needed * entry_words > end:
+            raise DecodingError("compressed_segmentation chunk is truncated inside a lookup table")
 
 
 def check_layout(data: bytes, shape: tuple[int, ...], block: tuple[int, ...], itemsize: int) -> None:

@@ -155,6 +155,7 @@ def _coders() -> tuple[dict[np.dtype[Any], NativeDecode], dict[np.dtype[Any], Na
         library = ctypes.CDLL(cseg.__file__)
         decoders = {dtype: _bind(library, symbol) for dtype, symbol in _DECODERS.items()}
         encoders = {dtype: _bind_encoder(library, symbol) for dtype, symbol in _ENCODERS.items()}
-    except (ImportError, OSError, AttributeError, TypeError):
+        proven = _proves_itself(decoders, encoders)
+    except Exception:
         return None
-    return (decoders, encoders) if _proves_itself(decoders, encoders) else None
+    return (decoders, encoders) if proven else None

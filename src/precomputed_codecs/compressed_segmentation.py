@@ -101,6 +101,11 @@ class CompressedSegmentationCodec(Codec):
         check_layout(data, spec.shape, block, spec.dtype.itemsize)
         if out is None:
             out = np.empty(spec.shape, dtype=spec.dtype.newbyteorder("="), order="F")
+        elif tuple(out.shape) != spec.shape or out.dtype.itemsize != spec.dtype.itemsize:
+            # The C++ decoder reads lookup tables at the output's width: they must agree.
+            raise DecodingError(
+                f"out is {out.dtype} {tuple(out.shape)}, the chunk is {spec.dtype} {spec.shape}"
+            )
         words = np.frombuffer(data, dtype="<u4")
         if words.ctypes.data % 4:
             words = words.copy()

@@ -55,7 +55,9 @@ def map_shared(fd: int, nbytes: int) -> Any:
         error = ctypes.get_errno()
         raise OSError(error, f"cannot map {nbytes} bytes of shared memory: {os.strerror(error)}")
     region = (ctypes.c_char * nbytes).from_address(address)
-    weakref.finalize(region, libc.munmap, address, nbytes)
+    # Not at interpreter exit: an array may still be used by a later atexit handler or a
+    # daemon thread, and the kernel unmaps everything when the process ends anyway.
+    weakref.finalize(region, libc.munmap, address, nbytes).atexit = False
     return region
 
 

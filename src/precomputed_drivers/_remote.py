@@ -46,6 +46,8 @@ class RemoteStore(Store):
     #: Every key of a batch is requested at once; ``io_threads`` batches run together.
     batch_size = 32
     policy = RetryPolicy()
+    #: Requests in flight at once per call (exists/delete of a large box pass every chunk).
+    concurrency = 64
 
     def __init__(
         self, fs: Any, root: str, url: str, *, read_only: bool = False, credentials: str = ""
@@ -88,7 +90,7 @@ class RemoteStore(Store):
 
     @abstractmethod
     def find(self, prefix_path: str) -> list[str]:
-        """Full object paths under ``prefix_path`` (a plain call, retried by the caller)."""
+        """Full object paths under ``prefix_path`` (a plain call; errors become ``StorageError``)."""
 
     # --- running coroutines ----------------------------------------------------
 
@@ -101,8 +103,14 @@ class RemoteStore(Store):
         return sync(self._fs.loop, run)  # type: ignore[no-any-return]
 
     async def _each(self, items: list[Any], operation: Callable[[Any], Awaitable[T]]) -> list[T]:
-        """``operation`` on every item at once; the first error is raised after all finish."""
-        results = await asyncio.gather(*(operation(item) for item in items), return_exceptions=True)
+        """``operation`` on every item, ``concurrency`` at once; the first error is raised after all end."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def gated(item: Any) -> T:
+            async with gate:
+                return await operation(item)
+
+        results = await asyncio.gather(*(gated(item) for item in items), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result

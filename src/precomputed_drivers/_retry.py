@@ -72,7 +72,30 @@ def _chain(err: BaseException) -> list[BaseException]:
     return seen
 
 
+#: S3 error codes whose HTTP status says something else than they mean.
+_S3_CODES = {"NoSuchBucket": Kind.FATAL, "RequestTimeout": Kind.TRANSIENT, "SlowDown": Kind.TRANSIENT}
+
+
+def _s3_code(err: BaseException) -> str | None:
+    response = getattr(err, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _transient_link(err: BaseException) -> bool:
+    for link in _chain(err):
+        if isinstance(link, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
+            return True
+        if any(cls.__name__ in _TRANSIENT_NAMES for cls in type(link).__mro__):
+            return True
+    return False
+
+
 def classify(err: BaseException) -> Kind:
+    for link in _chain(err):
+        code = _s3_code(link)
+        if code in _S3_CODES:
+            return _S3_CODES[code]  # a missing *bucket* must never read as missing chunks
     for link in _chain(err):
         status = _status(link)
         if status == 404:
@@ -84,15 +107,13 @@ def classify(err: BaseException) -> Kind:
         if status is not None and status >= 400:
             return Kind.FATAL
     if isinstance(err, FileNotFoundError):
-        return Kind.MISSING
+        # Some clients (fsspec's HTTP _info) report any failure as "not found": a timeout
+        # underneath is not a missing chunk.
+        cause = err.__cause__ or err.__context__
+        return Kind.TRANSIENT if cause is not None and _transient_link(cause) else Kind.MISSING
     if isinstance(err, PermissionError) or "Forbidden" in str(err):
         return Kind.DENIED
-    for link in _chain(err):
-        if isinstance(link, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
-            return Kind.TRANSIENT
-        if any(cls.__name__ in _TRANSIENT_NAMES for cls in type(link).__mro__):
-            return Kind.TRANSIENT
-    return Kind.FATAL
+    return Kind.TRANSIENT if _transient_link(err) else Kind.FATAL
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """``GCSStore``: ``gs://bucket/path`` through gcsfs (Google Cloud Storage, its emulators).
 
-gcsfs returns gzip-encoded objects already decompressed (as GCS serves them to clients
-that accept gzip), so fetched bytes are plain. gcsfs retries 5xx and 429 itself, with
-exponential backoff and jitter, 6 attempts; this store does not retry on top of it.
+Objects are fetched as stored, with their ``Content-Encoding``, and decoded here (GCS sends
+gzip objects compressed to clients that accept gzip). gcsfs retries 5xx, 429 and
+connection errors itself, with exponential backoff and jitter, 6 attempts; this store does
+not retry on top of it.
 
 gcsfs's core class is used directly: its "extended" class (the default from gcsfs
 2026 on) asks a gRPC control API for each bucket's type, which private endpoints and
@@ -66,10 +67,20 @@ class GCSStore(RemoteStore):
     def __init__(
         self, bucket: str, path: str, *, secrets: Any = None, read_only: bool = False, **_: Any
     ) -> None:
+        import aiohttp
         from gcsfs.core import GCSFileSystem
 
         token, credentials = google_token(bucket, secrets)
-        fs = GCSFileSystem(token=token, skip_instance_cache=True, use_listings_cache=False)
+        fs = GCSFileSystem(
+            token=token,
+            skip_instance_cache=True,
+            use_listings_cache=False,
+            # Without it gcsfs sets no timeout at all: a stalled connection would hang the read.
+            # Connect and read timeouts raise errors that gcsfs retries.
+            requests_timeout=aiohttp.ClientTimeout(sock_connect=10, sock_read=60),
+            # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
+            session_kwargs={"auto_decompress": False},
+        )
         url = f"gs://{bucket}/{path}".rstrip("/")
         super().__init__(fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials)
 
@@ -78,7 +89,8 @@ class GCSStore(RemoteStore):
         return cls(path.bucket, path.path, **options)
 
     async def fetch(self, path: str) -> tuple[bytes, str | None]:
-        return await self._fs._cat_file(path), None
+        headers, data = await self._fs._call("GET", self._fs.url(path))
+        return data, headers.get("Content-Encoding")
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
         fixed = {
@@ -105,7 +117,9 @@ class GCSStore(RemoteStore):
         await self._fs._rm_file(path)
 
     async def head(self, path: str) -> None:
-        await self._fs._info(path)
+        # The object's own metadata: gcsfs's _info would also list, and call a prefix a file.
+        bucket, key, _ = self._fs.split_path(path)
+        await self._fs._call("GET", "b/{}/o/{}", bucket, key, json_out=True)
 
     def find(self, prefix_path: str) -> list[str]:
         return list(self._fs.find(prefix_path))

@@ -1,7 +1,7 @@
 """``HTTPStore``: read-only layers served over ``http://`` and ``https://`` (fsspec's aiohttp client).
 
-Any web server that serves the layer's files will do; gzip-encoded responses are
-decompressed by the client, as a browser running Neuroglancer does. HTTP cannot list,
+Any web server that serves the layer's files will do; responses with a
+``Content-Encoding`` (gzip, br, zstd) are decoded, as a browser running Neuroglancer does. HTTP cannot list,
 write or delete: writes raise :class:`ReadOnlyError`.
 
 ``https://storage.googleapis.com/BUCKET/PATH`` and ``https://BUCKET.storage.googleapis.com/PATH``,
@@ -46,8 +46,12 @@ class HTTPStore(RemoteStore):
 
         fs = HTTPFileSystem(
             skip_instance_cache=True,
-            client_kwargs={"timeout": aiohttp.ClientTimeout(total=300, sock_connect=10, sock_read=60)},
-        )
+            # Bodies come as stored and are decoded by their Content-Encoding here, like S3's:
+            # a corrupt gzip body is then a DecodingError, not a "transient" payload error,
+            # and br/zstd need no extra aiohttp codec packages.
+            client_kwargs={"timeout": aiohttp.ClientTimeout(sock_connect=10, sock_read=60),
+                           "auto_decompress": False},
+        )  # fmt: skip
         super().__init__(fs, url, url, read_only=True)
 
     @classmethod
@@ -63,10 +67,16 @@ class HTTPStore(RemoteStore):
         return f"{self._root}/{key}"
 
     async def fetch(self, path: str) -> tuple[bytes, str | None]:
-        return await self._fs._cat_file(path), None
+        session = await self._fs.set_session()
+        async with session.get(path) as response:
+            self._fs._raise_not_found_for_status(response, path)
+            return await response.read(), response.headers.get("Content-Encoding")
 
     async def head(self, path: str) -> None:
-        await self._fs._info(path)
+        # Not fsspec's _info: it reports every failure, a timeout too, as "not found".
+        session = await self._fs.set_session()
+        async with session.head(path, allow_redirects=True) as response:
+            self._fs._raise_not_found_for_status(response, path)
 
     def find(self, prefix_path: str) -> list[str]:
         raise FeatureUnavailableError(f"{self.url} is served over HTTP, which cannot list objects")

@@ -154,3 +154,39 @@ def test_the_generic_aws_endpoint_variable(s3_endpoint, s3_bucket, monkeypatch):
     vol = _write(f"s3://{s3_bucket}/img")
     assert vol._volume.store.endpoint == s3_endpoint
     np.testing.assert_array_equal(CloudVolume(f"s3://{s3_bucket}/img", progress=False)[:, :, :][..., 0], DATA)
+
+
+@pytest.mark.http
+def test_http_unreachable_is_not_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(HTTPStore, "policy", FAST)
+    _write(f"file://{tmp_path}/www/img")
+    with serve_directory(tmp_path / "www") as server, fault_proxy(server.url()) as proxy:
+        vol = CloudVolume(f"{proxy.endpoint}/img", progress=False)
+        proxy.faults = [Fault(lambda m, path: m == "HEAD", RESET, times=1000)]
+        with pytest.raises(TransientStorageError, match="look up"):
+            vol.exists(np.s_[0:64, 0:64, 0:32])
+
+
+@pytest.mark.http
+def test_http_corrupt_gzip_is_a_decoding_error_not_retried(tmp_path, monkeypatch):
+    from precomputed_core.exceptions import DecodingError
+
+    monkeypatch.setattr(HTTPStore, "policy", FAST)
+    _write(f"file://{tmp_path}/www/img", compress="gzip")
+    chunk = tmp_path / "www" / "img" / "4_4_40" / f"{CHUNK}.gz"
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    with serve_directory(tmp_path / "www") as server:
+        vol = CloudVolume(server.url("img"), progress=False)
+        with pytest.raises(DecodingError, match=CHUNK):
+            vol[:, :, :]
+        assert len(server.requests_for(f"/img/4_4_40/{CHUNK}")) == 1
+
+
+@pytest.mark.s3
+def test_a_missing_bucket_is_an_error_even_with_fill_missing(s3_endpoint, s3_bucket):
+    info = CloudVolume(
+        f"s3://{s3_bucket}/img", info=_write(f"s3://{s3_bucket}/img").info, progress=False
+    ).info
+    vol = CloudVolume("s3://no-such-bucket-here/img", info=info, progress=False, fill_missing=True)
+    with pytest.raises(StorageError, match="bucket does not exist"):
+        vol[:, :, :]

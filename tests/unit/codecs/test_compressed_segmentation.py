@@ -214,3 +214,20 @@ def test_native_coder_in_many_threads_at_once():
     with ThreadPoolExecutor(4) as pool:
         for labels, back in zip(volumes, pool.map(round_trip, volumes)):
             np.testing.assert_array_equal(back, labels)
+
+
+def test_a_table_overrun_is_caught_in_any_block_not_only_the_last():
+    """Block 0's table moved next to the end, where its indices run past the data."""
+    shape = (16, 8, 8, 1)
+    labels = np.zeros(shape, dtype=np.uint64)
+    labels[:8, :, :4, 0] = np.arange(4).repeat(8 * 8 * 4 // 4).reshape(8, 8, 4) + 10  # 5 labels with 0
+    spec = _spec(shape)
+    data = bytearray(CompressedSegmentationCodec().encode(labels, spec))
+    words = np.frombuffer(data, "<u4").copy()
+    end = len(words) - 1  # offsets count from the channel's start, after the 1-word channel table
+    assert words[1] >> 24 == 4  # block 0 packs 4-bit indices (5 labels)
+    assert words[3] >> 24 == 0  # block 1 holds one label
+    words[1] = (4 << 24) | (end - 4)  # block 0's table: 5 entries of 2 words would need end + 6
+    words[3] = end - 2  # block 1's table is the last region, and it is sound
+    with pytest.raises(DecodingError, match="lookup table"):
+        CompressedSegmentationCodec().decode(words.tobytes(), spec)
