@@ -51,6 +51,8 @@ class ChunkGrid:
     >>> grid = ChunkGrid("4_4_40", offset=(0, 0, 0), size=(100, 90, 37), chunk=(64, 64, 32))
     >>> grid.cover(Bbox((60, 0, 30), (70, 10, 31))).names()
     ['4_4_40/0-64_0-64_0-32', '4_4_40/64-100_0-64_0-32']
+    >>> grid.count(Bbox((60, 0, 30), (70, 10, 40)))
+    4
     >>> grid.cover(Bbox((99, 89, 36), (200, 200, 200))).names()
     ['4_4_40/64-100_64-90_32-37']
     """
@@ -93,6 +95,12 @@ class ChunkGrid:
             return []
         first = offset + (lo - offset) // chunk * chunk
         return [(start, min(start + chunk, end)) for start in range(first, hi, chunk)]
+
+    def count(self, bbox: Bbox) -> int:
+        """How many chunks :meth:`cover` would list, without listing them."""
+        box_lo, box_hi = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
+        counts = [len(self._axis(a, int(box_lo[a]), int(box_hi[a]))) for a in range(3)]
+        return counts[0] * counts[1] * counts[2]
 
     def cover(self, bbox: Bbox) -> ChunkSet:
         """The chunks that hold any voxel of ``bbox`` inside the volume, x varying fastest."""

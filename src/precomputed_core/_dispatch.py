@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._chunks import ChunkGrid
 from ._write import check_alignment
@@ -31,6 +29,11 @@ class Recipe:
     options: dict[str, Any] = field(repr=False)  # may hold secrets
 
 
+class _Parallel(NamedTuple):
+    scheduler: ProcessScheduler
+    grid: ChunkGrid
+
+
 class Dispatcher:
     """Runs reads and writes with ``processes`` workers when the storage allows it.
 
@@ -48,10 +51,12 @@ class Dispatcher:
             self.close()
             self.processes = processes
 
-    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int) -> ProcessScheduler | None:
+    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int) -> _Parallel | None:
+        """The pool and the scale's chunk grid, or None where this process does the work."""
         if self.processes <= 1 or not volume.shared_between_processes:
-            return None
-        if len(ChunkGrid.from_meta(volume.meta, mip).cover(box)) < 2:
+            return None  # the common case: no grid to build
+        grid = ChunkGrid.from_meta(volume.meta, mip)
+        if grid.count(box) < 2:
             return None  # one chunk is one worker's work: no gain, and a segment per call
         with self._lock:
             if self._scheduler is None:
@@ -59,7 +64,7 @@ class Dispatcher:
                 from ._scheduler import ProcessScheduler
 
                 self._scheduler = ProcessScheduler(self.processes)
-            return self._scheduler
+            return _Parallel(self._scheduler, grid)
 
     def read(
         self,
@@ -72,13 +77,12 @@ class Dispatcher:
         location: str | None = None,
     ) -> npt.NDArray[Any]:
         """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
-        scheduler = self._scheduler_for(volume, box, mip)
         meta = volume.meta
-        if scheduler is not None:
-            grid = ChunkGrid.from_meta(meta, mip)
-            return scheduler.read(
+        parallel = self._scheduler_for(volume, box, mip)
+        if parallel is not None:
+            return parallel.scheduler.read(
                 recipe,
-                grid,
+                parallel.grid,
                 box,
                 mip=mip,
                 dtype=meta.dtype,
@@ -109,17 +113,12 @@ class Dispatcher:
         mip: int,
         options: WriteOptions,
     ) -> None:
-        scheduler = self._scheduler_for(volume, box, mip)
-        if scheduler is None:
+        parallel = self._scheduler_for(volume, box, mip)
+        if parallel is None:
             volume.write(box, array, mip=mip, options=options)
             return
-        check_alignment(
-            ChunkGrid.from_meta(volume.meta, mip),
-            box,
-            mip=mip,
-            allowed=options.non_aligned_writes,
-            action="write",
-        )
+        scheduler, grid = parallel
+        check_alignment(grid, box, mip=mip, allowed=options.non_aligned_writes, action="write")
         from . import _shm
 
         segment = _shm.create(None, array.size * array.dtype.itemsize)
@@ -127,18 +126,8 @@ class Dispatcher:
             shared = _shm.array_of(segment, array.shape, array.dtype)
             shared[...] = array  # the workers need the voxels where they can see them
             del shared
-            self._write_shared(
-                scheduler,
-                volume,
-                recipe,
-                box,
-                segment.name,
-                array.shape,
-                array.dtype,
-                "F",
-                mip=mip,
-                options=options,
-            )
+            scheduler.write(recipe, grid, box, mip=mip, location=segment.name, shape=tuple(array.shape),
+                            dtype=array.dtype, order="F", options=options)  # fmt: skip
         finally:
             segment.close()
             segment.unlink()
@@ -156,19 +145,13 @@ class Dispatcher:
         options: WriteOptions,
     ) -> None:
         """Write the (x, y, z, c) array that the shared segment ``location`` holds."""
-        scheduler = self._scheduler_for(volume, box, mip)
+        parallel = self._scheduler_for(volume, box, mip)
         dtype = volume.meta.dtype
-        if scheduler is not None:
-            check_alignment(
-                ChunkGrid.from_meta(volume.meta, mip),
-                box,
-                mip=mip,
-                allowed=options.non_aligned_writes,
-                action="write",
-            )
-            self._write_shared(
-                scheduler, volume, recipe, box, location, shape, dtype, order, mip=mip, options=options
-            )
+        if parallel is not None:
+            scheduler, grid = parallel
+            check_alignment(grid, box, mip=mip, allowed=options.non_aligned_writes, action="write")
+            scheduler.write(recipe, grid, box, mip=mip, location=location, shape=tuple(shape), dtype=dtype,
+                            order=order, options=options)  # fmt: skip
             return
         from . import _shm
 
@@ -179,33 +162,6 @@ class Dispatcher:
             del array
         finally:
             segment.close()
-
-    def _write_shared(
-        self,
-        scheduler: ProcessScheduler,
-        volume: Volume,
-        recipe: Recipe,
-        box: Bbox,
-        location: str,
-        shape: tuple[int, ...],
-        dtype: np.dtype[Any],
-        order: str,
-        *,
-        mip: int,
-        options: WriteOptions,
-    ) -> None:
-        grid = ChunkGrid.from_meta(volume.meta, mip)
-        scheduler.write(
-            recipe,
-            grid,
-            box,
-            mip=mip,
-            location=location,
-            shape=tuple(shape),
-            dtype=np.dtype(dtype),
-            order=order,
-            options=options,
-        )
 
     def close(self) -> None:
         with self._lock:

@@ -91,17 +91,13 @@ def _main_not_reimported() -> Iterator[None]:
     with _MAIN_HIDDEN:
         main = sys.modules.get("__main__")
         saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
-        yield from _hidden(main, saved)
-
-
-def _hidden(main: Any, saved: dict[str, Any]) -> Iterator[None]:
-    try:
-        for name in saved:
-            setattr(main, name, None)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(main, name, value)
+        try:
+            for name in saved:
+                setattr(main, name, None)
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(main, name, value)
 
 
 def _context() -> Any:
@@ -192,7 +188,7 @@ class ProcessScheduler:
                 (read_group, (recipe, mip, g.to_list(), origin, segment.name, shape, dtype.str, options))
                 for g in groups
             ]
-            self._run(calls, progress=options.progress, desc="Downloading", total=len(grid.cover(bbox)))
+            self._run(calls, progress=options.progress, desc="Downloading", total=grid.count(bbox))
             return _shm.array_of(segment, shape, dtype)
         except BaseException:
             if location is not None:
@@ -222,4 +218,4 @@ class ProcessScheduler:
             (write_group, (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options))
             for g in groups
         ]
-        self._run(calls, progress=options.progress, desc="Uploading", total=len(grid.cover(bbox)))
+        self._run(calls, progress=options.progress, desc="Uploading", total=grid.count(bbox))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +15,10 @@ from ._bbox import Bbox
 from ._chunks import ChunkGrid
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy.typing as npt
+
     from ._dispatch import Recipe
     from ._volume import ReadOptions, Volume, WriteOptions
 
@@ -47,6 +52,18 @@ def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:
     )
 
 
+@contextlib.contextmanager
+def _shared(
+    location: str, shape: tuple[int, ...], dtype: str, group: list[int], origin: list[int], order: str = "F"
+) -> Iterator[tuple[npt.NDArray[Any], tuple[slice, slice, slice]]]:
+    """The shared array and ``group``'s window in it; the mapping is released afterwards."""
+    segment = _shm.attach(location)
+    try:
+        yield _shm.array_of(segment, shape, np.dtype(dtype), order=order), _window(group, origin)
+    finally:
+        segment.close()
+
+
 def read_group(
     recipe: Recipe,
     mip: int,
@@ -58,18 +75,10 @@ def read_group(
     options: ReadOptions,
 ) -> int:
     """Read ``group`` (x0, y0, z0, x1, y1, z1) into its window of the shared output."""
-    volume = _volume(recipe)
-    box = Bbox(group[:3], group[3:])
-    segment = _shm.attach(location)
-    try:
-        out = _shm.array_of(segment, shape, np.dtype(dtype))
-        window = _window(group, origin)
+    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    with _shared(location, shape, dtype, group, origin) as (out, window):
         _shm.populate(out, window)
-        quiet = dataclasses.replace(options, progress=False)
-        volume.read(box, mip=mip, options=quiet, out=out[window])
-        del out
-    finally:
-        segment.close()
+        volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window])
     return _chunk_count(volume, box, mip)
 
 
@@ -85,20 +94,14 @@ def write_group(
     options: WriteOptions,
 ) -> int:
     """Write ``group`` from its window of the shared input array."""
-    volume = _volume(recipe)
-    box = Bbox(group[:3], group[3:])
-    segment = _shm.attach(location)
-    try:
-        array = _shm.array_of(segment, shape, np.dtype(dtype), order=order)
-        # The parent checked the whole box's alignment; a group's edges are chunk edges or
-        # the box's own, so each partly covered chunk is patched by exactly this worker.
-        settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
-        volume.write(box, array[_window(group, origin)], mip=mip, options=settings)
-        del array
-    finally:
-        segment.close()
+    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    # The parent checked the whole box's alignment; a group's edges are chunk edges or
+    # the box's own, so each partly covered chunk is patched by exactly this worker.
+    settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
+    with _shared(location, shape, dtype, group, origin, order) as (array, window):
+        volume.write(box, array[window], mip=mip, options=settings)
     return _chunk_count(volume, box, mip)
 
 
 def _chunk_count(volume: Volume, box: Bbox, mip: int) -> int:
-    return len(ChunkGrid.from_meta(volume.meta, mip).cover(box))
+    return ChunkGrid.from_meta(volume.meta, mip).count(box)

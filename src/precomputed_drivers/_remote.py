@@ -9,12 +9,18 @@ and turns every failure into an error that names the object.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import posixpath
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from precomputed_core import ObjectMetadata, Store, decompress_bytes
-from precomputed_core.exceptions import FeatureUnavailableError, PermissionDeniedError, StorageError
+from precomputed_core.exceptions import (
+    FeatureUnavailableError,
+    PermissionDeniedError,
+    PrecomputedError,
+    StorageError,
+)
 
 from ._retry import RetryPolicy, retrying, storage_error
 
@@ -123,16 +129,20 @@ class RemoteStore(Store):
 
     # --- Store -------------------------------------------------------------------
 
-    async def _get(self, key: str) -> bytes | None:
-        where = self.describe(key)
+    async def _attempt(self, operation: Callable[[str], Awaitable[T]], action: str, key: str) -> T:
+        """``operation`` on ``key``'s object path, retried; FileNotFoundError passes through."""
         try:
-            data, encoding = await retrying(
-                lambda: self.fetch(self.object_path(key)), self.policy, "read", where
-            )
-        except FileNotFoundError:
-            return None
+            path, where = self.object_path(key), self.describe(key)
+            return await retrying(lambda: operation(path), self.policy, action, where)
         except StorageError as err:
             raise self._denied(err) from err.__cause__
+
+    async def _get(self, key: str) -> bytes | None:
+        try:
+            data, encoding = await self._attempt(self.fetch, "read", key)
+        except FileNotFoundError:
+            return None
+        where = self.describe(key)
         if not data:
             raise StorageError(
                 f"{where} came back empty although it exists; an empty object is never a chunk of "
@@ -149,13 +159,7 @@ class RemoteStore(Store):
         return dict(zip(keys, values))
 
     async def _put(self, key: str, value: bytes, metadata: ObjectMetadata) -> None:
-        where = self.describe(key)
-        try:
-            await retrying(
-                lambda: self.store(self.object_path(key), value, metadata), self.policy, "write", where
-            )
-        except StorageError as err:
-            raise self._denied(err) from err.__cause__
+        await self._attempt(lambda path: self.store(path, value, metadata), "write", key)
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = _PLAIN) -> None:
         self.put_many({key: value}, metadata=metadata)
@@ -166,12 +170,8 @@ class RemoteStore(Store):
         self._sync(lambda: self._each(pairs, lambda pair: self._put(pair[0], pair[1], metadata)))
 
     async def _delete(self, key: str) -> None:
-        try:
-            await retrying(
-                lambda: self.remove(self.object_path(key)), self.policy, "delete", self.describe(key)
-            )
-        except FileNotFoundError:
-            return
+        with contextlib.suppress(FileNotFoundError):  # deleting a missing key is not an error
+            await self._attempt(self.remove, "delete", key)
 
     def delete(self, key: str) -> None:
         self.delete_many([key])
@@ -183,9 +183,7 @@ class RemoteStore(Store):
 
     async def _exists(self, key: str) -> bool:
         try:
-            await retrying(
-                lambda: self.head(self.object_path(key)), self.policy, "look up", self.describe(key)
-            )
+            await self._attempt(self.head, "look up", key)
         except FileNotFoundError:
             return False
         return True
@@ -204,6 +202,8 @@ class RemoteStore(Store):
             paths = self.find(folder)
         except FileNotFoundError:
             return iter(())
+        except PrecomputedError:
+            raise
         except Exception as err:
             raise self._denied(storage_error(err, "list", self.describe(prefix))) from err
         keys = sorted(self.key_of(p) for p in paths)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from precomputed_core.exceptions import (
     PermissionDeniedError,
-    PrecomputedError,
     StorageError,
     TransientStorageError,
 )
@@ -130,7 +129,7 @@ class RetryPolicy:
 
 def storage_error(err: BaseException, action: str, where: str, *, attempts: int = 1) -> StorageError:
     """A clear error for a failed ``action`` on ``where`` (never the credentials)."""
-    if isinstance(err, PrecomputedError) and isinstance(err, StorageError):
+    if isinstance(err, StorageError):
         return err
     kind = classify(err)
     detail = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]

@@ -93,14 +93,8 @@ class GCSStore(RemoteStore):
         return data, headers.get("Content-Encoding")
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
-        fixed = {
-            name: value
-            for name, value in (
-                ("content_encoding", metadata.content_encoding),
-                ("cache_control", metadata.cache_control),
-            )
-            if value
-        }
+        headers = {"content_encoding": metadata.content_encoding, "cache_control": metadata.cache_control}
+        fixed = {name: header for name, header in headers.items() if header}
         if _MULTIPART_BOUNDARY in value:
             await self._resumable(path, value, metadata.content_type, fixed)
             return

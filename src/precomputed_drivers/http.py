@@ -80,6 +80,3 @@ class HTTPStore(RemoteStore):
 
     def find(self, prefix_path: str) -> list[str]:
         raise FeatureUnavailableError(f"{self.url} is served over HTTP, which cannot list objects")
-
-    def list(self, prefix: str = "") -> Any:
-        return self.find(prefix)
