@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
+from oracles import tensorstore_create, tensorstore_open
 from precomputed_core import CloudVolume
 
 ts = pytest.importorskip("tensorstore")
@@ -152,31 +153,13 @@ def ts_create(
     **scale_options: Any,
 ) -> Any:
     """Create (or add) one scale with tensorstore and return it open for writing."""
-    spec = {
-        "driver": "neuroglancer_precomputed",
-        "kvstore": {"driver": "file", "path": str(layer)},
-        "multiscale_metadata": {"type": layer_type, "data_type": dtype, "num_channels": channels},
-        "scale_metadata": {
-            "resolution": resolution,
-            "encoding": encoding,
-            "chunk_size": chunk,
-            "size": size,
-            "voxel_offset": offset,
-            **scale_options,
-        },
-        "create": True,
-    }
-    return ts.open(spec).result()
+    return tensorstore_create(layer, layer_type=layer_type, dtype=dtype, channels=channels, resolution=resolution,
+                              encoding=encoding, chunk_size=chunk, size=size, voxel_offset=offset,
+                              **scale_options)  # fmt: skip
 
 
 def ts_read(layer: Path, scale_index: int | None = None) -> np.ndarray:
-    spec: dict[str, Any] = {
-        "driver": "neuroglancer_precomputed",
-        "kvstore": {"driver": "file", "path": str(layer)},
-    }
-    if scale_index is not None:
-        spec["scale_index"] = scale_index
-    return np.asarray(ts.open(spec).result().read().result())
+    return np.asarray(tensorstore_open(layer, scale_index).read().result())
 
 
 def cv_write(layer: Path, info: dict[str, Any], data: np.ndarray) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
+from oracles import tensorstore_create, tensorstore_open
 from precomputed_core import CloudVolume
 from precomputed_core.exceptions import EmptyVolumeException
 
@@ -60,13 +61,7 @@ def chunk_files(layer: Path, key: str) -> list[str]:
 
 
 def ts_open(layer: Path, scale_index: int | None = None) -> Any:
-    spec: dict[str, Any] = {
-        "driver": "neuroglancer_precomputed",
-        "kvstore": {"driver": "file", "path": str(layer)},
-    }
-    if scale_index is not None:
-        spec["scale_index"] = scale_index
-    return ts.open(spec).result()
+    return tensorstore_open(layer, scale_index)
 
 
 def ts_create(
@@ -80,21 +75,9 @@ def ts_create(
     chunk: list[int] = CHUNK,
     layer_type: str = "image",
 ) -> Any:
-    """Create (or add) one scale with tensorstore and return it open for writing."""
-    spec = {
-        "driver": "neuroglancer_precomputed",
-        "kvstore": {"driver": "file", "path": str(layer)},
-        "multiscale_metadata": {"type": layer_type, "data_type": dtype, "num_channels": num_channels},
-        "scale_metadata": {
-            "resolution": resolution,
-            "encoding": "raw",
-            "chunk_size": chunk,
-            "size": size,
-            "voxel_offset": voxel_offset,
-        },
-        "create": True,
-    }
-    return ts.open(spec).result()
+    """Create (or add) one raw scale with tensorstore and return it open for writing."""
+    return tensorstore_create(layer, layer_type=layer_type, dtype=dtype, channels=num_channels, encoding="raw",
+                              resolution=resolution, chunk_size=chunk, size=size, voxel_offset=voxel_offset)  # fmt: skip
 
 
 def ours_create(
