@@ -4,26 +4,19 @@
 
 Importing this package is cheap: drivers and codecs are plugins, found
 through entry points the first time a volume needs one.
+
+The package is layered, each layer importing only those below it (an
+import-linter contract checks it): ``frontend`` (CloudVolume), ``parallel``
+(worker processes), ``image`` (the read/write pipeline), ``format`` (chunk I/O,
+compression), ``plugins``, ``interfaces`` (Store, Codec, Volume), ``meta``
+(paths, info, provenance), ``geometry`` (Vec, Bbox, the chunk grid) and
+``exceptions``. This module re-exports the public API; plugins import only it,
+``plugins``, ``exceptions`` and ``testing``.
 """
 
 from __future__ import annotations
 
 from . import exceptions
-from ._bbox import Bbox
-from ._chunks import ChunkGrid
-from ._codec import ChunkSpec, Codec
-from ._compression import compress_bytes, decompress_bytes
-from ._cutout import VolumeCutout, save_images
-from ._frontend import CloudVolume
-from ._info import SPEC_DATA_TYPES
-from ._meta import LayerMeta
-from ._paths import CloudPath, parse_cloudpath
-from ._precomputed_volume import PrecomputedVolume
-from ._progress import INTERACTIVE
-from ._provenance import Provenance
-from ._store import ObjectMetadata, Store
-from ._vec import Vec
-from ._volume import ReadOptions, Volume, WriteOptions
 from .exceptions import (
     AlignmentError,
     EmptyVolumeException,
@@ -32,6 +25,22 @@ from .exceptions import (
     PrecomputedError,
     UnsupportedProtocolError,
 )
+from .format import compress_bytes, decompress_bytes
+from .frontend import CloudVolume, VolumeCutout, save_images
+from .geometry import Bbox, ChunkGrid, Vec
+from .image import INTERACTIVE, PrecomputedVolume
+from .interfaces import (
+    ByteRange,
+    ChunkSpec,
+    Codec,
+    ObjectMetadata,
+    ReadOptions,
+    Store,
+    StoredObject,
+    Volume,
+    WriteOptions,
+)
+from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, parse_cloudpath
 
 __version__ = "0.1.0"
 
@@ -40,6 +49,7 @@ __all__ = [
     "SPEC_DATA_TYPES",
     "AlignmentError",
     "Bbox",
+    "ByteRange",
     "ChunkGrid",
     "ChunkSpec",
     "CloudPath",
@@ -55,6 +65,7 @@ __all__ = [
     "Provenance",
     "ReadOptions",
     "Store",
+    "StoredObject",
     "UnsupportedProtocolError",
     "Vec",
     "Volume",

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__, plugins
-from ._frontend import CloudVolume
 from .exceptions import PrecomputedError
+from .frontend import CloudVolume
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ._meta import LayerMeta
+    from .meta import LayerMeta
 
 __all__ = ["main"]
 

@@ -14,7 +14,7 @@ import posixpath
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from precomputed_core import ObjectMetadata, Store, decompress_bytes
+from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
     PermissionDeniedError,
@@ -22,12 +22,17 @@ from precomputed_core.exceptions import (
     StorageError,
 )
 
+from ._ranges import RangeReply, answer
 from ._retry import RetryPolicy, retrying, storage_error
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 
-__all__ = ["RemoteStore"]
+    from precomputed_core import ByteRange
+
+_DEFAULT_TYPE = ObjectMetadata().content_type
+
+__all__ = ["RemoteStore", "metadata_of"]
 
 T = TypeVar("T")
 
@@ -43,6 +48,20 @@ def content_encoding(header: str | None) -> str | None:
         if token == "x-gzip":
             return "gzip"
     return None
+
+
+#: The names of (Content-Type, Content-Encoding, Cache-Control) in HTTP headers.
+HTTP_HEADERS = ("Content-Type", "Content-Encoding", "Cache-Control")
+
+
+def metadata_of(headers: Mapping[str, Any], names: tuple[str, str, str] = HTTP_HEADERS) -> ObjectMetadata:
+    """An object's metadata from the headers of a response that served it (``names`` spell them)."""
+    kind, encoding, cache = (headers.get(name) for name in names)
+    return ObjectMetadata(
+        content_type=kind or _DEFAULT_TYPE,
+        content_encoding=content_encoding(encoding),
+        cache_control=cache or None,
+    )
 
 
 class RemoteStore(Store):
@@ -80,9 +99,21 @@ class RemoteStore(Store):
 
     # --- what a driver provides ----------------------------------------------
 
+    @property
+    def supports_ranges(self) -> bool:
+        return True
+
+    @property
+    def stores_metadata(self) -> bool:
+        return True
+
     @abstractmethod
-    async def fetch(self, path: str) -> tuple[bytes, str | None]:
-        """The object's bytes and their ``Content-Encoding``; FileNotFoundError if missing."""
+    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
+        """The object's bytes as stored and their metadata; FileNotFoundError if missing."""
+
+    @abstractmethod
+    async def fetch_range(self, path: str, header: str) -> RangeReply:
+        """A GET with ``Range: header``; FileNotFoundError if missing, a 416 as a reply."""
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
         raise FeatureUnavailableError(f"{type(self).__name__} cannot write")
@@ -137,18 +168,24 @@ class RemoteStore(Store):
         except StorageError as err:
             raise self._denied(err) from err.__cause__
 
-    async def _get(self, key: str) -> bytes | None:
+    async def _get_stored(self, key: str) -> StoredObject | None:
         try:
-            data, encoding = await self._attempt(self.fetch, "read", key)
+            data, metadata = await self._attempt(self.fetch, "read", key)
         except FileNotFoundError:
             return None
+        return StoredObject(bytes(data), metadata)
+
+    async def _get(self, key: str) -> bytes | None:
+        stored = await self._get_stored(key)
+        if stored is None:
+            return None
         where = self.describe(key)
-        if not data:
+        if not stored.data:
             raise StorageError(
                 f"{where} came back empty although it exists; an empty object is never a chunk of "
                 "zeros. Rewrite or delete it"
             )
-        return decompress_bytes(bytes(data), content_encoding(encoding), where=where)
+        return decompress_bytes(stored.data, stored.metadata.content_encoding, where=where)
 
     def get(self, key: str) -> bytes | None:
         return self.get_many([key])[key]
@@ -157,6 +194,26 @@ class RemoteStore(Store):
         keys = list(keys)
         values = self._sync(lambda: self._each(keys, self._get))
         return dict(zip(keys, values))
+
+    def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
+        keys = list(keys)
+        return dict(zip(keys, self._sync(lambda: self._each(keys, self._get_stored))))
+
+    async def _range(self, request: ByteRange) -> bytes | None:
+        if request.empty:  # no Range header can say "no bytes": only whether the object exists
+            return b"" if await self._exists(request.key) else None
+        try:
+            reply = await self._attempt(
+                lambda p: self.fetch_range(p, request.http_range), "read", request.key
+            )
+        except FileNotFoundError:
+            return None
+        return answer(self, request, reply)
+
+    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        """Each range with its own ranged GET, all of them concurrently (``concurrency`` at once)."""
+        requests = list(ranges)
+        return self._sync(lambda: self._each(requests, self._range))
 
     async def _put(self, key: str, value: bytes, metadata: ObjectMetadata) -> None:
         await self._attempt(lambda path: self.store(path, value, metadata), "write", key)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._remote import RemoteStore
+from ._ranges import RangeReply
+from ._remote import RemoteStore, metadata_of
 from ._retry import RetryPolicy
 from ._secrets import find_secret, looked_for
 
@@ -88,9 +89,20 @@ class GCSStore(RemoteStore):
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> GCSStore:
         return cls(path.bucket, path.path, **options)
 
-    async def fetch(self, path: str) -> tuple[bytes, str | None]:
+    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
         headers, data = await self._fs._call("GET", self._fs.url(path))
-        return data, headers.get("Content-Encoding")
+        return data, metadata_of(headers)
+
+    async def fetch_range(self, path: str, header: str) -> RangeReply:
+        try:
+            headers, data = await self._fs._call("GET", self._fs.url(path), headers={"Range": header})
+        except Exception as err:
+            if getattr(err, "code", None) == 416:
+                return RangeReply(416, b"")
+            raise
+        # gcsfs does not give the status: a part comes with its Content-Range.
+        content_range = headers.get("Content-Range")
+        return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range)
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
         headers = {"content_encoding": metadata.content_encoding, "cache_control": metadata.cache_control}

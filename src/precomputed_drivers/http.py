@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from precomputed_core.exceptions import FeatureUnavailableError
 
-from ._remote import RemoteStore
+from ._ranges import RangeReply
+from ._remote import RemoteStore, metadata_of
 
 if TYPE_CHECKING:
-    from precomputed_core import CloudPath, Store
+    from precomputed_core import CloudPath, ObjectMetadata, Store
 
 __all__ = ["HTTPStore"]
 
@@ -66,11 +67,21 @@ class HTTPStore(RemoteStore):
     def object_path(self, key: str) -> str:
         return f"{self._root}/{key}"
 
-    async def fetch(self, path: str) -> tuple[bytes, str | None]:
+    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
         session = await self._fs.set_session()
         async with session.get(path) as response:
             self._fs._raise_not_found_for_status(response, path)
-            return await response.read(), response.headers.get("Content-Encoding")
+            return await response.read(), metadata_of(response.headers)
+
+    async def fetch_range(self, path: str, header: str) -> RangeReply:
+        session = await self._fs.set_session()
+        async with session.get(path, headers={"Range": header}) as response:
+            if response.status == 416:
+                return RangeReply(416, b"")
+            self._fs._raise_not_found_for_status(response, path)
+            data = await response.read()
+            headers = response.headers
+            return RangeReply(response.status, data, metadata_of(headers), headers.get("Content-Range"))
 
     async def head(self, path: str) -> None:
         # Not fsspec's _info: it reports every failure, a timeout too, as "not found".

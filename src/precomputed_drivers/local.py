@@ -13,14 +13,16 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
+from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._locks import KeyLocks
 from ._suffixes import VARIANTS, logical_key, stored_suffix
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from precomputed_core import ByteRange
 
 __all__ = ["LocalStore"]
 
@@ -122,10 +124,29 @@ class LocalStore(Store):
                 return decompress_bytes(data, method, where="file://" + base + suffix)
         return None
 
-    def get_range(
-        self, key: str, start: int, end: int | None, *, whole_size: int | None = None
-    ) -> bytes | None:
-        return _read(self._path(key), start, end, whole_size=whole_size)
+    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        # One open and pread each: local reads are memory copies, the caller's threads overlap them.
+        return [self._range(r) for r in ranges]
+
+    def _range(self, request: ByteRange) -> bytes | None:
+        path = self._path(request.key)
+        data = _read(path, request.start, request.end, whole_size=request.whole_size)
+        if data is None and request.whole_size is None:
+            for suffix, method in VARIANTS:
+                if method is not None and os.path.isfile(path + suffix):
+                    self.refuse_compressed_range(request.key, method)
+        return data
+
+    def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
+        return {key: self._stored(key) for key in keys}
+
+    def _stored(self, key: str) -> StoredObject | None:
+        base = self._path(key)
+        for suffix, method in VARIANTS:
+            data = _read(base + suffix)
+            if data is not None:
+                return StoredObject(data, ObjectMetadata(content_encoding=method))
+        return None
 
     def _ensure_dir(self, directory: str) -> None:
         if directory in self._made_dirs:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, decompress_bytes
+from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes
 
 from ._locks import KeyLocks
 from ._suffixes import VARIANTS, logical_key, stored_suffix
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from precomputed_core import ByteRange
 
 __all__ = ["MemoryStore"]
 
@@ -50,15 +52,44 @@ class MemoryStore(Store):
 
         return posixpath.normpath(f"{self._root}/{key}")
 
-    def get(self, key: str) -> bytes | None:
+    @property
+    def supports_ranges(self) -> bool:
+        return True
+
+    def _stored(self, key: str) -> tuple[StoredObject, str] | None:
         base = self._key_path(key)
         for suffix, method in VARIANTS:
             try:
                 data = self._fs.cat_file(base + suffix)
             except FileNotFoundError:
                 continue
-            return decompress_bytes(data, method, where=f"mem:/{base}{suffix}")
+            return StoredObject(data, ObjectMetadata(content_encoding=method)), f"mem:/{base}{suffix}"
         return None
+
+    def get(self, key: str) -> bytes | None:
+        found = self._stored(key)
+        if found is None:
+            return None
+        stored, where = found
+        return decompress_bytes(stored.data, stored.metadata.content_encoding, where=where)
+
+    def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
+        return {key: None if (found := self._stored(key)) is None else found[0] for key in keys}
+
+    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        return [self._range(r) for r in ranges]
+
+    def _range(self, request: ByteRange) -> bytes | None:
+        path = self._key_path(request.key)
+        try:
+            if request.whole_size is not None and self._fs.size(path) != request.whole_size:
+                return None
+            # A slice of the object's buffer, copied once (fsspec's memory cat_file).
+            return bytes(self._fs.cat_file(path, request.start, request.end))
+        except FileNotFoundError:
+            pass
+        found = self._stored(request.key)  # only a compressed variant, or nothing
+        return None if found is None else self.cut_range(request, found[0])
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
         path = self._key_path(key) + stored_suffix(metadata.content_encoding)

@@ -18,13 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from precomputed_core.exceptions import CredentialsError
 
-from ._remote import RemoteStore
+from ._ranges import RangeReply
+from ._remote import RemoteStore, metadata_of
 from ._secrets import find_secret, looked_for
 
 if TYPE_CHECKING:
     from precomputed_core import CloudPath, ObjectMetadata
 
 __all__ = ["S3Store"]
+
+#: How boto3 names Content-Type, Content-Encoding and Cache-Control.
+_S3_NAMES = ("ContentType", "ContentEncoding", "CacheControl")
 
 
 def _environment_has_keys() -> bool:
@@ -106,12 +110,26 @@ class S3Store(RemoteStore):
         bucket, _, key = path.partition("/")
         return bucket, key
 
-    async def fetch(self, path: str) -> tuple[bytes, str | None]:
+    async def _get_object(self, path: str, **extra: str) -> tuple[dict[str, Any], bytes]:
         bucket, key = self._split(path)
-        response = await self._fs._call_s3("get_object", Bucket=bucket, Key=key)
+        response = await self._fs._call_s3("get_object", Bucket=bucket, Key=key, **extra)
         async with response["Body"] as body:
             data = await body.read()
-        return data, response.get("ContentEncoding")
+        return response, data
+
+    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
+        response, data = await self._get_object(path)
+        return data, metadata_of(response, _S3_NAMES)
+
+    async def fetch_range(self, path: str, header: str) -> RangeReply:
+        try:
+            response, data = await self._get_object(path, Range=header)
+        except Exception as err:
+            if _error_code(err) == "InvalidRange":
+                return RangeReply(416, b"")
+            raise
+        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
+        return RangeReply(status, data, metadata_of(response, _S3_NAMES), response.get("ContentRange"))
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
         bucket, key = self._split(path)
@@ -132,3 +150,16 @@ class S3Store(RemoteStore):
 
     def find(self, prefix_path: str) -> list[str]:
         return list(self._fs.find(prefix_path))
+
+
+def _error_code(err: BaseException) -> str | None:
+    """The S3 error code of a botocore error anywhere in ``err``'s chain (s3fs re-raises them)."""
+    seen: BaseException | None = err
+    for _ in range(8):
+        if seen is None:
+            return None
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict) and isinstance(response.get("Error", {}).get("Code"), str):
+            return str(response["Error"]["Code"])
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -25,8 +25,8 @@ from cloudvolume.lib import Vec as CVVec  # noqa: E402
 from cloudvolume.lib import find_closest_divisor  # noqa: E402
 
 from precomputed_core import Bbox, Vec  # noqa: E402
-from precomputed_core._info import add_scale, create_info, scale_key  # noqa: E402
-from precomputed_core._slicing import reify_slices  # noqa: E402
+from precomputed_core.geometry._slicing import reify_slices  # noqa: E402
+from precomputed_core.meta._info import add_scale, create_info, scale_key  # noqa: E402
 
 pytestmark = pytest.mark.interop
 
@@ -406,7 +406,7 @@ def test_add_scale_default_chunk_size_matches(chunk):
 
 
 def test_closest_divisor_matches_find_closest_divisor_up_to_1024():
-    from precomputed_core._info import _closest_divisor
+    from precomputed_core.meta._info import _closest_divisor
 
     # 127 is a tie (1 and 127 are both 63 away from 64): cloud-volume keeps the
     # first divisor it meets (1), we keep the larger (127). It is the only

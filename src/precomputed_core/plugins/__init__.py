@@ -21,7 +21,7 @@ from ._registry import Entry, Registrar
 from .hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from .._codec import Codec
+    from ..interfaces import Codec
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",

@@ -19,10 +19,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from .._codec import ChunkSpec, Codec
-from .._info import SPEC_DATA_TYPES
-from .._store import ObjectMetadata, Store
 from ..exceptions import DecodingError, EncodingError
+from ..interfaces import ChunkSpec, Codec, ObjectMetadata, Store
+from ..meta import SPEC_DATA_TYPES
 
 __all__ = ["CodecContract", "StoreContract", "random_array"]
 

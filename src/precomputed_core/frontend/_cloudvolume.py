@@ -1,0 +1,401 @@
+"""``CloudVolume``: the README's class, composed of the parts that do the work (see its docstring)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from ..format import normalize_compress
+from ..image import INTERACTIVE, open_volume
+from ..meta import Provenance, add_scale, parse_cloudpath
+from ..parallel import Dispatcher, unlink_segment
+from ..plugins import get_codec
+from ._access import VoxelAccess
+from ._new_info import create_new_info
+from ._options import Settings, check_cache, parallel_count
+from ._pending import DisabledCache, NotYetAvailable
+from ._properties import AtMip, ForMip, LayerView, OfLayer
+from ._shared_memory import SharedMemoryAccess, new_location
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from ..geometry import Bbox, Vec
+    from ..meta import CloudPath, LayerMeta
+    from ._cutout import VolumeCutout
+
+__all__ = ["CloudVolume"]
+
+
+class CloudVolume:
+    """Read and write a Neuroglancer Precomputed layer as an (x, y, z, c) array.
+
+    It holds the opened ``Volume``; a ``VoxelAccess`` (slicing, download, exists,
+    delete), a ``SharedMemoryAccess`` and a ``LayerView`` (the per-mip properties)
+    over it; and ``cache``, ``mesh`` and ``skeleton`` objects, as cloud-volume does.
+
+    ``CloudVolume(cloudpath, mip=0, bounded=True, fill_missing=False,
+    autocrop=False, cache=False, cdn_cache=False, progress=INTERACTIVE,
+    info=None, provenance=None, compress=None, non_aligned_writes=False,
+    parallel=1)`` as in cloud-volume's README. ``cloudpath`` may be
+    ``file://``, ``mem://`` or any protocol an installed driver serves, with
+    an optional ``precomputed://`` prefix, or a local path. ``compress=None``
+    writes uncompressed chunks (readable by tensorstore from disk); ``'gzip'``
+    compresses them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [0, 0, 0], [128, 128, 64])
+    >>> vol = CloudVolume("mem://doc/example/image", info=info, progress=False)
+    >>> vol.commit_info()
+    >>> vol[:, :, :] = (np.arange(128 * 128 * 64).reshape(128, 128, 64) % 251).astype(np.uint8)
+    >>> cutout = vol[10:20, 0:5, 7]
+    >>> cutout.shape, int(cutout[1, 2, 0, 0]), cutout.bounds
+    ((10, 5, 1, 1), 138, Bbox([10, 0, 7],[20, 5, 8], dtype=np.int64, unit='vx'))
+    """
+
+    def __init__(
+        self,
+        cloudpath: str | os.PathLike[str],
+        mip: int | Sequence[float] = 0,
+        bounded: bool = True,
+        fill_missing: bool = False,
+        autocrop: bool = False,
+        cache: bool | str = False,
+        cdn_cache: bool | int | str = False,
+        progress: bool = INTERACTIVE,
+        info: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | None = None,
+        compress: bool | str | None = None,
+        non_aligned_writes: bool = False,
+        parallel: bool | int = 1,
+        *,
+        secrets: Any = None,
+        endpoint_url: str | None = None,
+    ) -> None:
+        check_cache(cache)
+        self._dispatch = Dispatcher(parallel_count(parallel))
+        given = {"secrets": secrets, "endpoint_url": endpoint_url}
+        self._options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        self._open(parse_cloudpath(cloudpath), info)
+        self.mip = mip  # type: ignore[assignment]
+        self.bounded = bool(bounded)
+        self.autocrop = bool(autocrop)
+        self.fill_missing = bool(fill_missing)
+        self.non_aligned_writes = bool(non_aligned_writes)
+        self.progress = bool(progress)
+        self.cdn_cache = cdn_cache
+        self.compress = compress
+        self._provenance = None if provenance is None else Provenance(provenance)
+        self.shared_memory_id = new_location()
+        self.cache = DisabledCache()
+        self.mesh = NotYetAvailable("mesh access (vol.mesh)", "meshes come in a later release")
+        self.skeleton = NotYetAvailable("skeleton access (vol.skeleton)", "skeletons come in a later release")
+
+    def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
+        volume = open_volume(path, info=info, **self._options)
+        self._path, self._volume = path, volume
+        self._voxels = VoxelAccess(path, volume, self._dispatch, self._options)
+        self._shared = SharedMemoryAccess(self._voxels)
+        self._layer_view = LayerView(volume)
+
+    def _settings(self, mip: int | None = None) -> Settings:
+        """The options as they stand now, for one call (at ``mip``, default ``vol.mip``)."""
+        return Settings(
+            mip=self.mip if mip is None else self.meta.to_mip(mip), bounded=self.bounded,
+            autocrop=self.autocrop, fill_missing=self.fill_missing,
+            non_aligned_writes=self.non_aligned_writes, progress=self.progress,
+            compress=self.compress, cdn_cache=self.cdn_cache,
+        )  # fmt: skip
+
+    #: Build a validated info for a new layer (cloud-volume's argument order).
+    create_new_info = staticmethod(create_new_info)
+
+    # --- identity --------------------------------------------------------------
+
+    @property
+    def meta(self) -> LayerMeta:
+        return self._volume.meta
+
+    @property
+    def cloudpath(self) -> str:
+        return self._path.url
+
+    @property
+    def layer_cloudpath(self) -> str:
+        return self._path.url
+
+    @property
+    def base_cloudpath(self) -> str:
+        return self._path.base_url
+
+    @property
+    def info_cloudpath(self) -> str:
+        return self._path.child("info")
+
+    @property
+    def dataset_name(self) -> str:
+        return self._path.dataset
+
+    @dataset_name.setter
+    def dataset_name(self, name: str) -> None:
+        self._reopen(self._path.with_dataset(name))
+
+    @property
+    def layer(self) -> str:
+        return self._path.layer
+
+    @layer.setter
+    def layer(self, name: str) -> None:
+        self._reopen(self._path.with_layer(name))
+
+    def _reopen(self, path: CloudPath) -> None:
+        previous = self._volume
+        self._open(path, None)
+        previous.close()
+        self._provenance = None
+        self.mip = min(self.mip, len(self.meta.scales) - 1)
+
+    # --- options ---------------------------------------------------------------
+
+    @property
+    def mip(self) -> int:
+        return self._mip
+
+    @mip.setter
+    def mip(self, mip: int | Sequence[float]) -> None:
+        self._mip = self.meta.to_mip(mip)
+
+    @property
+    def parallel(self) -> int:
+        return self._dispatch.processes
+
+    @parallel.setter
+    def parallel(self, parallel: bool | int) -> None:
+        self._dispatch.set_processes(parallel_count(parallel))
+
+    @property
+    def compress(self) -> str | None:
+        return self._compress
+
+    @compress.setter
+    def compress(self, compress: bool | str | None) -> None:
+        self._compress = normalize_compress(compress)
+
+    # --- the README's properties: layer-wide, and at vol.mip with mip_* forms -------
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.meta.info
+
+    @info.setter
+    def info(self, info: dict[str, Any]) -> None:
+        self._volume.check_info(info)
+        self.meta.info = info
+
+    @property
+    def scales(self) -> list[dict[str, Any]]:
+        return self.meta.scales
+
+    @scales.setter
+    def scales(self, scales: list[dict[str, Any]]) -> None:
+        self.meta.info["scales"] = scales
+
+    available_mips = OfLayer(LayerView.available_mips)
+    available_resolutions = OfLayer(LayerView.available_resolutions)
+    ndim = OfLayer(LayerView.ndim)
+    num_channels = OfLayer(LayerView.num_channels)
+    layer_type = OfLayer(LayerView.layer_type)
+    dtype = OfLayer(LayerView.dtype)
+    data_type = OfLayer(LayerView.data_type)
+    scale = AtMip(LayerView.scale)
+    mip_scale = ForMip(LayerView.scale)
+    shape = AtMip(LayerView.shape)
+    mip_shape = ForMip(LayerView.shape)
+    volume_size = AtMip(LayerView.volume_size)
+    mip_volume_size = ForMip(LayerView.volume_size)
+    voxel_offset = AtMip(LayerView.voxel_offset)
+    mip_voxel_offset = ForMip(LayerView.voxel_offset)
+    resolution = AtMip(LayerView.resolution)
+    mip_resolution = ForMip(LayerView.resolution)
+    downsample_ratio = AtMip(LayerView.downsample_ratio)
+    mip_downsample_ratio = ForMip(LayerView.downsample_ratio)
+    chunk_size = AtMip(LayerView.chunk_size)
+    mip_chunk_size = ForMip(LayerView.chunk_size)
+    underlying = AtMip(LayerView.chunk_size)
+    mip_underlying = ForMip(LayerView.chunk_size)
+    encoding = AtMip(LayerView.encoding)
+    mip_encoding = ForMip(LayerView.encoding)
+    key = AtMip(LayerView.key)
+    mip_key = ForMip(LayerView.key)
+    bounds = AtMip(LayerView.bounds)
+    mip_bounds = ForMip(LayerView.bounds)
+
+    # --- info and provenance ---------------------------------------------------
+
+    def refresh_info(self) -> dict[str, Any]:
+        """Read the info again from storage, discarding local edits."""
+        info = self._volume.refresh_info()
+        self.mip = min(self.mip, len(self.meta.scales) - 1)
+        return info
+
+    def commit_info(self) -> None:
+        """Validate ``vol.info`` and write it to storage."""
+        self._volume.commit_info()
+
+    def add_scale(
+        self,
+        factor: Sequence[float],
+        encoding: str | None = None,
+        chunk_size: Sequence[int] | None = None,
+        *,
+        encoding_level: int | None = None,
+    ) -> dict[str, Any]:
+        """Add a mip ``factor`` times coarser than mip 0 to ``vol.info`` (not committed)."""
+        info = self.info
+        scale = add_scale(
+            info, factor, encoding=encoding, chunk_size=chunk_size, encoding_level=encoding_level
+        )
+        get_codec(scale["encoding"]).check(self.meta.dtype, self.num_channels, scale)
+        return scale
+
+    def reset_scales(self) -> None:
+        """Drop every mip but 0 from ``vol.info`` (not committed)."""
+        self.info["scales"] = self.info["scales"][:1]
+        self.mip = 0
+
+    @property
+    def provenance(self) -> Provenance:
+        if self._provenance is None:
+            self.refresh_provenance()
+        assert self._provenance is not None
+        return self._provenance
+
+    @provenance.setter
+    def provenance(self, provenance: dict[str, Any]) -> None:
+        self._provenance = Provenance(provenance)
+
+    def refresh_provenance(self) -> Provenance:
+        """Read the provenance file again (an empty one if the layer has none)."""
+        self._provenance = Provenance(self._volume.fetch_provenance() or {})
+        return self._provenance
+
+    def commit_provenance(self) -> None:
+        """Validate ``vol.provenance`` and write it to storage."""
+        self.provenance.validate()
+        self._volume.commit_provenance(dict(self.provenance))
+
+    # --- voxels (VoxelAccess): boxes are voxels at vol.mip unless a mip is given ------
+
+    def __getitem__(self, slices: Any) -> VolumeCutout:
+        """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout."""
+        return self._voxels.read_slices(slices, self._settings())
+
+    def __setitem__(self, slices: Any, value: Any) -> None:
+        """Write an (x, y, z[, c]) array or a scalar into ``vol[x0:x1, y0:y1, z0:z1]``."""
+        self._voxels.write_slices(slices, value, self._settings())
+
+    def download(self, bbox: Any, mip: int | None = None) -> VolumeCutout:
+        """Read a box (Bbox, slices or ``np.s_``) at ``mip`` (default: ``vol.mip``)."""
+        settings = self._settings(mip)
+        return self._voxels.download(bbox, settings.mip, settings)
+
+    def exists(self, bbox: Any) -> dict[str, bool]:
+        """Which chunks covering ``bbox`` (slices or Bbox, this mip) exist: ``{key: bool}``."""
+        return self._voxels.exists(bbox, self.mip, self._settings())
+
+    def delete(self, bbox: Any) -> None:
+        """Delete the chunks of a chunk-aligned ``bbox`` at this mip."""
+        self._voxels.delete(bbox, self.mip, self._settings())
+
+    def bbox_to_mip(self, bbox: Any, mip: int, to_mip: int) -> Bbox:
+        """Convert a box in voxels of ``mip`` into voxels of ``to_mip`` (grown to whole voxels)."""
+        return self._voxels.bbox_to_mip(bbox, mip, to_mip, self._settings())
+
+    def slices_from_global_coords(self, slices: Any) -> tuple[slice, ...]:
+        """Slices at this mip for a region given in mip-0 voxels (e.g. from Neuroglancer)."""
+        return self.bbox_to_mip(slices, 0, self.mip).to_slices()
+
+    def slices_to_global_coords(self, slices: Any) -> tuple[slice, ...]:
+        """Slices in mip-0 voxels for a region given at this mip."""
+        return self.bbox_to_mip(slices, self.mip, 0).to_slices()
+
+    def point_to_mip(self, pt: Any, mip: int, to_mip: int) -> Vec:
+        """A voxel coordinate at ``mip`` converted to ``to_mip`` (rounded down)."""
+        return self._voxels.point_to_mip(pt, mip, to_mip)
+
+    # --- shared memory (SharedMemoryAccess) -------------------------------------------
+
+    @property
+    def shared_memory_id(self) -> str:
+        """The default segment name for the calls below (no ``/dev/shm/`` prefix)."""
+        return self._shared_memory_id
+
+    @shared_memory_id.setter
+    def shared_memory_id(self, location: str) -> None:
+        self._shared_memory_id = str(location)
+
+    @staticmethod
+    def generate_shared_memory_location() -> str:
+        """A new unique shared memory name (no side effects)."""
+        return new_location()
+
+    def download_to_shared_memory(
+        self, slices: Any, location: str | None = None, mip: int | None = None
+    ) -> VolumeCutout:
+        """Read ``slices`` into the shared segment ``location`` (default ``vol.shared_memory_id``),
+        replacing one of that name, and return the (x, y, z, c) cutout backed by it. Other processes
+        map it by name; it stays until ``vol.unlink_shared_memory()``."""
+        settings = self._settings(mip)
+        where = self.shared_memory_id if location is None else str(location)
+        return self._shared.download(slices, where, settings.mip, settings)
+
+    def upload_from_shared_memory(self, location: str, bbox: Any, order: str = "F") -> None:
+        """Write the array in shared segment ``location`` (no ``/dev/shm/`` prefix) to ``bbox``.
+
+        The segment holds the box's (x, y, z, c) voxels of the layer's dtype in
+        ``order`` ('F' or 'C'); it is read in place, without a copy.
+        """
+        self._shared.upload(str(location), bbox, order, self._settings())
+
+    def unlink_shared_memory(self) -> bool:
+        """Remove the segment ``vol.shared_memory_id`` (False if none); mapped arrays stay valid."""
+        return unlink_segment(self.shared_memory_id)
+
+    # --- lifetime ------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the path, the current info and the options; threads and handles are reopened."""
+        state = dataclasses.asdict(self._settings())
+        provenance = None if self._provenance is None else dict(self._provenance)
+        state.update(cloudpath=self._path.url, info=self.meta.info, provenance=provenance,
+                     parallel=self.parallel, options=self._options,
+                     shared_memory_id=self.shared_memory_id)  # fmt: skip
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        options, shared = state.pop("options"), state.pop("shared_memory_id")
+        self.__init__(**state, **options)  # type: ignore[misc]
+        self.shared_memory_id = shared
+
+    def close(self) -> None:
+        """Stop this volume's threads and worker processes and close its storage connections."""
+        self._dispatch.close()
+        self._volume.close()
+
+    def __enter__(self) -> CloudVolume:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"CloudVolume({self.cloudpath!r}, mip={self.mip}, bounded={self.bounded}, "
+            f"fill_missing={self.fill_missing}, autocrop={self.autocrop}, "
+            f"compress={self.compress!r}, non_aligned_writes={self.non_aligned_writes}, "
+            f"parallel={self.parallel}, progress={self.progress})"
+        )

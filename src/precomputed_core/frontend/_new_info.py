@@ -1,0 +1,55 @@
+"""``CloudVolume.create_new_info``: a validated info for a new Precomputed layer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..meta import create_info
+from ..plugins import get_codec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+__all__ = ["create_new_info"]
+
+
+def create_new_info(
+    num_channels: int,
+    layer_type: str,
+    data_type: npt.DTypeLike,
+    encoding: str,
+    resolution: Sequence[float],
+    voxel_offset: Sequence[int],
+    volume_size: Sequence[int],
+    mesh: str | bool | None = None,
+    skeletons: str | bool | None = None,
+    chunk_size: Sequence[int] = (64, 64, 64),
+    compressed_segmentation_block_size: Sequence[int] = (8, 8, 8),
+    max_mip: int = 0,
+    factor: Sequence[int] = (2, 2, 1),
+    redirect: str | None = None,
+    *,
+    encoding_level: int | None = None,
+) -> dict[str, Any]:
+    """Build a validated info for a new layer (cloud-volume's argument order).
+
+    ``resolution`` is nanometers per voxel, ``voxel_offset`` and
+    ``volume_size`` are voxels (x, y, z); ``max_mip`` adds that many
+    downsampled scales, each ``factor`` coarser than the last.
+    Raises ``UnsupportedDataTypeError`` for types outside the spec,
+    ``UnsupportedEncodingError`` for an encoding no installed codec has and
+    ``InfoValidationError`` for other bad values.
+    """
+    info = create_info(
+        num_channels, layer_type, data_type, encoding, resolution, voxel_offset, volume_size,
+        mesh=mesh, skeletons=skeletons, chunk_size=chunk_size,
+        compressed_segmentation_block_size=compressed_segmentation_block_size,
+        max_mip=max_mip, factor=factor, redirect=redirect, encoding_level=encoding_level,
+    )  # fmt: skip
+    for scale in info["scales"]:
+        get_codec(scale["encoding"]).check(np.dtype(info["data_type"]), info["num_channels"], scale)
+    return info

@@ -1,0 +1,90 @@
+"""Check and normalize the README's constructor options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import FeatureUnavailableError
+from ..interfaces import ReadOptions, WriteOptions
+
+__all__ = ["Settings", "cache_control", "check_cache", "parallel_count", "usable_cores"]
+
+_DEFAULT_CDN = "max-age=3600, s-max-age=3600"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects CPU affinity and cgroup-pinned sets)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def parallel_count(parallel: Any) -> int:
+    """The process count for ``parallel``: False/1 one, N that many, True all cores."""
+    if parallel is True:
+        count = usable_cores()
+    elif parallel is False or parallel is None:
+        count = 1
+    elif isinstance(parallel, int) and parallel >= 1:
+        count = parallel
+    else:
+        raise ValueError(f"parallel must be True, False or an integer >= 1, got {parallel!r}")
+    return count
+
+
+def check_cache(cache: Any) -> None:
+    """Refuse the disk cache until it exists, rather than silently not caching."""
+    if cache is False or cache is None:
+        return
+    raise FeatureUnavailableError(
+        f"cache={cache!r}: the local disk cache is not available yet in this version of "
+        "precomputed; use cache=False"
+    )
+
+
+def cache_control(cdn_cache: Any) -> str:
+    """The ``Cache-Control`` header for ``cdn_cache`` (bool, seconds, or a header string)."""
+    if cdn_cache is None or cdn_cache is True:
+        return _DEFAULT_CDN
+    if cdn_cache is False:
+        return "no-cache"
+    if isinstance(cdn_cache, str):
+        return cdn_cache
+    if isinstance(cdn_cache, int):
+        if cdn_cache < 0:
+            raise ValueError(f"cdn_cache must be >= 0 seconds, got {cdn_cache}")
+        return "no-cache" if cdn_cache == 0 else f"max-age={cdn_cache}, s-max-age={cdn_cache}"
+    raise ValueError(f"cdn_cache must be a bool, seconds (int) or a header string, got {cdn_cache!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The README's options as they stand at one call: what a read or write needs to know."""
+
+    mip: int
+    bounded: bool
+    autocrop: bool
+    fill_missing: bool
+    non_aligned_writes: bool
+    progress: bool
+    compress: str | None
+    cdn_cache: Any
+
+    @property
+    def crop(self) -> bool:
+        """The README: autocrop applies when bounded is False; bounded=True still refuses."""
+        return self.autocrop and not self.bounded
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(fill_missing=self.fill_missing, progress=self.progress)
+
+    def write_options(self) -> WriteOptions:
+        return WriteOptions(
+            compress=self.compress,
+            cache_control=cache_control(self.cdn_cache),
+            non_aligned_writes=self.non_aligned_writes,
+            progress=self.progress,
+            fill_missing=self.fill_missing,
+        )

@@ -1,0 +1,185 @@
+"""The README's per-mip properties (``vol.resolution``) and their ``mip_*`` forms, as descriptors.
+
+``CloudVolume`` declares each one in a line, ``resolution = AtMip(LayerView.resolution)``
+and ``mip_resolution = ForMip(LayerView.resolution)``; the value comes from the
+:class:`LayerView` it holds, at ``vol.mip``. Coordinates are voxels at that mip
+(x, y, z); resolutions are nanometers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+
+import numpy as np
+
+from ..exceptions import FeatureUnavailableError
+from ..geometry import Vec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from typing_extensions import Self
+
+    from ..geometry import Bbox
+    from ..interfaces import Volume
+    from ..meta import LayerMeta
+
+__all__ = ["AtMip", "ForMip", "LayerView", "OfLayer"]
+
+T = TypeVar("T")
+
+
+class LayerView:
+    """What a layer is at each mip: from its info, and from its volume what only that knows.
+
+    The chunk size and the encoding are Precomputed storage facts: the volume gives
+    them (``Volume.chunk_grid`` and ``Volume.encoding``), so a volume served by
+    another driver never has its info searched for ``chunk_sizes``.
+    """
+
+    def __init__(self, volume: Volume) -> None:
+        self._volume = volume
+
+    @property
+    def meta(self) -> LayerMeta:
+        return self._volume.meta
+
+    # layer-wide
+
+    def available_mips(self) -> range:
+        return self.meta.available_mips
+
+    def available_resolutions(self) -> list[Vec]:
+        """Nanometers per voxel (x, y, z) of each mip."""
+        return [self.meta.resolution(mip) for mip in self.meta.available_mips]
+
+    def ndim(self) -> int:
+        """4: x, y, z and channel."""
+        return 4
+
+    def num_channels(self) -> int:
+        return self.meta.num_channels
+
+    def layer_type(self) -> str:
+        """``image`` or ``segmentation``."""
+        return self.meta.layer_type
+
+    def dtype(self) -> np.dtype[Any]:
+        return self.meta.dtype
+
+    def data_type(self) -> str:
+        return self.meta.data_type
+
+    # per mip
+
+    def scale(self, mip: int) -> dict[str, Any]:
+        return self.meta.scale(mip)
+
+    def shape(self, mip: int) -> Vec:
+        """(x, y, z, channels) of the whole layer."""
+        return self.meta.shape(mip)
+
+    def volume_size(self, mip: int) -> Vec:
+        return self.meta.volume_size(mip)
+
+    def voxel_offset(self, mip: int) -> Vec:
+        return self.meta.voxel_offset(mip)
+
+    def resolution(self, mip: int) -> Vec:
+        """Nanometers per voxel (x, y, z)."""
+        return self.meta.resolution(mip)
+
+    def downsample_ratio(self, mip: int) -> Vec:
+        """This mip's resolution divided by mip 0's, per axis."""
+        return self.meta.downsample_ratio(mip)
+
+    def key(self, mip: int) -> str:
+        return self.meta.key(mip)
+
+    def bounds(self, mip: int) -> Bbox:
+        return self.meta.bounds(mip)
+
+    def chunk_size(self, mip: int) -> Vec:
+        """The size of a stored chunk (x, y, z)."""
+        grid = self._volume.chunk_grid(mip)
+        if grid is None:
+            raise FeatureUnavailableError(
+                f"{type(self._volume).__name__} ({self._volume.url}) stores no chunks of a fixed size"
+            )
+        return Vec(*grid.chunk, dtype=np.int64)
+
+    def encoding(self, mip: int) -> str | None:
+        """The chunk encoding (``raw``, ``jpeg``, ...); None for a volume that has none."""
+        return self._volume.encoding(mip)
+
+
+class _Host(Protocol):
+    """What the descriptors need of the object they sit on (``CloudVolume``)."""
+
+    @property
+    def mip(self) -> int: ...
+
+    @property
+    def _layer_view(self) -> LayerView: ...
+
+
+class OfLayer(Generic[T]):
+    """A read-only property of the whole layer: ``read(view)``."""
+
+    def __init__(self, read: Callable[[LayerView], T]) -> None:
+        self._read = read
+        self.__doc__ = read.__doc__
+
+    @overload
+    def __get__(self, host: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, host: _Host, owner: type) -> T: ...
+
+    def __get__(self, host: _Host | None, owner: type) -> T | Self:
+        if host is None:
+            return self
+        return self._read(host._layer_view)
+
+
+class AtMip(Generic[T]):
+    """A read-only property: ``read(view, vol.mip)``."""
+
+    def __init__(self, read: Callable[[LayerView, int], T]) -> None:
+        self._read = read
+        self.__doc__ = read.__doc__
+
+    @overload
+    def __get__(self, host: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, host: _Host, owner: type) -> T: ...
+
+    def __get__(self, host: _Host | None, owner: type) -> T | Self:
+        if host is None:
+            return self
+        return self._read(host._layer_view, host.mip)
+
+
+class ForMip(Generic[T]):
+    """A method ``vol.mip_<name>(mip)``: ``read(view, mip)``, the mip an index or a resolution."""
+
+    def __init__(self, read: Callable[[LayerView, int], T]) -> None:
+        self._read = read
+        self.__doc__ = read.__doc__
+
+    @overload
+    def __get__(self, host: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, host: _Host, owner: type) -> Callable[[Any], T]: ...
+
+    def __get__(self, host: _Host | None, owner: type) -> Callable[[Any], T] | Self:
+        if host is None:
+            return self
+        view, read = host._layer_view, self._read
+
+        def at(mip: Any) -> T:
+            return read(view, view.meta.to_mip(mip))
+
+        return at

@@ -1,0 +1,48 @@
+"""Find the driver of a cloud path and open the layer's ``Volume`` through it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import UnsupportedProtocolError
+from ..meta import LayerMeta
+from ..plugins import get_driver
+from ._precomputed_volume import PrecomputedVolume
+
+if TYPE_CHECKING:
+    from ..interfaces import Volume
+    from ..meta import CloudPath
+
+__all__ = ["open_volume"]
+
+
+def open_volume(path: CloudPath, *, info: dict[str, Any] | None, **options: Any) -> Volume:
+    """Open ``path``; read its info from storage unless ``info`` is given.
+
+    A ``kind="volume"`` driver opens the volume itself; a ``kind="store"`` driver
+    opens a store, which a :class:`PrecomputedVolume` lays the layer out in.
+    """
+    try:
+        entry, driver = get_driver(path.protocol)
+    except UnsupportedProtocolError as err:
+        raise UnsupportedProtocolError(f"{err} (in {path.url!r})") from None
+    if entry.kind == "volume":
+        volume: Volume = driver.from_cloudpath(path, **options)
+        if info is not None:
+            try:
+                volume.check_info(info)
+            except BaseException:
+                volume.close()
+                raise
+            volume.meta.info = info
+        return volume
+    store = driver.from_cloudpath(path, **options)
+    try:
+        if info is None:
+            return PrecomputedVolume(store)
+        meta = LayerMeta(info)
+        meta.validate()
+        return PrecomputedVolume(store, meta)
+    except BaseException:
+        store.close()
+        raise

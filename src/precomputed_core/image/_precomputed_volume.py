@@ -1,0 +1,174 @@
+"""``PrecomputedVolume``: a Precomputed layer (its info, and each scale's chunk I/O) over any ``Store``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import InfoUnavailableError, InfoValidationError
+from ..interfaces import ObjectMetadata, Volume
+from ..meta import LayerMeta, check_data_type, validate_info
+from ._executor import TaskRunner
+from ._layout import ScaleLayout
+from ._read import read_box
+from ._write import check_alignment, write_box
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..format import ChunkIO
+    from ..geometry import Bbox, ChunkGrid
+    from ..interfaces import ReadOptions, Store, WriteOptions
+
+__all__ = ["PrecomputedVolume"]
+
+INFO_KEY = "info"
+PROVENANCE_KEY = "provenance"
+_JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
+
+
+def _json_bytes(document: Any) -> bytes:
+    """JSON of an info or provenance that may hold numpy values (a Vec offset, np.int64)."""
+
+    def plain(value: Any) -> Any:
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        raise InfoValidationError(f"{type(value).__name__} {value!r} cannot be stored in JSON")
+
+    return json.dumps(document, indent=2, default=plain).encode()
+
+
+def _parse_json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InfoValidationError(f"{where} is not valid JSON ({err}); fix or rewrite it") from err
+
+
+class PrecomputedVolume(Volume):
+    """A Precomputed layer stored in ``store``: the ``info`` object, and each scale's chunks.
+
+    Without ``meta`` the info is read from the store. Every chunk operation of a
+    scale goes through that scale's :class:`~precomputed_core.format.ChunkIO`.
+    """
+
+    def __init__(self, store: Store, meta: LayerMeta | None = None) -> None:
+        self.store = store
+        self._runner = TaskRunner(store.io_threads)
+        self._layouts: dict[int, tuple[str, ScaleLayout]] = {}
+        if meta is None:
+            meta = LayerMeta({})
+            self.meta = meta
+            self.refresh_info()
+        self.meta = meta
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+    # --- metadata ----------------------------------------------------------
+
+    def refresh_info(self) -> dict[str, Any]:
+        data = self.store.get(INFO_KEY)
+        if data is None:
+            raise InfoUnavailableError(
+                f"no info file at {self.store.describe(INFO_KEY)}; check the path, or create a "
+                "layer with CloudVolume(path, info=CloudVolume.create_new_info(...)) and commit_info()"
+            )
+        info: dict[str, Any] = _parse_json(data, self.store.describe(INFO_KEY))
+        LayerMeta(info).validate()
+        self.meta.info = info
+        return info
+
+    def commit_info(self) -> None:
+        self.store.require_writes("commit the info")
+        self.meta.validate(for_write=True)
+        self.store.put(INFO_KEY, _json_bytes(self.meta.info), metadata=_JSON)
+
+    def fetch_provenance(self) -> dict[str, Any] | None:
+        data = self.store.get(PROVENANCE_KEY)
+        if data is None:
+            return None
+        document = _parse_json(data, self.store.describe(PROVENANCE_KEY))
+        if not isinstance(document, dict):
+            raise InfoValidationError(f"{self.store.describe(PROVENANCE_KEY)} must hold a JSON object")
+        return document
+
+    def commit_provenance(self, provenance: dict[str, Any]) -> None:
+        self.store.require_writes("commit the provenance")
+        self.store.put(PROVENANCE_KEY, _json_bytes(provenance), metadata=_JSON)
+
+    def check_info(self, info: dict[str, Any]) -> None:
+        validate_info(info)
+
+    # --- how it is stored ----------------------------------------------------
+
+    def _layout(self, mip: int) -> ScaleLayout:
+        # Cached on the values it is built from: the info may be edited in place.
+        info = self.meta.info
+        key = repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+        cached = self._layouts.get(mip)
+        if cached is None or cached[0] != key:
+            cached = (key, ScaleLayout.of(self.store, self.meta, mip))
+            self._layouts[mip] = cached
+        return cached[1]
+
+    def chunk_io(self, mip: int) -> ChunkIO:
+        """How the chunks of scale ``mip`` are kept in the store (one key each, or shards)."""
+        return self._layout(mip).chunks
+
+    def chunk_grid(self, mip: int) -> ChunkGrid:
+        return self.meta.grid(mip)
+
+    def work_grid(self, mip: int) -> ChunkGrid:
+        return self.chunk_io(mip).work_grid
+
+    def encoding(self, mip: int) -> str:
+        return self.meta.encoding(mip)
+
+    @property
+    def shared_between_processes(self) -> bool:
+        return self.store.shared_between_processes
+
+    # --- voxels ------------------------------------------------------------
+
+    def read(
+        self,
+        bbox: Bbox,
+        *,
+        mip: int,
+        options: ReadOptions,
+        out: npt.NDArray[Any] | None = None,
+        zeroed: bool = False,
+    ) -> npt.NDArray[Any]:
+        layout = self._layout(mip)
+        return read_box(layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed)
+
+    def check_write(self, bbox: Bbox, *, mip: int, options: WriteOptions) -> None:
+        self.store.require_writes("write chunks")
+        check_data_type(self.meta.dtype)
+        grid = self._layout(mip).grid
+        check_alignment(grid, bbox, mip=mip, allowed=options.non_aligned_writes, action="write")
+
+    def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
+        self.check_write(bbox, mip=mip, options=options)
+        write_box(self._layout(mip), bbox, array, options=options, runner=self._runner)
+
+    def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:
+        chunks = self.chunk_io(mip)
+        return chunks.exists_many(chunks.grid.cover(chunks.grid.aligned(bbox)).chunks())
+
+    def delete(self, bbox: Bbox, *, mip: int) -> None:
+        self.store.require_writes("delete chunks")
+        chunks = self.chunk_io(mip)
+        check_alignment(chunks.grid, bbox, mip=mip, allowed=False, action="delete")
+        chunks.delete_many(chunks.grid.cover(bbox).chunks())
+
+    def set_threads(self, threads: int) -> None:
+        if threads != self._runner.threads:
+            self._runner.close()
+            self._runner = TaskRunner(threads)
+
+    def close(self) -> None:
+        self._runner.close()
+        self.store.close()

@@ -1,0 +1,103 @@
+"""Read a box: fetch the covering chunks and decode each into one preallocated array."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import CodecError, EmptyVolumeException, GeometryError
+from ..format import ChunkPart
+from ._buffers import zeros
+from ._executor import grouped
+from ._plan import plan
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy.typing as npt
+
+    from ..geometry import Bbox
+    from ..interfaces import ReadOptions
+    from ._executor import TaskRunner
+    from ._layout import ScaleLayout
+    from ._plan import Piece
+
+__all__ = ["read_box"]
+
+
+def _part(piece: Piece) -> ChunkPart | None:
+    if piece.byte_range is None:
+        return None
+    start, end = piece.byte_range
+    return ChunkPart(piece.chunk, start, end, piece.spec.nbytes)
+
+
+def _fetch(layout: ScaleLayout, pieces: list[Piece]) -> list[tuple[bytes | None, bool]]:
+    """Each piece's bytes, and whether they are only its byte range."""
+    chunks = layout.chunks
+    found: dict[int, tuple[bytes | None, bool]] = {}
+    wanted = {i: part for i, piece in enumerate(pieces) if (part := _part(piece)) is not None}
+    if wanted:
+        for i, data in zip(wanted, chunks.read_parts(list(wanted.values()))):
+            if data is not None:
+                found[i] = (data, True)
+    rest = [i for i in range(len(pieces)) if i not in found]
+    if rest:
+        for i, data in zip(rest, chunks.read_many([pieces[i].chunk for i in rest])):
+            found[i] = (data, False)
+    return [found[i] for i in range(len(pieces))]
+
+
+def _place(layout: ScaleLayout, piece: Piece, data: bytes, partial: bool, out: npt.NDArray[Any]) -> None:
+    codec, target = layout.codec, out[piece.window]
+    try:
+        if partial:
+            assert piece.inner is not None
+            lo = (*(s.start for s in piece.inner), 0)
+            hi = (*(s.stop for s in piece.inner), piece.spec.shape[3])
+            target[...] = codec.decode_range(data, piece.spec, lo, hi)
+        elif piece.inner is None:
+            codec.decode(data, piece.spec, out=target)
+        else:
+            target[...] = codec.decode(data, piece.spec)[piece.inner]
+    except CodecError as err:
+        layout.codec_failed(piece.chunk, err)
+
+
+def read_box(
+    layout: ScaleLayout,
+    bbox: Bbox,
+    *,
+    options: ReadOptions,
+    runner: TaskRunner,
+    out: npt.NDArray[Any] | None = None,
+    zeroed: bool = False,
+) -> npt.NDArray[Any]:
+    """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume.
+
+    With ``out`` they are written there (``zeroed``: it already holds only zeros).
+    """
+    shape = (*(int(s) for s in bbox.size3()), layout.num_channels)
+    if out is None:
+        out = zeros(shape, layout.dtype)
+    else:
+        if tuple(out.shape) != shape:
+            raise GeometryError(f"out has shape {tuple(out.shape)}, the box needs {shape}")
+        if not zeroed:
+            out[...] = 0
+    pieces = plan(layout, bbox, ranges=layout.chunks.supports_partial_reads)
+
+    def task(indices: Iterator[int]) -> None:
+        for group in grouped(indices, layout.chunks.batch_size):
+            batch = [pieces[i] for i in group]
+            for piece, (data, partial) in zip(batch, _fetch(layout, batch)):
+                if data is None:
+                    if options.fill_missing:
+                        continue
+                    raise EmptyVolumeException(
+                        f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
+                        "to read missing chunks as zeros"
+                    )
+                _place(layout, piece, data, partial, out)
+
+    runner.run(task, len(pieces), progress=options.progress, desc="Downloading", nbytes=out.nbytes)
+    return out

@@ -1,0 +1,92 @@
+"""Write a box: encode each covered chunk; patch edge chunks when allowed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..exceptions import AlignmentError, CodecError, EmptyVolumeException
+from ..format import compress_bytes
+from ..geometry import Bbox
+from ..interfaces import ObjectMetadata
+from ._executor import grouped
+from ._plan import plan
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy.typing as npt
+
+    from ..geometry import ChunkGrid
+    from ..interfaces import WriteOptions
+    from ._executor import TaskRunner
+    from ._layout import ScaleLayout
+    from ._plan import Piece
+
+__all__ = ["check_alignment", "write_box"]
+
+
+def check_alignment(grid: ChunkGrid, bbox: Bbox, *, mip: int, allowed: bool, action: str) -> None:
+    """Refuse a box that does not cover whole chunks unless ``allowed``."""
+    if allowed or grid.is_aligned(bbox):
+        return
+    aligned = grid.aligned(bbox)
+    hint = " or non_aligned_writes=True" if action == "write" else ""
+    raise AlignmentError(
+        f"{action} box {Bbox(bbox.minpt[:3], bbox.maxpt[:3])} is not chunk-aligned at mip {mip} "
+        f"(chunk size {list(grid.chunk)}, offset {list(grid.offset)}); "
+        f"use {aligned}{hint}"
+    )
+
+
+def _patched(layout: ScaleLayout, piece: Piece, *, fill_missing: bool) -> npt.NDArray[Any]:
+    """The stored chunk as a writable array (zeros if it is missing and ``fill_missing``)."""
+    data = layout.chunks.read_many([piece.chunk])[0]
+    if data is None:
+        if not fill_missing:
+            raise EmptyVolumeException(
+                f"a non-aligned write must patch chunk {layout.chunks.describe(piece.chunk)}, which is "
+                "missing; pass fill_missing=True to start missing chunks from zeros"
+            )
+        return np.zeros(piece.spec.shape, dtype=layout.dtype, order="F")
+    try:
+        return np.array(layout.codec.decode(data, piece.spec), dtype=layout.dtype, order="F")
+    except CodecError as err:
+        layout.codec_failed(piece.chunk, err)
+
+
+def write_box(
+    layout: ScaleLayout,
+    bbox: Bbox,
+    array: npt.NDArray[Any],
+    *,
+    options: WriteOptions,
+    runner: TaskRunner,
+) -> None:
+    """Store ``array`` (x, y, z, c of the layer's dtype) at ``bbox``, chunk by chunk."""
+    pieces = plan(layout, bbox)
+    metadata = ObjectMetadata(
+        content_type=layout.codec.content_type,
+        content_encoding=options.compress,
+        cache_control=options.cache_control,
+    )
+
+    def encode(piece: Piece) -> bytes:
+        voxels = array[piece.window]
+        if piece.inner is not None:
+            chunk = _patched(layout, piece, fill_missing=options.fill_missing)
+            chunk[piece.inner] = voxels
+            voxels = chunk
+        try:
+            return compress_bytes(layout.codec.encode(voxels, piece.spec), options.compress)
+        except CodecError as err:
+            layout.codec_failed(piece.chunk, err)
+
+    def task(indices: Iterator[int]) -> None:
+        for group in grouped(indices, layout.chunks.batch_size):
+            batch = [pieces[i] for i in group]
+            layout.chunks.write_many([(p.chunk, encode(p)) for p in batch], metadata=metadata)
+
+    moved = sum(p.spec.nbytes for p in pieces)
+    runner.run(task, len(pieces), progress=options.progress, desc="Uploading", nbytes=moved)

@@ -1,0 +1,269 @@
+"""``Store``: a key-value view of one layer's directory, batched by design."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from ..exceptions import FeatureUnavailableError, ReadOnlyError, StorageError
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from ..meta import CloudPath
+
+__all__ = ["ByteRange", "ObjectMetadata", "Store", "StoredObject"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectMetadata:
+    """What a store records with an object, as HTTP headers do.
+
+    ``content_encoding`` is the transfer compression of the bytes handed to
+    ``put`` (``"gzip"``, ``"br"``, ``"zstd"`` or None); stores give the
+    decompressed bytes back from ``get``.
+    """
+
+    content_type: str = "application/octet-stream"
+    content_encoding: str | None = None
+    cache_control: str | None = None
+
+
+DEFAULT_METADATA = ObjectMetadata()
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Bytes ``[start, end)`` of the object ``key``, as stored (like ``data[start:end]``).
+
+    ``end=None`` reads to the end; a negative ``start`` with ``end=None`` is a suffix
+    range, the last ``-start`` bytes (HTTP's ``bytes=-N``). A range reaching past
+    the end of the object is cut short there, as slicing is.
+
+    ``whole_size`` makes the read conditional: if the object is not exactly that
+    many bytes long, or is stored with a transfer compression, the result is None
+    and the caller reads the object whole (which finds compressed variants and
+    reports wrong sizes). Without it, ranges of a compressed object are an error:
+    the bytes would mean nothing.
+
+    >>> ByteRange("4_4_40/0-64_0-64_0-64", 0, 1024)
+    ByteRange(key='4_4_40/0-64_0-64_0-64', start=0, end=1024, whole_size=None)
+    >>> ByteRange("shard", -16).http_range
+    'bytes=-16'
+    """
+
+    key: str
+    start: int = 0
+    end: int | None = None
+    whole_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.start < 0 and self.end is not None:
+            raise ValueError(f"a suffix range (start {self.start}) has no end; got end={self.end}")
+        if self.end is not None and self.end < 0:
+            raise ValueError(f"a byte range ends at a non-negative offset, got end={self.end}")
+
+    @property
+    def empty(self) -> bool:
+        """Whether the range selects no bytes of any object (``start >= end >= 0``)."""
+        return self.end is not None and self.end <= self.start
+
+    @property
+    def http_range(self) -> str:
+        """The HTTP ``Range`` header value (not for :attr:`empty` ranges)."""
+        if self.start < 0:
+            return f"bytes={self.start}"
+        return f"bytes={self.start}-" + ("" if self.end is None else str(self.end - 1))
+
+    def cut(self, data: bytes) -> bytes:
+        """This range of a whole object's ``data``."""
+        return data[self.start :] if self.end is None else data[self.start : self.end]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object exactly as stored: its bytes (still compressed if they were) and their metadata."""
+
+    data: bytes
+    metadata: ObjectMetadata = DEFAULT_METADATA
+
+
+class Store(ABC):
+    """Objects of one layer, addressed by ``/``-separated keys relative to the layer.
+
+    Keys look like ``"info"`` or ``"4_4_40/0-64_0-64_0-64"``; a scale key may
+    contain ``..`` (the spec allows paths relative to the info's directory).
+    A missing object is ``None``; only "not found" is missing: a refusal, a
+    timeout or corrupt compressed bytes raise and never become zeros.
+
+    Subclasses implement ``get``/``put``/``delete``/``exists``/``list`` and
+    override the ``*_many`` methods when they can batch.
+    """
+
+    #: Concurrent operations worth running against this store from one process.
+    io_threads: int = 8
+    #: Objects per ``get_many``/``put_many`` call the pipeline makes from one thread;
+    #: stores that batch requests (one round trip for many keys) raise it.
+    batch_size: int = 1
+
+    @classmethod
+    def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
+        """Open the store of the layer at ``path`` (the driver entry point)."""
+        raise FeatureUnavailableError(f"{cls.__name__} cannot be opened from a cloud path")
+
+    @property
+    @abstractmethod
+    def url(self) -> str:
+        """The cloud path of the layer this store serves."""
+
+    @property
+    def supports_writes(self) -> bool:
+        return True
+
+    @property
+    def supports_deletes(self) -> bool:
+        return self.supports_writes
+
+    @property
+    def supports_ranges(self) -> bool:
+        """Whether :meth:`get_ranges` issues real range requests (the default reads whole objects)."""
+        return False
+
+    @property
+    def stores_metadata(self) -> bool:
+        """Whether ``Content-Type`` and ``Cache-Control`` are kept with each object.
+
+        Cloud stores keep them; local files and memory keep only the content
+        encoding (as a ``.gz``/``.br``/``.zstd`` suffix).
+        """
+        return False
+
+    @property
+    def shared_between_processes(self) -> bool:
+        """Whether another process opening the same path sees these objects (False for in-memory)."""
+        return True
+
+    def describe(self, key: str) -> str:
+        """The full cloud path of ``key`` (for messages)."""
+        return f"{self.url}/{key}"
+
+    # --- the small abstract surface ----------------------------------------
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None:
+        """The (decompressed) bytes of ``key``, or None if there is no such object."""
+
+    @abstractmethod
+    def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = DEFAULT_METADATA) -> None:
+        """Store ``value`` (already compressed as ``metadata.content_encoding`` says)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` exists."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys starting with ``prefix``."""
+
+    # --- byte ranges and stored bytes ----------------------------------------------
+
+    def get_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[bytes | None]:
+        """The bytes of each range, in order; None where the object does not exist.
+
+        Stores that serve ranges (``supports_ranges``) override this with real range
+        requests, issued concurrently. This default reads each object whole, once.
+        """
+        objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
+        return [self.cut_range(r, objects[r.key]) for r in ranges]
+
+    def get_stored(self, key: str) -> StoredObject | None:
+        """``key``'s bytes as stored, with their metadata; None if there is no such object."""
+        return self.get_stored_many([key])[key]
+
+    def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
+        """:meth:`get_stored` for many keys. Stores that know how objects are stored override it;
+        this default gives the decompressed bytes, with plain metadata."""
+        found = self.get_many(keys)
+        return {key: None if data is None else StoredObject(data) for key, data in found.items()}
+
+    def put_stored_many(self, items: Mapping[str, StoredObject]) -> None:
+        """Store objects as they are, each with its own metadata (a byte-for-byte copy)."""
+        by_metadata: dict[ObjectMetadata, dict[str, bytes]] = {}
+        for key, item in items.items():
+            by_metadata.setdefault(item.metadata, {})[key] = item.data
+        for metadata, group in by_metadata.items():
+            self.put_many(group, metadata=metadata)
+
+    def close(self) -> None:  # noqa: B027 - most stores hold nothing to close
+        """Release connections or handles."""
+
+    # --- batched defaults ----------------------------------------------------
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        return {key: self.get(key) for key in keys}
+
+    def put_many(self, items: Mapping[str, bytes], *, metadata: ObjectMetadata = DEFAULT_METADATA) -> None:
+        for key, value in items.items():
+            self.put(key, value, metadata=metadata)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.delete(key)
+
+    def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
+        return {key: self.exists(key) for key in keys}
+
+    # --- helpers for subclasses ------------------------------------------------
+
+    def require_writes(self, action: str = "write") -> None:
+        if not self.supports_writes:
+            raise ReadOnlyError(f"{self.url} is read-only; cannot {action}. Use a writable location")
+
+    def cut_range(self, request: ByteRange, found: StoredObject | None) -> bytes | None:
+        """The answer to ``request`` from the whole stored object ``found`` (None if missing).
+
+        Applies the rules of :class:`ByteRange`: a conditional request (``whole_size``)
+        gets None for an object of another size or one stored compressed; an
+        unconditional one of a compressed object raises.
+        """
+        if found is None:
+            return None
+        encoding = found.metadata.content_encoding
+        if encoding is not None:
+            if request.whole_size is not None:
+                return None
+            self.refuse_compressed_range(request.key, encoding)
+        if request.whole_size is not None and len(found.data) != request.whole_size:
+            return None
+        return request.cut(found.data)
+
+    def refuse_compressed_range(self, key: str, encoding: str) -> NoReturn:
+        """Raise: ``key`` is stored with transfer compression, so its byte ranges mean nothing."""
+        raise StorageError(
+            f"{self.describe(key)} is stored {encoding}-compressed, so its byte ranges mean nothing; "
+            "objects read by range (such as shard files) must be stored uncompressed: rewrite it "
+            "without compression"
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"

@@ -1,0 +1,39 @@
+"""What a layer is: its cloud path, its ``info`` (by mip) and its provenance.
+
+``CloudPath`` names a layer for every driver; ``LayerMeta`` reads the info at a
+mip; ``_info`` creates and validates info documents as the Precomputed spec
+says (with :func:`validate_layer` for what any driver's layer has). No I/O.
+May import ``geometry`` and ``exceptions``.
+"""
+
+from __future__ import annotations
+
+from ._info import (
+    LAYER_TYPES,
+    SPEC_DATA_TYPES,
+    add_scale,
+    check_data_type,
+    create_info,
+    scale_key,
+    validate_info,
+    validate_layer,
+)
+from ._layer_meta import LayerMeta
+from ._paths import KNOWN_FORMATS, CloudPath, parse_cloudpath
+from ._provenance import Provenance
+
+__all__ = [
+    "KNOWN_FORMATS",
+    "LAYER_TYPES",
+    "SPEC_DATA_TYPES",
+    "CloudPath",
+    "LayerMeta",
+    "Provenance",
+    "add_scale",
+    "check_data_type",
+    "create_info",
+    "parse_cloudpath",
+    "scale_key",
+    "validate_info",
+    "validate_layer",
+]

@@ -1,0 +1,177 @@
+"""Route a read or write to this process's threads or to the worker processes of ``parallel``."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..exceptions import FeatureUnavailableError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..geometry import Bbox, ChunkGrid
+    from ..interfaces import ReadOptions, Volume, WriteOptions
+    from ._scheduler import ProcessScheduler
+
+__all__ = ["Dispatcher", "Recipe"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a worker process needs to open the layer itself: its path, info and driver options."""
+
+    cloudpath: str
+    info: dict[str, Any] = field(repr=False)
+    options: dict[str, Any] = field(repr=False)  # may hold secrets
+
+
+class _Parallel(NamedTuple):
+    scheduler: ProcessScheduler
+    grid: ChunkGrid
+
+
+class Dispatcher:
+    """Runs reads and writes with ``processes`` workers when the storage allows it.
+
+    The work is cut on the volume's own :meth:`~precomputed_core.Volume.work_grid`
+    (a scale's chunks, or its shards), so no two workers rewrite one stored object.
+    A layer that lives in this process's memory (``mem://``) cannot be seen by other
+    processes: there ``parallel`` work runs on this process's threads instead.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._scheduler: ProcessScheduler | None = None
+        self._lock = threading.Lock()  # threads sharing one volume must share one pool
+
+    def set_processes(self, processes: int) -> None:
+        if processes != self.processes:
+            self.close()
+            self.processes = processes
+
+    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int) -> _Parallel | None:
+        """The pool and the grid to cut the work on, or None where this process does the work."""
+        if self.processes <= 1 or not volume.shared_between_processes:
+            return None  # the common case: no grid to build
+        grid = volume.work_grid(mip)
+        if grid is None:
+            raise FeatureUnavailableError(
+                f"parallel={self.processes}: {volume.url} is served by {type(volume).__name__}, which "
+                "does not say how its work can be split between processes (its work_grid is None); "
+                "use parallel=1"
+            )
+        if grid.count(box) < 2:
+            return None  # one chunk is one worker's work: no gain, and a segment per call
+        with self._lock:
+            if self._scheduler is None:
+                # Imported here: multiprocessing is not needed until the first parallel call.
+                from ._scheduler import ProcessScheduler
+
+                self._scheduler = ProcessScheduler(self.processes)
+            return _Parallel(self._scheduler, grid)
+
+    def read(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        *,
+        mip: int,
+        options: ReadOptions,
+        location: str | None = None,
+    ) -> npt.NDArray[Any]:
+        """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
+        meta = volume.meta
+        parallel = self._scheduler_for(volume, box, mip)
+        if parallel is not None:
+            return parallel.scheduler.read(
+                recipe,
+                parallel.grid,
+                box,
+                mip=mip,
+                dtype=meta.dtype,
+                channels=meta.num_channels,
+                options=options,
+                location=location,
+            )
+        if location is None:
+            return volume.read(box, mip=mip, options=options)
+        from . import _shm
+
+        shape = (*(int(s) for s in box.size3()), meta.num_channels)
+        segment = _shm.create(location, math.prod(shape) * meta.dtype.itemsize, track=False)
+        try:
+            out = _shm.array_of(segment, shape, meta.dtype)
+            return volume.read(box, mip=mip, options=options, out=out, zeroed=True)
+        except BaseException:
+            _shm.unlink(location)
+            raise
+
+    def write(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        array: npt.NDArray[Any],
+        *,
+        mip: int,
+        options: WriteOptions,
+    ) -> None:
+        parallel = self._scheduler_for(volume, box, mip)
+        if parallel is None:
+            volume.write(box, array, mip=mip, options=options)
+            return
+        scheduler, grid = parallel
+        volume.check_write(box, mip=mip, options=options)
+        from . import _shm
+
+        segment = _shm.create(None, array.size * array.dtype.itemsize)
+        try:
+            shared = _shm.array_of(segment, array.shape, array.dtype)
+            shared[...] = array  # the workers need the voxels where they can see them
+            del shared
+            scheduler.write(recipe, grid, box, mip=mip, location=segment.name, shape=tuple(array.shape),
+                            dtype=array.dtype, order="F", options=options)  # fmt: skip
+        finally:
+            segment.close()
+            segment.unlink()
+
+    def write_from(
+        self,
+        volume: Volume,
+        recipe: Recipe,
+        box: Bbox,
+        location: str,
+        *,
+        shape: tuple[int, ...],
+        order: str,
+        mip: int,
+        options: WriteOptions,
+    ) -> None:
+        """Write the (x, y, z, c) array that the shared segment ``location`` holds."""
+        parallel = self._scheduler_for(volume, box, mip)
+        dtype = volume.meta.dtype
+        if parallel is not None:
+            scheduler, grid = parallel
+            volume.check_write(box, mip=mip, options=options)
+            scheduler.write(recipe, grid, box, mip=mip, location=location, shape=tuple(shape), dtype=dtype,
+                            order=order, options=options)  # fmt: skip
+            return
+        from . import _shm
+
+        segment = _shm.attach(location)
+        try:
+            array = _shm.array_of(segment, shape, dtype, order=order)
+            volume.write(box, array, mip=mip, options=options)
+            del array
+        finally:
+            segment.close()
+
+    def close(self) -> None:
+        with self._lock:
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.close()

@@ -1,0 +1,222 @@
+"""``parallel=N``: worker processes read and write spatially compact groups of chunks.
+
+Each worker opens the layer itself from its cloud path and info (no sockets or file
+handles cross processes) and decodes straight into one shared-memory segment that the
+parent then hands back as the result, without a copy. Groups are cut on the lines of
+the volume's work grid (its chunks, or the shards that hold them), so an object that a
+non-aligned write only partly covers belongs to exactly one worker: no two processes
+read-modify-write the same object (cloud-volume's issue 87).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import threading
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ParallelError
+from ..geometry import Bbox
+from ..image import progress_bar
+from . import _shm
+from ._workers import read_group, write_group
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import numpy as np
+    import numpy.typing as npt
+
+    from ..geometry import ChunkGrid
+    from ..interfaces import ReadOptions, WriteOptions
+    from ._dispatch import Recipe
+
+__all__ = ["GROUPS_PER_PROCESS", "ProcessScheduler", "split"]
+
+#: Groups per worker: enough to even out uneven groups, few enough to stay compact.
+GROUPS_PER_PROCESS = 3
+START_METHOD_ENV = "PRECOMPUTED_START_METHOD"
+
+
+def _cuts(lo: int, hi: int, offset: int, chunk: int, parts: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` cut into up to ``parts`` pieces on chunk boundaries."""
+    first, last = (lo - offset) // chunk, -((offset - hi) // chunk)
+    edges = sorted({first + (last - first) * i // parts for i in range(parts + 1)})
+    points = [max(lo, min(hi, offset + e * chunk)) for e in edges]
+    return [(a, b) for a, b in zip(points[:-1], points[1:]) if a < b]
+
+
+def split(grid: ChunkGrid, bbox: Bbox, groups: int) -> list[Bbox]:
+    """Cut ``bbox`` into about ``groups`` boxes on ``grid``'s cell lines, slowest axis (z) first.
+
+    Examples
+    --------
+    >>> from precomputed_core import ChunkGrid
+    >>> grid = ChunkGrid("k", (0, 0, 0), (100, 100, 100), (32, 32, 32))
+    >>> [b.to_list() for b in split(grid, Bbox((5, 5, 5), (90, 40, 70)), 3)]
+    [[5, 5, 5, 90, 40, 32], [5, 5, 32, 90, 40, 64], [5, 5, 64, 90, 40, 70]]
+    """
+    lo, hi = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
+    counts = [-((o - h) // c) - (lw - o) // c for lw, h, o, c in zip(lo, hi, grid.offset, grid.chunk)]
+    parts, left = [1, 1, 1], groups
+    for axis in (2, 1, 0):
+        parts[axis] = max(1, min(left, counts[axis]))
+        left = max(1, math.ceil(left / parts[axis]))
+    axes = [_cuts(lo[a], hi[a], grid.offset[a], grid.chunk[a], parts[a]) for a in range(3)]
+    return [
+        Bbox((x0, y0, z0), (x1, y1, z1))
+        for (z0, z1) in axes[2]
+        for (y0, y1) in axes[1]
+        for (x0, x1) in axes[0]
+    ]
+
+
+#: Serialises :func:`_main_not_reimported`: two threads hiding and restoring the same
+#: attributes at once could leave them hidden for good.
+_MAIN_HIDDEN = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start workers without re-running the user's script in them.
+
+    A spawned child imports the parent's ``__main__`` from its file unless it has none.
+    Our workers need nothing from it, and a script without an ``if __name__ ==
+    "__main__":`` guard would start the read again in each worker; so the file is
+    hidden while workers start.
+    """
+    with _MAIN_HIDDEN:
+        main = sys.modules.get("__main__")
+        saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+        try:
+            for name in saved:
+                setattr(main, name, None)
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(main, name, value)
+
+
+def _context() -> Any:
+    import multiprocessing
+
+    # spawn by default: it works everywhere, and forking a process that runs I/O threads
+    # can copy a held lock into the child.
+    return multiprocessing.get_context(os.environ.get(START_METHOD_ENV, "spawn"))
+
+
+class ProcessScheduler:
+    """A lazily started pool of ``processes`` workers, replaced if one of them dies."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=_context())
+            return self._pool
+
+    def _discard(self, *, kill: bool) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:  # stop workers that are still writing into memory we are about to release
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=kill, cancel_futures=True)
+
+    def close(self) -> None:
+        self._discard(kill=False)
+
+    def _run(
+        self,
+        calls: list[tuple[Callable[..., int], tuple[Any, ...]]],
+        *,
+        progress: bool,
+        desc: str,
+        total: int,
+    ) -> None:
+        pool = self._executor()
+        with _main_not_reimported():  # workers start (spawn) while the tasks are submitted
+            futures: list[Future[int]] = [pool.submit(fn, *args) for fn, args in calls]
+        with progress_bar(total, desc=desc, enabled=progress) as bar:
+            try:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    for future in done:
+                        bar.update(future.result())
+            except BrokenProcessPool as err:
+                self._discard(kill=True)
+                raise ParallelError(
+                    "a worker process died (killed, or out of memory) before finishing its chunks; "
+                    "nothing was returned. Retry, or use parallel=1"
+                ) from err
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                self._discard(kill=True)
+                raise
+
+    def read(
+        self,
+        recipe: Recipe,
+        grid: ChunkGrid,
+        bbox: Bbox,
+        *,
+        mip: int,
+        dtype: np.dtype[Any],
+        channels: int,
+        options: ReadOptions,
+        location: str | None = None,
+    ) -> npt.NDArray[Any]:
+        """The voxels of ``bbox`` in shared memory; ``location`` names a segment that persists."""
+        shape = (*(int(s) for s in bbox.size3()), channels)
+        nbytes = math.prod(shape) * dtype.itemsize
+        segment = _shm.create(location, nbytes, track=location is None)
+        try:
+            groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
+            origin = bbox.minpt[:3].tolist()
+            calls = [
+                (read_group, (recipe, mip, g.to_list(), origin, segment.name, shape, dtype.str, options))
+                for g in groups
+            ]
+            self._run(calls, progress=options.progress, desc="Downloading", total=grid.count(bbox))
+            return _shm.array_of(segment, shape, dtype)
+        except BaseException:
+            if location is not None:
+                _shm.unlink(location)
+            raise
+        finally:
+            if location is None:
+                segment.unlink()  # the result keeps the mapping; the name is not needed
+
+    def write(
+        self,
+        recipe: Recipe,
+        grid: ChunkGrid,
+        bbox: Bbox,
+        *,
+        mip: int,
+        location: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        order: str,
+        options: WriteOptions,
+    ) -> None:
+        """Write the array in segment ``location`` (``shape``, ``order``) to ``bbox``."""
+        groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
+        origin = bbox.minpt[:3].tolist()
+        calls = [
+            (write_group, (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options))
+            for g in groups
+        ]
+        self._run(calls, progress=options.progress, desc="Uploading", total=grid.count(bbox))

@@ -1,0 +1,110 @@
+"""What a worker process of the scheduler runs: one group of chunks, in shared memory."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..exceptions import ParallelError
+from ..geometry import Bbox
+from ..image import open_volume
+from ..meta import parse_cloudpath
+from . import _shm
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy.typing as npt
+
+    from ..interfaces import ReadOptions, Volume, WriteOptions
+    from ._dispatch import Recipe
+
+__all__ = ["read_group", "write_group"]
+
+
+@functools.lru_cache(maxsize=8)
+def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
+    """The layer, opened once per worker and reused by its later groups."""
+    volume = open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
+    # The processes already use the cores: one I/O thread each avoids oversubscribing them.
+    volume.set_threads(1)
+    return volume
+
+
+def _volume(recipe: Recipe) -> Volume:
+    return _open(
+        recipe.cloudpath, json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
+    )
+
+
+def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:
+    lo, hi = group[:3], group[3:]
+    return (
+        slice(lo[0] - origin[0], hi[0] - origin[0]),
+        slice(lo[1] - origin[1], hi[1] - origin[1]),
+        slice(lo[2] - origin[2], hi[2] - origin[2]),
+    )
+
+
+@contextlib.contextmanager
+def _shared(
+    location: str, shape: tuple[int, ...], dtype: str, group: list[int], origin: list[int], order: str = "F"
+) -> Iterator[tuple[npt.NDArray[Any], tuple[slice, slice, slice]]]:
+    """The shared array and ``group``'s window in it; the mapping is released afterwards."""
+    segment = _shm.attach(location)
+    try:
+        yield _shm.array_of(segment, shape, np.dtype(dtype), order=order), _window(group, origin)
+    finally:
+        segment.close()
+
+
+def read_group(
+    recipe: Recipe,
+    mip: int,
+    group: list[int],
+    origin: list[int],
+    location: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    options: ReadOptions,
+) -> int:
+    """Read ``group`` (x0, y0, z0, x1, y1, z1) into its window of the shared output."""
+    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    with _shared(location, shape, dtype, group, origin) as (out, window):
+        _shm.populate(out, window)
+        volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window])
+    return _chunk_count(volume, box, mip)
+
+
+def write_group(
+    recipe: Recipe,
+    mip: int,
+    group: list[int],
+    origin: list[int],
+    location: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    order: str,
+    options: WriteOptions,
+) -> int:
+    """Write ``group`` from its window of the shared input array."""
+    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    # The parent checked the whole box (check_write); a group's edges are work-grid lines
+    # or the box's own, so each partly covered object is patched by exactly this worker.
+    settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
+    with _shared(location, shape, dtype, group, origin, order) as (array, window):
+        volume.write(box, array[window], mip=mip, options=settings)
+    return _chunk_count(volume, box, mip)
+
+
+def _chunk_count(volume: Volume, box: Bbox, mip: int) -> int:
+    """How many cells of the work grid ``box`` covers (the progress bar's unit)."""
+    grid = volume.work_grid(mip)
+    if grid is None:  # the parent checked the grid; a volume that changed its mind is a bug
+        raise ParallelError(f"{type(volume).__name__} has no work grid in a worker process")
+    return grid.count(box)
