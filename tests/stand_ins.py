@@ -48,12 +48,33 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 @dataclass
 class GzipHttpServer:
-    """A running loopback server for ``root``; ``served`` logs (path, status, encoding)."""
+    """A running loopback server for ``root``; ``served`` logs (path, status, encoding).
+
+    It answers ``Range`` requests as a bucket does (206, or 416 past the end) unless
+    ``ranges`` is False, when it sends whole objects as a plain web server may. Each
+    reply waits ``delay`` seconds; ``most_at_once`` is the most requests it held at once.
+    """
 
     root: Path
     port: int
+    ranges: bool = True
+    delay: float = 0.0
     served: list[tuple[str, int, str | None]] = field(default_factory=list)
+    most_at_once: int = 0
+    _at_once: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        with self._lock:
+            self._at_once += 1
+            self.most_at_once = max(self.most_at_once, self._at_once)
+        try:
+            time.sleep(self.delay)
+            yield
+        finally:
+            with self._lock:
+                self._at_once -= 1
 
     def url(self, relative: str = "") -> str:
         """``http://127.0.0.1:PORT/relative`` (no trailing slash)."""
@@ -102,23 +123,48 @@ def _handler_for(server: GzipHttpServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             data = target.read_bytes()
-            server.record(url_path, HTTPStatus.OK, encoding)
-            self.send_response(HTTPStatus.OK)
+            status, part, extra = _ranged(data, self.headers.get("Range") if server.ranges else None)
+            server.record(url_path, status, encoding)
+            self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(len(part)))
             if encoding is not None:
                 self.send_header("Content-Encoding", encoding)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             if body:
-                self.wfile.write(data)
+                self.wfile.write(part)
 
         def do_GET(self) -> None:
-            self._respond(body=True)
+            with server.holding():
+                self._respond(body=True)
 
         def do_HEAD(self) -> None:
-            self._respond(body=False)
+            with server.holding():
+                self._respond(body=False)
 
     return Handler
+
+
+def _ranged(data: bytes, header: str | None) -> tuple[int, bytes, dict[str, str]]:
+    """(status, body, extra headers) for a ``Range`` header of one ``bytes=`` range, as S3 answers."""
+    size = len(data)
+    if not header or not header.startswith("bytes=") or "," in header:
+        return HTTPStatus.OK, data, {"Accept-Ranges": "bytes"}
+    first_text, _, last_text = header[len("bytes=") :].partition("-")
+    if not first_text:  # a suffix: the last N bytes
+        first, last = max(0, size - int(last_text)), size - 1
+    else:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size or last < first:
+        return HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", {"Content-Range": f"bytes */{size}"}
+    return (
+        HTTPStatus.PARTIAL_CONTENT,
+        data[first : last + 1],
+        {"Content-Range": f"bytes {first}-{last}/{size}"},
+    )
 
 
 class _LoopbackServer(ThreadingHTTPServer):
@@ -145,9 +191,9 @@ def serving(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def serve_directory(root: Path) -> Iterator[GzipHttpServer]:
+def serve_directory(root: Path, *, ranges: bool = True, delay: float = 0.0) -> Iterator[GzipHttpServer]:
     """Serve ``root`` like a bucket whose ``.gz`` objects carry ``Content-Encoding: gzip``."""
-    state = GzipHttpServer(root=root, port=0)
+    state = GzipHttpServer(root=root, port=0, ranges=ranges, delay=delay)
     with serving(_handler_for(state), "gzip-http-server") as port:
         state.port = port
         yield state

@@ -76,8 +76,20 @@ def _bind(library: ctypes.CDLL, symbol: str) -> NativeDecode:
     return decode
 
 
+#: Blocks up to this many voxels hold at most 2**16 labels, so 16-bit indices are the widest
+#: the C++ encoder writes; larger blocks need 32-bit ones, which it cannot encode.
+NATIVE_BLOCK_VOXELS = 2**16
+
+
 def _encode_bound(shape: tuple[int, ...], block: tuple[int, int, int], itemsize: int) -> int:
-    """Most uint32 words one channel can take: headers, 32-bit indices and a full table per block."""
+    """Most uint32 words one channel can take, whatever the labels.
+
+    Each of the ``nblocks`` blocks (edge blocks are encoded at full block size) has a
+    2-word header, at most one 32-bit index per voxel (the encoder writes at most 16),
+    and at most one table entry of ``itemsize / 4`` words per voxel (tables shared
+    between blocks only make it smaller). The buffer is sized to this before the call,
+    so the ``std::vector`` never grows past memory it does not own.
+    """
     voxels = math.prod(block)
     nblocks = math.prod(-(-s // b) for s, b in zip(shape[:3], block))
     return nblocks * (2 + voxels + voxels * (itemsize // 4))
@@ -91,6 +103,10 @@ def _bind_encoder(library: ctypes.CDLL, symbol: str) -> NativeEncode:
 
     def encode(labels: npt.NDArray[Any], block: tuple[int, int, int]) -> bytes:
         """One channel's encoding (no channel table) of the (x, y, z) ``labels``."""
+        if math.prod(block) > NATIVE_BLOCK_VOXELS or labels.ndim != 3 or min(block) < 1:
+            raise EncodingError(
+                f"the C++ encoder takes 3-d labels and blocks of 1 to 65536 voxels, not {block}"
+            )
         needed = _encode_bound(labels.shape, block, labels.itemsize)
         buffer = getattr(scratch, "buffer", None)
         if buffer is None or len(buffer) < needed:

@@ -13,11 +13,11 @@ if TYPE_CHECKING:
 @hookimpl
 def precomputed_register_codecs(registry: Registrar) -> None:
     registry.add("raw", "precomputed_codecs.raw:RawCodec")
-    registry.add("jpeg", "precomputed_codecs.jpeg:JpegCodec", requires=("PIL",), install="precomputed[jpeg]")
-    registry.add("png", "precomputed_codecs.png:PngCodec", requires=("PIL",), install="precomputed[png]")
+    registry.add("jpeg", "precomputed_codecs.jpeg:JpegCodec", requires=("PIL",), install="Pillow>=9.0")
+    registry.add("png", "precomputed_codecs.png:PngCodec", requires=("PIL",), install="Pillow>=9.0")
     registry.add(
         "compressed_segmentation",
         "precomputed_codecs.compressed_segmentation:CompressedSegmentationCodec",
         requires=("compressed_segmentation",),
-        install="precomputed[compressed_segmentation]",
+        install="compressed-segmentation>=2.2",
     )

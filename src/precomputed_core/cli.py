@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__, plugins
-from .exceptions import PrecomputedError
+from .exceptions import FeatureUnavailableError, PrecomputedError
 from .frontend import CloudVolume
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from .meta import LayerMeta
 
 __all__ = ["main"]
 
@@ -36,9 +34,14 @@ def _xyz(values: Any) -> str:
     return " x ".join(str(v) for v in list(values))
 
 
-def _summary(url: str, meta: LayerMeta) -> str:
+def _chunk_count(size: list[int], chunk: list[int] | None) -> str:
+    return "-" if chunk is None else str(math.prod(-(-s // c) for s, c in zip(size, chunk)))
+
+
+def _summary(vol: CloudVolume) -> str:
+    meta = vol.meta
     lines = [
-        f"layer       {url}",
+        f"layer       {vol.layer_cloudpath}",
         f"type        {meta.layer_type}",
         f"data type   {meta.data_type}",
         f"channels    {meta.num_channels}",
@@ -48,13 +51,16 @@ def _summary(url: str, meta: LayerMeta) -> str:
             lines.append(f"{extra:<11} {meta.info[extra]}")
     rows = []
     for mip in meta.available_mips:
-        chunks = math.prod(
-            -(-s // c) for s, c in zip(meta.volume_size(mip).tolist(), meta.chunk_size(mip).tolist())
-        )
+        # Chunks and encodings come from the volume: not every driver's info has them.
+        try:
+            chunk: list[int] | None = vol.mip_chunk_size(mip).tolist()
+        except FeatureUnavailableError:
+            chunk = None
         rows.append([
             str(mip), meta.key(mip), _xyz(meta.volume_size(mip)), _xyz(meta.voxel_offset(mip)),
-            _xyz(meta.chunk_size(mip)), _xyz(meta.resolution(mip)), meta.encoding(mip),
-            "yes" if meta.is_sharded(mip) else "no", str(chunks),
+            "-" if chunk is None else _xyz(chunk), _xyz(meta.resolution(mip)),
+            vol.mip_encoding(mip) or "-", "yes" if meta.is_sharded(mip) else "no",
+            _chunk_count(meta.volume_size(mip).tolist(), chunk),
         ])  # fmt: skip
     header = ["mip", "key", "size (vx)", "offset (vx)", "chunk (vx)", "resolution (nm)",
               "encoding", "sharded", "chunks"]  # fmt: skip
@@ -66,7 +72,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(vol.info, indent=2))
     else:
-        print(_summary(vol.layer_cloudpath, vol.meta))
+        print(_summary(vol))
     vol.close()
     return 0
 

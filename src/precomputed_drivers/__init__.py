@@ -1,8 +1,11 @@
-"""Storage drivers for precomputed: local files and in-memory storage.
+"""Storage drivers for precomputed: local files (``file://``), this process's memory
+(``mem://``), Google Cloud Storage (``gs://``, gcsfs), S3 and S3-compatible stores
+(``s3://``, s3fs) and read-only web servers (``http://``, ``https://``).
 
-Drivers are plugins: they are registered in ``pyproject.toml`` under the
-``precomputed.drivers`` entry-point group, exactly as a third party's driver
-would be, and imported only when a volume of their protocol is opened.
+Each is a ``Store``. Drivers are plugins: they are registered in ``pyproject.toml``
+under the ``precomputed.drivers`` entry-point group, exactly as a third party's driver
+would be, and imported only when a volume of their protocol is opened. They use only
+``precomputed_core``'s public API.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 def precomputed_register_drivers(registry: Registrar) -> None:
     registry.add("file", "precomputed_drivers.local:LocalStore")
     registry.add("mem", "precomputed_drivers.memory:MemoryStore", requires=("fsspec",),
-                 install="fsspec")  # fmt: skip
-    registry.add("gs", "precomputed_drivers.gcs:GCSStore", requires=("gcsfs",), install="precomputed[gcs]")
-    registry.add("s3", "precomputed_drivers.s3:S3Store", requires=("s3fs",), install="precomputed[s3]")
+                 install="fsspec>=2024.2.0")  # fmt: skip
+    registry.add("gs", "precomputed_drivers.gcs:GCSStore", requires=("gcsfs",), install="gcsfs>=2024.2.0")
+    registry.add("s3", "precomputed_drivers.s3:S3Store", requires=("s3fs",), install="s3fs>=2024.2.0")
     for scheme in ("http", "https"):
         registry.add(scheme, "precomputed_drivers.http:HTTPStore", requires=("fsspec", "aiohttp"),
-                     install="precomputed[http]")  # fmt: skip
+                     install="aiohttp>=3.9")  # fmt: skip

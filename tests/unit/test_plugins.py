@@ -65,7 +65,9 @@ def test_cli_lists_third_party_plugins(plugin_dir, capsys):
     plugin_dir("fake")
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    assert "dictstore  store  precomputed-fake  precomputed_fake.store:DictStore" in out
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.strip()}
+    assert rows["dictstore"] == ["store", "precomputed-fake", "precomputed_fake.store:DictStore"]
+    assert rows["blocks"] == ["volume", "precomputed-fake", "precomputed_fake.volume:BlocksVolume"]
     assert "zlib_raw" in out
     assert "needs a_module_that_is_not_installed (pip install 'precomputed-fake[extra]')" in out
 

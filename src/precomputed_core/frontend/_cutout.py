@@ -74,7 +74,7 @@ class VolumeCutout(np.ndarray):  # type: ignore[type-arg]
     ) -> str:
         """Save one image per slice along ``axis`` (default ``./saved_images/...``).
 
-        Returns the directory written to. Needs Pillow (``pip install 'precomputed[images]'``).
+        Returns the directory written to. Needs Pillow (a dependency of precomputed).
         """
         if directory is None:
             box = self.bounds.to_filename() if self.bounds is not None else "cutout"
@@ -125,7 +125,7 @@ def save_images(
     try:
         from PIL import Image
     except ImportError as err:
-        raise FeatureUnavailableError("save_images needs Pillow: pip install 'precomputed[images]'") from err
+        raise FeatureUnavailableError("save_images needs Pillow: pip install 'Pillow>=9.0'") from err
     from ..image import progress_bar
 
     axes = {"x": 0, "y": 1, "z": 2}

@@ -27,6 +27,8 @@ def open_volume(path: CloudPath, *, info: dict[str, Any] | None, **options: Any)
     except UnsupportedProtocolError as err:
         raise UnsupportedProtocolError(f"{err} (in {path.url!r})") from None
     if entry.kind == "volume":
+        if info is not None:
+            options["info"] = info  # a new layer: the volume must not look for a stored info
         volume: Volume = driver.from_cloudpath(path, **options)
         if info is not None:
             try:

@@ -60,7 +60,12 @@ class Volume(ABC):
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
-        """Open the layer at ``path`` (the entry point of ``kind="volume"`` drivers)."""
+        """Open the layer at ``path`` (the entry point of ``kind="volume"`` drivers).
+
+        ``options`` are the driver options of ``CloudVolume`` (``secrets``, ...) and, when
+        the user gives one, ``info``: use it (after :meth:`check_info`) instead of reading
+        or building the layer's own, since the layer may not exist yet.
+        """
         raise FeatureUnavailableError(f"{cls.__name__} cannot be opened from a cloud path")
 
     @property

@@ -28,10 +28,12 @@ def precomputed_register_drivers(registry: Registrar) -> None:
     """Declare the storage protocols this plugin serves: one ``registry.add`` each.
 
     Called once, at the first use of any driver. ``registry.add(protocol,
-    "module:attr", kind="store", requires=(...), install="...")`` names a
-    :class:`precomputed_core.Driver` subclass that opens a
-    :class:`precomputed_core.Store` (``kind="store"``) or a
-    :class:`precomputed_core.Volume` (``kind="volume"``) for a cloud path.
+    "module:attr", kind="store", requires=(...), install="...")`` names a class
+    whose ``from_cloudpath(path, **options)`` opens the layer at a cloud path: a
+    :class:`precomputed_core.Store` subclass (``kind="store"``, the default; the
+    layer is then laid out as Precomputed in it) or a
+    :class:`precomputed_core.Volume` subclass (``kind="volume"``, an array service
+    such as the BOSS, which also receives ``info=`` when the user gives one).
     Must not import heavy dependencies: list them in ``requires`` instead.
     """
 

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from ..exceptions import DecodingError, EncodingError
-from ..interfaces import ChunkSpec, Codec, ObjectMetadata, Store
+from ..exceptions import DecodingError, EncodingError, StorageError
+from ..interfaces import ByteRange, ChunkSpec, Codec, ObjectMetadata, Store, StoredObject
 from ..meta import SPEC_DATA_TYPES
 
 __all__ = ["CodecContract", "StoreContract", "random_array"]
@@ -122,6 +122,74 @@ class StoreContract:
         _racing_puts(store, keys)
         for key in keys:
             assert store.get(key) in (b"zipped " + key.encode(), b"plain " + key.encode())
+
+    # --- byte ranges --------------------------------------------------------------
+
+    def test_byte_ranges_are_slices_of_the_object(self, store: Store) -> None:
+        data = bytes(range(256)) * 4
+        store.put("b/obj", data)
+        asked = [(0, 10), (1000, 2000), (-16, None), (-5000, None), (100, None), (1023, 1024), (2000, 3000)]
+        got = store.get_ranges([ByteRange("b/obj", start, end) for start, end in asked])
+        assert got == [data[start:end] for start, end in asked]
+
+    def test_empty_and_missing_ranges(self, store: Store) -> None:
+        store.put("b/obj", b"0123456789")
+        requests = [ByteRange("b/obj", 5, 5), ByteRange("b/missing", 0, 4), ByteRange("b/missing", -4)]
+        assert store.get_ranges(requests) == [b"", None, None]
+        assert store.get_ranges([]) == []
+
+    def test_conditional_ranges_need_the_whole_size(self, store: Store) -> None:
+        store.put("b/obj", b"0123456789")
+        requests = [ByteRange("b/obj", 2, 4, whole_size=10), ByteRange("b/obj", 2, 4, whole_size=11)]
+        assert store.get_ranges(requests) == [b"23", None]
+
+    def test_many_ranges_of_many_objects_in_one_call(self, store: Store) -> None:
+        rng = np.random.default_rng(3)
+        objects = {f"m/{i}": rng.bytes(int(rng.integers(1, 3000))) for i in range(6)}
+        store.put_many(objects)
+        requests = []
+        for _ in range(60):
+            key = f"m/{int(rng.integers(0, 6))}"
+            start = int(rng.integers(0, len(objects[key])))
+            requests.append(ByteRange(key, start, start + int(rng.integers(1, 500))))
+        wanted = [objects[r.key][r.start : r.end] for r in requests]
+        assert store.get_ranges(requests) == wanted
+
+    def test_ranges_of_a_compressed_object_are_refused(self, store: Store) -> None:
+        payload = bytes(range(200)) * 3
+        store.put("b/gz", gzip.compress(payload), metadata=_GZIP)
+        assert store.get_ranges([ByteRange("b/gz", 0, 4, whole_size=len(payload))]) == [None]
+        with pytest.raises(StorageError, match="b/gz"):
+            store.get_ranges([ByteRange("b/gz", 0, 4)])
+
+    # --- objects as stored ---------------------------------------------------------
+
+    def test_stored_objects_keep_compression_and_metadata(self, store: Store) -> None:
+        payload = b"{" + bytes(range(32, 127)) * 20 + b"}"
+        metadata = ObjectMetadata("application/json", "gzip", "max-age=60")
+        store.put("s/gz", gzip.compress(payload), metadata=metadata)
+        store.put("s/plain", b"plain bytes")
+        found = store.get_stored_many(["s/gz", "s/plain", "s/missing"])
+        gz, plain = found["s/gz"], found["s/plain"]
+        assert gz is not None
+        assert plain is not None
+        assert found["s/missing"] is None
+        assert gzip.decompress(gz.data) == payload
+        assert gz.metadata.content_encoding == "gzip"
+        assert (plain.data, plain.metadata.content_encoding) == (b"plain bytes", None)
+        if store.stores_metadata:
+            assert (gz.metadata.content_type, gz.metadata.cache_control) == ("application/json", "max-age=60")
+
+    def test_a_stored_object_copies_byte_for_byte(self, store: Store) -> None:
+        payload = bytes(range(256)) * 8
+        metadata = ObjectMetadata(content_encoding="gzip", cache_control="no-cache")
+        store.put("c/src", gzip.compress(payload), metadata=metadata)
+        original = store.get_stored("c/src")
+        assert original is not None
+        store.put_stored_many({"c/dst": original, "c/other": StoredObject(b"raw")})
+        assert store.get_stored("c/dst") == original
+        assert store.get("c/dst") == payload
+        assert store.get("c/other") == b"raw"
 
 
 def _racing_puts(store: Store, keys: list[str]) -> None:

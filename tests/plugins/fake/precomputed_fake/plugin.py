@@ -1,4 +1,4 @@
-"""Declares the ``dictstore://`` protocol and the ``zlib_raw`` encoding."""
+"""Declares the ``dictstore://`` store, the ``blocks://`` volume and the ``zlib_raw`` encoding."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from precomputed_core.plugins import hookimpl
 @hookimpl
 def precomputed_register_drivers(registry):
     registry.add("dictstore", "precomputed_fake.store:DictStore")
+    registry.add("blocks", "precomputed_fake.volume:BlocksVolume", kind="volume")
 
 
 @hookimpl

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from precomputed_core import ObjectMetadata, Store, decompress_bytes
+from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes
 
-OBJECTS: dict[str, tuple[bytes, str | None]] = {}
+OBJECTS: dict[str, tuple[bytes, ObjectMetadata]] = {}
 
 
 class DictStore(Store):
@@ -21,14 +21,22 @@ class DictStore(Store):
     def url(self):
         return f"dictstore://{self.prefix}"
 
+    @property
+    def stores_metadata(self):
+        return True
+
     def get(self, key):
         found = OBJECTS.get(f"{self.prefix}/{key}")
         if found is None:
             return None
-        return decompress_bytes(found[0], found[1], where=self.describe(key))
+        return decompress_bytes(found[0], found[1].content_encoding, where=self.describe(key))
+
+    def get_stored_many(self, keys):
+        found = {key: OBJECTS.get(f"{self.prefix}/{key}") for key in keys}
+        return {key: None if item is None else StoredObject(*item) for key, item in found.items()}
 
     def put(self, key, value, *, metadata=ObjectMetadata()):
-        OBJECTS[f"{self.prefix}/{key}"] = (bytes(value), metadata.content_encoding)
+        OBJECTS[f"{self.prefix}/{key}"] = (bytes(value), metadata)
 
     def delete(self, key):
         OBJECTS.pop(f"{self.prefix}/{key}", None)
