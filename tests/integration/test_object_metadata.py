@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,61 @@ def test_endpoint_per_volume(s3_endpoint, s3_bucket, monkeypatch):
     assert vol._volume.store.endpoint == s3_endpoint
     np.testing.assert_array_equal(CloudVolume(f"s3://{s3_bucket}/ds/img", endpoint_url=s3_endpoint, progress=False)[:, :, :][..., 0],
                                   random_array((128, 64, 16), "uint8", seed=1))  # fmt: skip
+
+
+def _store(url):
+    from precomputed_core import parse_cloudpath
+    from precomputed_core.plugins import get_driver
+
+    return get_driver(parse_cloudpath(url).protocol)[1].from_cloudpath(parse_cloudpath(url))
+
+
+def _copy(source, target):
+    """Every object of ``source`` into ``target`` exactly as stored (no decoding, no re-encoding)."""
+    keys = list(source.list())
+    target.put_stored_many({key: found for key, found in source.get_stored_many(keys).items() if found})
+    return keys
+
+
+@pytest.mark.parametrize(
+    "service", [pytest.param(name, marks=getattr(pytest.mark, name)) for name in SERVICES]
+)
+def test_a_layer_copies_byte_for_byte_with_its_metadata(request, service, tmp_path):
+    protocol, headers_of = SERVICES[service]
+    endpoint, bucket = (
+        request.getfixturevalue(f"{service}_endpoint"),
+        request.getfixturevalue(f"{service}_bucket"),
+    )
+    original = _layer(f"file://{tmp_path}/original", compress="gzip")
+    files = {p.relative_to(tmp_path / "original"): p.read_bytes() for p in (tmp_path / "original").rglob("*")
+             if p.is_file()}  # fmt: skip
+    cloud = _store(f"{protocol}://{bucket}/copy")
+    _copy(_store(original.cloudpath), cloud)
+    assert headers_of(endpoint, bucket, f"copy/{CHUNK}")[1] == "gzip"  # still compressed, as on disk
+    stored = cloud.get_stored(CHUNK)
+    assert stored is not None
+    assert (stored.data, stored.metadata.content_encoding) == (files[Path(f"{CHUNK}.gz")], "gzip")
+    np.testing.assert_array_equal(CloudVolume(f"{protocol}://{bucket}/copy", progress=False)[:], original[:])
+    # ...and back to disk: the same files, byte for byte
+    _copy(cloud, _store(f"file://{tmp_path}/back"))
+    back = {
+        p.relative_to(tmp_path / "back"): p.read_bytes()
+        for p in (tmp_path / "back").rglob("*")
+        if p.is_file()
+    }
+    assert back == files
+
+
+@pytest.mark.s3
+@pytest.mark.gcs
+def test_cloud_to_cloud_copies_keep_cache_control(s3_endpoint, s3_bucket, gcs_endpoint, gcs_bucket):
+    source = _layer(f"s3://{s3_bucket}/layer", compress="gzip", cdn_cache=60)
+    _copy(_store(source.cloudpath), _store(f"gs://{gcs_bucket}/layer"))
+    assert _gcs_headers(gcs_endpoint, gcs_bucket, f"layer/{CHUNK}") == _s3_headers(
+        s3_endpoint, s3_bucket, f"layer/{CHUNK}"
+    )
+    assert _gcs_headers(gcs_endpoint, gcs_bucket, f"layer/{CHUNK}")[1:] == (
+        "gzip",
+        "max-age=60, s-max-age=60",
+    )
+    np.testing.assert_array_equal(CloudVolume(f"gs://{gcs_bucket}/layer", progress=False)[:], source[:])
