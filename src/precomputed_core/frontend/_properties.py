@@ -8,6 +8,8 @@ and ``mip_resolution = ForMip(LayerView.resolution)``; the value comes from the
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 import numpy as np
@@ -16,8 +18,6 @@ from ..exceptions import FeatureUnavailableError
 from ..geometry import Vec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from typing_extensions import Self
 
     from ..geometry import Bbox
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["AtMip", "ForMip", "LayerView", "OfLayer"]
 
 T = TypeVar("T")
+R = TypeVar("R")
+V = TypeVar("V")
 
 
 class LayerView:
@@ -123,60 +125,45 @@ class _Host(Protocol):
     def _layer_view(self) -> LayerView: ...
 
 
-class OfLayer(Generic[T]):
-    """A read-only property of the whole layer: ``read(view)``."""
+class _Descriptor(ABC, Generic[R, V]):
+    """Reads ``V`` from the host's view with ``read`` (a ``LayerView`` method); itself on the class."""
 
-    def __init__(self, read: Callable[[LayerView], T]) -> None:
+    def __init__(self, read: R) -> None:
         self._read = read
-        self.__doc__ = read.__doc__
+        self.__doc__ = getattr(read, "__doc__", None)
 
     @overload
     def __get__(self, host: None, owner: type) -> Self: ...
 
     @overload
-    def __get__(self, host: _Host, owner: type) -> T: ...
+    def __get__(self, host: _Host, owner: type) -> V: ...
 
-    def __get__(self, host: _Host | None, owner: type) -> T | Self:
-        if host is None:
-            return self
+    def __get__(self, host: _Host | None, owner: type) -> V | Self:
+        return self if host is None else self._value(host)
+
+    @abstractmethod
+    def _value(self, host: _Host) -> V:
+        """The value for ``host``."""
+
+
+class OfLayer(_Descriptor[Callable[[LayerView], T], T]):
+    """A read-only property of the whole layer: ``read(view)``."""
+
+    def _value(self, host: _Host) -> T:
         return self._read(host._layer_view)
 
 
-class AtMip(Generic[T]):
+class AtMip(_Descriptor[Callable[[LayerView, int], T], T]):
     """A read-only property: ``read(view, vol.mip)``."""
 
-    def __init__(self, read: Callable[[LayerView, int], T]) -> None:
-        self._read = read
-        self.__doc__ = read.__doc__
-
-    @overload
-    def __get__(self, host: None, owner: type) -> Self: ...
-
-    @overload
-    def __get__(self, host: _Host, owner: type) -> T: ...
-
-    def __get__(self, host: _Host | None, owner: type) -> T | Self:
-        if host is None:
-            return self
+    def _value(self, host: _Host) -> T:
         return self._read(host._layer_view, host.mip)
 
 
-class ForMip(Generic[T]):
+class ForMip(_Descriptor[Callable[[LayerView, int], T], Callable[[Any], T]]):
     """A method ``vol.mip_<name>(mip)``: ``read(view, mip)``, the mip an index or a resolution."""
 
-    def __init__(self, read: Callable[[LayerView, int], T]) -> None:
-        self._read = read
-        self.__doc__ = read.__doc__
-
-    @overload
-    def __get__(self, host: None, owner: type) -> Self: ...
-
-    @overload
-    def __get__(self, host: _Host, owner: type) -> Callable[[Any], T]: ...
-
-    def __get__(self, host: _Host | None, owner: type) -> Callable[[Any], T] | Self:
-        if host is None:
-            return self
+    def _value(self, host: _Host) -> Callable[[Any], T]:
         view, read = host._layer_view, self._read
 
         def at(mip: Any) -> T:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from precomputed_core import CloudVolume, ObjectMetadata, Store, decompress_bytes
+from precomputed_core import CloudVolume
+from stores import MinimalStore
 
 
 @pytest.fixture
@@ -20,35 +21,6 @@ def make_volume(tmp_path):
         return vol
 
     return make
-
-
-class MinimalStore(Store):
-    """Only the abstract surface: objects in a dict, decompressed on ``get``."""
-
-    def __init__(self):
-        self.objects: dict[str, tuple[bytes, ObjectMetadata]] = {}
-        self.gets = 0
-
-    @property
-    def url(self):
-        return "minimal://layer"
-
-    def get(self, key):
-        self.gets += 1
-        found = self.objects.get(key)
-        return None if found is None else decompress_bytes(found[0], found[1].content_encoding, where=key)
-
-    def put(self, key, value, *, metadata=ObjectMetadata()):
-        self.objects[key] = (bytes(value), metadata)
-
-    def delete(self, key):
-        self.objects.pop(key, None)
-
-    def exists(self, key):
-        return key in self.objects
-
-    def list(self, prefix=""):
-        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from precomputed_core import Bbox, CloudVolume, ObjectMetadata, Store, plugins
+from precomputed_core import Bbox, CloudVolume, ObjectMetadata, plugins
 from precomputed_core.exceptions import (
     EmptyRequestError,
     EmptyVolumeException,
@@ -20,6 +20,7 @@ from precomputed_core.exceptions import (
 )
 from precomputed_core.plugins import hookimpl
 from precomputed_core.testing import random_array
+from stores import MinimalStore
 
 _FORKED: dict[str, CloudVolume] = {}
 
@@ -134,31 +135,16 @@ def test_two_plugin_objects_with_one_name_both_register(plugin_dir):
         plugins.register(first)
 
 
-class _CountingStore(Store):
+class _CountingStore(MinimalStore):
+    """Records how many keys each batched call carries."""
+
     batch_size = 4
     io_threads = 2
 
     def __init__(self):
-        self.objects: dict[str, bytes] = {}
+        super().__init__()
         self.get_batches: list[int] = []
         self.put_batches: list[int] = []
-
-    url = "counting://x"
-
-    def get(self, key):
-        return self.objects.get(key)
-
-    def put(self, key, value, *, metadata=ObjectMetadata()):
-        self.objects[key] = value
-
-    def delete(self, key):
-        self.objects.pop(key, None)
-
-    def exists(self, key):
-        return key in self.objects
-
-    def list(self, prefix=""):
-        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
     def get_many(self, keys):
         self.get_batches.append(len(keys))
