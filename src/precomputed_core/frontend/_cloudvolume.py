@@ -123,9 +123,7 @@ class CloudVolume:
     def cloudpath(self) -> str:
         return self._path.url
 
-    @property
-    def layer_cloudpath(self) -> str:
-        return self._path.url
+    layer_cloudpath = cloudpath
 
     @property
     def base_cloudpath(self) -> str:

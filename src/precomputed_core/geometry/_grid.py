@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -12,6 +13,10 @@ from ._bbox import Bbox
 __all__ = ["Chunk", "ChunkGrid", "ChunkSet", "chunk_name"]
 
 _Int3 = tuple[int, int, int]
+
+
+class _HasGrids(Protocol):
+    def grid(self, mip: int) -> ChunkGrid: ...
 
 
 def chunk_name(scale_key: str, lo: _Int3, hi: _Int3) -> str:
@@ -90,6 +95,11 @@ class ChunkGrid:
     offset: _Int3
     size: _Int3
     chunk: _Int3
+
+    @classmethod
+    def from_meta(cls, meta: _HasGrids, mip: int) -> ChunkGrid:
+        """The chunk grid of a Precomputed scale: ``meta.grid(mip)`` (kept for 0.1.0 callers)."""
+        return meta.grid(mip)
 
     @property
     def bounds(self) -> Bbox:

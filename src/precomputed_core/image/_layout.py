@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from ..format import chunk_io_for
 from ..interfaces import ChunkSpec
 from ..plugins import get_codec
 
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from ..exceptions import CodecError
     from ..format import ChunkIO
     from ..geometry import Chunk, ChunkGrid
-    from ..interfaces import Codec, Store
+    from ..interfaces import Codec
     from ..meta import LayerMeta
 
 __all__ = ["ScaleLayout"]
@@ -32,9 +31,9 @@ class ScaleLayout:
     scale: dict[str, Any]
 
     @classmethod
-    def of(cls, store: Store, meta: LayerMeta, mip: int) -> ScaleLayout:
+    def of(cls, chunks: ChunkIO, meta: LayerMeta, mip: int) -> ScaleLayout:
         return cls(
-            chunks=chunk_io_for(store, meta, mip),
+            chunks=chunks,
             codec=get_codec(meta.encoding(mip)),
             dtype=meta.dtype,
             num_channels=meta.num_channels,

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InfoUnavailableError, InfoValidationError
+from ..format import chunk_io_for
 from ..interfaces import ObjectMetadata, Volume
 from ..meta import LayerMeta, check_data_type, validate_info
 from ._executor import TaskRunner
@@ -56,6 +57,7 @@ class PrecomputedVolume(Volume):
         self.store = store
         self._runner = TaskRunner(store.io_threads)
         self._layouts: dict[int, tuple[str, ScaleLayout]] = {}
+        self._chunk_ios: dict[int, tuple[str, ChunkIO]] = {}
         if meta is None:
             meta = LayerMeta({})
             self.meta = meta
@@ -103,19 +105,30 @@ class PrecomputedVolume(Volume):
 
     # --- how it is stored ----------------------------------------------------
 
-    def _layout(self, mip: int) -> ScaleLayout:
-        # Cached on the values it is built from: the info may be edited in place.
+    def _scale_key(self, mip: int) -> str:
+        # What a scale's layout is built from: the info may be edited in place.
         info = self.meta.info
-        key = repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+        return repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+
+    def _layout(self, mip: int) -> ScaleLayout:
+        key = self._scale_key(mip)
         cached = self._layouts.get(mip)
         if cached is None or cached[0] != key:
-            cached = (key, ScaleLayout.of(self.store, self.meta, mip))
+            cached = (key, ScaleLayout.of(self.chunk_io(mip), self.meta, mip))
             self._layouts[mip] = cached
         return cached[1]
 
     def chunk_io(self, mip: int) -> ChunkIO:
-        """How the chunks of scale ``mip`` are kept in the store (one key each, or shards)."""
-        return self._layout(mip).chunks
+        """How the chunks of scale ``mip`` are kept in the store (one key each, or shards).
+
+        Built without the scale's codec: the parent of ``parallel`` workers needs only this.
+        """
+        key = self._scale_key(mip)
+        cached = self._chunk_ios.get(mip)
+        if cached is None or cached[0] != key:
+            cached = (key, chunk_io_for(self.store, self.meta, mip))
+            self._chunk_ios[mip] = cached
+        return cached[1]
 
     def chunk_grid(self, mip: int) -> ChunkGrid:
         return self.meta.grid(mip)
@@ -147,7 +160,7 @@ class PrecomputedVolume(Volume):
     def check_write(self, bbox: Bbox, *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")
         check_data_type(self.meta.dtype)
-        grid = self._layout(mip).grid
+        grid = self.chunk_io(mip).grid
         check_alignment(grid, bbox, mip=mip, allowed=options.non_aligned_writes, action="write")
 
     def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:

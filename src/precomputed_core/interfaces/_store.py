@@ -185,6 +185,12 @@ class Store(ABC):
         objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
         return [self.cut_range(r, objects[r.key]) for r in ranges]
 
+    def get_range(
+        self, key: str, start: int, end: int | None, *, whole_size: int | None = None
+    ) -> bytes | None:
+        """One byte range (see :class:`ByteRange`); :meth:`get_ranges` batches them."""
+        return self.get_ranges([ByteRange(key, start, end, whole_size)])[0]
+
     def get_stored(self, key: str) -> StoredObject | None:
         """``key``'s bytes as stored, with their metadata; None if there is no such object."""
         return self.get_stored_many([key])[key]

@@ -3,7 +3,8 @@
 Third-party drivers and codecs implement :func:`hookspecs.precomputed_register_drivers`
 or :func:`hookspecs.precomputed_register_codecs` with :data:`hookimpl` and
 expose the module through the ``precomputed.drivers`` / ``precomputed.codecs``
-entry-point groups.
+entry-point groups. Public. May import ``interfaces`` (for types) and the layers
+below it.
 """
 
 from __future__ import annotations

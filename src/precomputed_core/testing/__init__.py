@@ -8,6 +8,8 @@ and pytest runs every check against your implementation::
         @pytest.fixture
         def store(self, tmp_path):
             return MyStore(tmp_path)
+
+Public, for tests only. May import every layer of core but ``cli``.
 """
 
 from __future__ import annotations

@@ -43,3 +43,16 @@ def test_names_and_alignment():
     assert grid.aligned(Bbox((20, 5, 5), (80, 6, 6))) == Bbox((10, 0, 0), (110, 64, 64))
     assert grid.is_aligned(Bbox((74, 0, 0), (110, 64, 64)))
     assert not grid.is_aligned(Bbox((74, 0, 0), (100, 64, 64)))
+
+
+def test_from_meta_is_the_layers_grid():
+    from precomputed_core import CloudVolume, LayerMeta
+
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [5, 0, 0], [100, 64, 64],
+                                       chunk_size=(32, 32, 16))  # fmt: skip
+    meta = LayerMeta(info)
+    assert (
+        ChunkGrid.from_meta(meta, 0)
+        == meta.grid(0)
+        == ChunkGrid("4_4_40", (5, 0, 0), (100, 64, 64), (32, 32, 16))
+    )

@@ -36,6 +36,7 @@ def test_default_ranges_read_each_object_once_and_slice_it(minimal_store):
     requests = [ByteRange("a", 1, 3), ByteRange("a", -2), ByteRange("z", 2, 4), ByteRange("missing", 0, 1)]
     assert store.get_ranges(requests) == [b"12", b"89", b"cd", None]
     assert store.gets == 3  # a, z and missing: once each
+    assert store.get_range("a", 4, None) == b"456789"  # one range, as 0.1.0 stores had it
     assert store.supports_ranges is False  # so the pipeline reads small cutouts from whole chunks
 
 

@@ -39,7 +39,7 @@ class RecordingScheduler:
 
 @pytest.fixture
 def packed(tmp_path, monkeypatch):
-    import precomputed_core.image._layout as layout
+    import precomputed_core.image._precomputed_volume as layout
 
     monkeypatch.setattr(layout, "chunk_io_for", lambda store, meta, mip: PackedChunkIO(store, meta.grid(mip)))
     info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [0, 0, 0], [128, 128, 64],
