@@ -57,3 +57,23 @@ def test_plugins_use_only_public_core_api():
         assert used <= allowed, f"{package} imports private core modules: {used - allowed}"
         other = "precomputed_codecs" if package == "precomputed_drivers" else "precomputed_drivers"
         assert not {m for m in _imports(package) if m.startswith(other)}
+
+
+def test_every_layer_of_core_says_what_it_holds_and_may_import():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    config = tomllib.loads((SRC.parent / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["type"] == "layers"]
+    layers = [name.strip() for layer in contract["layers"] for name in layer.split("|")]
+    assert layers[-1] == "exceptions"
+    packages = [name for name in layers if (SRC / "precomputed_core" / name).is_dir()]
+    assert set(packages) == {"testing", "frontend", "parallel", "image", "format", "plugins", "interfaces",
+                             "meta", "geometry"}  # fmt: skip
+    for name in packages:
+        doc = ast.get_docstring(ast.parse((SRC / "precomputed_core" / name / "__init__.py").read_text()))
+        assert doc, f"precomputed_core.{name} has no docstring"
+        assert "may import" in doc.lower(), (
+            f"precomputed_core.{name}'s docstring does not say what it may import"
+        )

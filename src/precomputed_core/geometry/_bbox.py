@@ -51,8 +51,6 @@ class Bbox(BboxOperators, ChunkAlignment):
     [0, 2, 5, 10, 4, 6]
     """
 
-    __slots__ = ("_dtype", "maxpt", "minpt", "unit")
-
     def __init__(
         self,
         a: npt.ArrayLike,
@@ -240,10 +238,6 @@ class Bbox(BboxOperators, ChunkAlignment):
         return len(self.minpt)
 
     @property
-    def dtype(self) -> np.dtype[Any]:
-        return self._dtype
-
-    @property
     def dx(self) -> Any:
         return self.maxpt[0] - self.minpt[0]
 
@@ -254,9 +248,6 @@ class Bbox(BboxOperators, ChunkAlignment):
     @property
     def dz(self) -> Any:
         return self.maxpt[2] - self.minpt[2]
-
-    def size(self) -> Vec:
-        return Vec(*(self.maxpt - self.minpt), dtype=self.dtype)
 
     def size3(self) -> Vec:
         return Vec(*(self.maxpt[:3] - self.minpt[:3]), dtype=self.dtype)

@@ -1,4 +1,4 @@
-"""Arithmetic and chunk-grid alignment for ``Bbox`` (mixins keep ``_bbox.py`` readable)."""
+"""A box's corners, and its arithmetic and chunk-grid alignment (split out to keep ``_bbox.py`` readable)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import GeometryError
+from ._vec import Vec
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from ._bbox import Bbox
-    from ._vec import Vec
 
-__all__ = ["BboxOperators", "ChunkAlignment"]
+__all__ = ["BboxOperators", "BoxCorners", "ChunkAlignment"]
 
 
-class _HasCorners:
+class BoxCorners:
+    """A box's corners, their dtype and unit: the state ``Bbox`` and its helpers below share.
+
+    ``Bbox.__init__`` fills them; the operator and alignment classes build on them.
+    """
+
+    __slots__ = ("_dtype", "maxpt", "minpt", "unit")
+
     minpt: Vec
     maxpt: Vec
     unit: str
@@ -29,14 +36,14 @@ class _HasCorners:
         return self._dtype
 
     def size(self) -> Vec:
-        raise NotImplementedError
+        return Vec(*(self.maxpt - self.minpt), dtype=self.dtype)
 
     def _new(self, lo: Any, hi: Any, dtype: Any) -> Bbox:
         box: Bbox = type(self)(lo, hi, dtype=dtype, unit=self.unit)  # type: ignore[call-arg, assignment]
         return box
 
 
-class ChunkAlignment(_HasCorners):
+class ChunkAlignment(BoxCorners):
     """Growing, shrinking and rounding a box to a chunk grid that starts at ``offset``."""
 
     def _grid(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike) -> tuple[Any, Any, Any]:
@@ -78,11 +85,11 @@ class ChunkAlignment(_HasCorners):
         return math.prod(math.ceil(s / c) for s, c in zip(self.size().tolist(), chunk.tolist()))
 
 
-class BboxOperators(_HasCorners):
+class BboxOperators(BoxCorners):
     """``+ - * / //`` with a scalar, a vector or another box; equality and hashing by value."""
 
     def _apply(self, op: Any, operand: Any) -> Bbox:
-        if isinstance(operand, _HasCorners):
+        if isinstance(operand, BoxCorners):
             lo, hi = op(self.minpt, operand.minpt), op(self.maxpt, operand.maxpt)
         else:
             lo, hi = op(self.minpt, operand), op(self.maxpt, operand)
@@ -124,7 +131,7 @@ class BboxOperators(_HasCorners):
         return self._assign(self // operand)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _HasCorners):
+        if not isinstance(other, BoxCorners):
             return NotImplemented
         return (
             np.array_equal(self.minpt, other.minpt)
