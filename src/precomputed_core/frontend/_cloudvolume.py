@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume
-from ..meta import Provenance, add_scale, parse_cloudpath
+from ..meta import Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
-from ..plugins import get_codec
 from ._access import VoxelAccess
-from ._new_info import create_new_info
+from ._new_info import add_scale_to, create_new_info
 from ._options import Settings, check_cache, parallel_count
 from ._pending import DisabledCache, NotYetAvailable
 from ._properties import AtMip, ForMip, LayerView, OfLayer
@@ -252,12 +251,7 @@ class CloudVolume:
         encoding_level: int | None = None,
     ) -> dict[str, Any]:
         """Add a mip ``factor`` times coarser than mip 0 to ``vol.info`` (not committed)."""
-        info = self.info
-        scale = add_scale(
-            info, factor, encoding=encoding, chunk_size=chunk_size, encoding_level=encoding_level
-        )
-        get_codec(scale["encoding"]).check(self.meta.dtype, self.num_channels, scale)
-        return scale
+        return add_scale_to(self._volume, factor, encoding, chunk_size, encoding_level=encoding_level)
 
     def reset_scales(self) -> None:
         """Drop every mip but 0 from ``vol.info`` (not committed)."""

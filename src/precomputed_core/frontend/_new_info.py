@@ -1,4 +1,4 @@
-"""``CloudVolume.create_new_info``: a validated info for a new Precomputed layer."""
+"""``CloudVolume.create_new_info`` and ``add_scale``: Precomputed infos and scales, checked by codecs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..meta import create_info
+from ..exceptions import FeatureUnavailableError
+from ..image import PrecomputedVolume
+from ..meta import add_scale, create_info
 from ..plugins import get_codec
 
 if TYPE_CHECKING:
@@ -14,7 +16,9 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-__all__ = ["create_new_info"]
+    from ..interfaces import Volume
+
+__all__ = ["add_scale_to", "create_new_info"]
 
 
 def create_new_info(
@@ -53,3 +57,25 @@ def create_new_info(
     for scale in info["scales"]:
         get_codec(scale["encoding"]).check(np.dtype(info["data_type"]), info["num_channels"], scale)
     return info
+
+
+def add_scale_to(
+    volume: Volume,
+    factor: Sequence[float],
+    encoding: str | None = None,
+    chunk_size: Sequence[int] | None = None,
+    *,
+    encoding_level: int | None = None,
+) -> dict[str, Any]:
+    """Add a mip ``factor`` times coarser than mip 0 to the volume's info (not committed)."""
+    if not isinstance(volume, PrecomputedVolume):
+        raise FeatureUnavailableError(
+            f"add_scale builds a Precomputed scale; {type(volume).__name__} layers ({volume.url}) "
+            "define their scales themselves"
+        )
+    meta = volume.meta
+    scale = add_scale(
+        meta.info, factor, encoding=encoding, chunk_size=chunk_size, encoding_level=encoding_level
+    )
+    get_codec(scale["encoding"]).check(meta.dtype, meta.num_channels, scale)
+    return scale

@@ -58,6 +58,13 @@ def test_properties_come_from_the_volume_not_precomputed_keys(blocks):
     assert vol.key == "s0"
 
 
+def test_precomputed_only_edits_are_refused_clearly(blocks):
+    vol, _ = blocks
+    with pytest.raises(FeatureUnavailableError, match="add_scale builds a Precomputed scale; BlocksVolume"):
+        vol.add_scale((2, 2, 1))
+    assert len(vol.info["scales"]) == 1
+
+
 def test_reopened_from_its_own_info(blocks):
     vol, data = blocks
     again = CloudVolume(vol.cloudpath, progress=False)
