@@ -23,7 +23,7 @@ from precomputed_core.exceptions import (
 )
 
 from ._ranges import RangeReply, answer
-from ._retry import RetryPolicy, retrying, storage_error
+from ._retry import RetryPolicy, http_status, retrying, storage_error
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
@@ -113,7 +113,7 @@ class RemoteStore(Store):
 
     @abstractmethod
     async def fetch_range(self, path: str, header: str) -> RangeReply:
-        """A GET with ``Range: header``; FileNotFoundError if missing, a 416 as a reply."""
+        """A GET with ``Range: header``; FileNotFoundError if missing (a 416 may raise as any error)."""
 
     async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
         raise FeatureUnavailableError(f"{type(self).__name__} cannot write")
@@ -199,12 +199,20 @@ class RemoteStore(Store):
         keys = list(keys)
         return dict(zip(keys, self._sync(lambda: self._each(keys, self._get_stored))))
 
+    async def _fetch_range(self, path: str, header: str) -> RangeReply:
+        try:
+            return await self.fetch_range(path, header)
+        except Exception as err:
+            if http_status(err) == 416:  # the range starts past the end: a reply, not a failure
+                return RangeReply(416, b"")
+            raise
+
     async def _range(self, request: ByteRange) -> bytes | None:
         if request.empty:  # no Range header can say "no bytes": only whether the object exists
             return b"" if await self._exists(request.key) else None
         try:
             reply = await self._attempt(
-                lambda p: self.fetch_range(p, request.http_range), "read", request.key
+                lambda p: self._fetch_range(p, request.http_range), "read", request.key
             )
         except FileNotFoundError:
             return None

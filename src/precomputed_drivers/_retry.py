@@ -27,7 +27,7 @@ from precomputed_core.exceptions import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["Kind", "RetryPolicy", "classify", "retrying", "storage_error"]
+__all__ = ["Kind", "RetryPolicy", "classify", "http_status", "retrying", "storage_error"]
 
 T = TypeVar("T")
 
@@ -69,6 +69,11 @@ def _chain(err: BaseException) -> list[BaseException]:
         seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
+
+
+def http_status(err: BaseException) -> int | None:
+    """The first HTTP status carried along ``err``'s chain (s3fs and gcsfs wrap their clients' errors)."""
+    return next((status for link in _chain(err) if (status := _status(link)) is not None), None)
 
 
 #: S3 error codes whose HTTP status says something else than they mean.

@@ -8,9 +8,15 @@ only name tensorstore and Neuroglancer look for.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from precomputed_core import ObjectMetadata, StoredObject
 from precomputed_core.exceptions import FeatureUnavailableError
 
-__all__ = ["VARIANTS", "logical_key", "stored_suffix"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["VARIANTS", "find_variant", "logical_key", "stored_suffix"]
 
 #: (suffix, compression) in the order reads try them.
 VARIANTS: tuple[tuple[str, str | None], ...] = (("", None), (".gz", "gzip"), (".br", "br"), (".zstd", "zstd"))
@@ -34,3 +40,12 @@ def logical_key(name: str) -> str:
         if method is not None and name.endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def find_variant(base: str, read: Callable[[str], bytes | None]) -> tuple[StoredObject, str] | None:
+    """The first stored variant of the object at ``base`` (``read`` gives None if absent), and its path."""
+    for suffix, method in VARIANTS:
+        data = read(base + suffix)
+        if data is not None:
+            return StoredObject(data, ObjectMetadata(content_encoding=method)), base + suffix
+    return None

@@ -94,12 +94,7 @@ class GCSStore(RemoteStore):
         return data, metadata_of(headers)
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
-        try:
-            headers, data = await self._fs._call("GET", self._fs.url(path), headers={"Range": header})
-        except Exception as err:
-            if getattr(err, "code", None) == 416:
-                return RangeReply(416, b"")
-            raise
+        headers, data = await self._fs._call("GET", self._fs.url(path), headers={"Range": header})
         # gcsfs does not give the status: a part comes with its Content-Range.
         content_range = headers.get("Content-Range")
         return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range)

@@ -76,8 +76,6 @@ class HTTPStore(RemoteStore):
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         session = await self._fs.set_session()
         async with session.get(path, headers={"Range": header}) as response:
-            if response.status == 416:
-                return RangeReply(416, b"")
             self._fs._raise_not_found_for_status(response, path)
             data = await response.read()
             headers = response.headers

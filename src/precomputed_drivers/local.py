@@ -17,7 +17,7 @@ from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, dec
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._locks import KeyLocks
-from ._suffixes import VARIANTS, logical_key, stored_suffix
+from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -117,12 +117,11 @@ class LocalStore(Store):
         return "file://" + self._path(key)
 
     def get(self, key: str) -> bytes | None:
-        base = self._path(key)
-        for suffix, method in VARIANTS:
-            data = _read(base + suffix)
-            if data is not None:
-                return decompress_bytes(data, method, where="file://" + base + suffix)
-        return None
+        found = find_variant(self._path(key), _read)
+        if found is None:
+            return None
+        stored, path = found
+        return decompress_bytes(stored.data, stored.metadata.content_encoding, where="file://" + path)
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
         # One open and pread each: local reads are memory copies, the caller's threads overlap them.
@@ -138,15 +137,9 @@ class LocalStore(Store):
         return data
 
     def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
-        return {key: self._stored(key) for key in keys}
-
-    def _stored(self, key: str) -> StoredObject | None:
-        base = self._path(key)
-        for suffix, method in VARIANTS:
-            data = _read(base + suffix)
-            if data is not None:
-                return StoredObject(data, ObjectMetadata(content_encoding=method))
-        return None
+        return {
+            key: None if (found := find_variant(self._path(key), _read)) is None else found[0] for key in keys
+        }
 
     def _ensure_dir(self, directory: str) -> None:
         if directory in self._made_dirs:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes
 
 from ._locks import KeyLocks
-from ._suffixes import VARIANTS, logical_key, stored_suffix
+from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -56,22 +56,21 @@ class MemoryStore(Store):
     def supports_ranges(self) -> bool:
         return True
 
+    def _read(self, path: str) -> bytes | None:
+        try:
+            return self._fs.cat_file(path)  # type: ignore[no-any-return]
+        except FileNotFoundError:
+            return None
+
     def _stored(self, key: str) -> tuple[StoredObject, str] | None:
-        base = self._key_path(key)
-        for suffix, method in VARIANTS:
-            try:
-                data = self._fs.cat_file(base + suffix)
-            except FileNotFoundError:
-                continue
-            return StoredObject(data, ObjectMetadata(content_encoding=method)), f"mem:/{base}{suffix}"
-        return None
+        return find_variant(self._key_path(key), self._read)
 
     def get(self, key: str) -> bytes | None:
         found = self._stored(key)
         if found is None:
             return None
-        stored, where = found
-        return decompress_bytes(stored.data, stored.metadata.content_encoding, where=where)
+        stored, path = found
+        return decompress_bytes(stored.data, stored.metadata.content_encoding, where=f"mem:/{path}")
 
     def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
         return {key: None if (found := self._stored(key)) is None else found[0] for key in keys}
@@ -85,7 +84,7 @@ class MemoryStore(Store):
             if request.whole_size is not None and self._fs.size(path) != request.whole_size:
                 return None
             # A slice of the object's buffer, copied once (fsspec's memory cat_file).
-            return bytes(self._fs.cat_file(path, request.start, request.end))
+            return self._fs.cat_file(path, request.start, request.end)  # type: ignore[no-any-return]
         except FileNotFoundError:
             pass
         found = self._stored(request.key)  # only a compressed variant, or nothing

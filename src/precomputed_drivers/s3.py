@@ -122,12 +122,7 @@ class S3Store(RemoteStore):
         return data, metadata_of(response, _S3_NAMES)
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
-        try:
-            response, data = await self._get_object(path, Range=header)
-        except Exception as err:
-            if _error_code(err) == "InvalidRange":
-                return RangeReply(416, b"")
-            raise
+        response, data = await self._get_object(path, Range=header)
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
         return RangeReply(status, data, metadata_of(response, _S3_NAMES), response.get("ContentRange"))
 
@@ -150,16 +145,3 @@ class S3Store(RemoteStore):
 
     def find(self, prefix_path: str) -> list[str]:
         return list(self._fs.find(prefix_path))
-
-
-def _error_code(err: BaseException) -> str | None:
-    """The S3 error code of a botocore error anywhere in ``err``'s chain (s3fs re-raises them)."""
-    seen: BaseException | None = err
-    for _ in range(8):
-        if seen is None:
-            return None
-        response = getattr(seen, "response", None)
-        if isinstance(response, dict) and isinstance(response.get("Error", {}).get("Code"), str):
-            return str(response["Error"]["Code"])
-        seen = seen.__cause__ or seen.__context__
-    return None

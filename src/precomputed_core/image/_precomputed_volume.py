@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..exceptions import InfoUnavailableError, InfoValidationError
 from ..format import chunk_io_for
@@ -15,6 +15,8 @@ from ._read import read_box
 from ._write import check_alignment, write_box
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy.typing as npt
 
     from ..format import ChunkIO
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from ..interfaces import ReadOptions, Store, WriteOptions
 
 __all__ = ["PrecomputedVolume"]
+
+T = TypeVar("T")
 
 INFO_KEY = "info"
 PROVENANCE_KEY = "provenance"
@@ -56,6 +60,7 @@ class PrecomputedVolume(Volume):
     def __init__(self, store: Store, meta: LayerMeta | None = None) -> None:
         self.store = store
         self._runner = TaskRunner(store.io_threads)
+        # Per mip: what the scale was built from (the info may be edited in place), and it.
         self._layouts: dict[int, tuple[str, ScaleLayout]] = {}
         self._chunk_ios: dict[int, tuple[str, ChunkIO]] = {}
         if meta is None:
@@ -105,33 +110,27 @@ class PrecomputedVolume(Volume):
 
     # --- how it is stored ----------------------------------------------------
 
-    def _scale_key(self, mip: int) -> str:
-        # What a scale's layout is built from: the info may be edited in place.
+    def _for_scale(self, cache: dict[int, tuple[str, T]], mip: int, build: Callable[[], T]) -> T:
+        """``cache[mip]``, built again when the scale's values changed since."""
         info = self.meta.info
-        return repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+        key = repr((self.meta.scale(mip), info["data_type"], info["num_channels"]))
+        cached = cache.get(mip)
+        if cached is None or cached[0] != key:
+            cached = cache[mip] = (key, build())
+        return cached[1]
 
     def _layout(self, mip: int) -> ScaleLayout:
-        key = self._scale_key(mip)
-        cached = self._layouts.get(mip)
-        if cached is None or cached[0] != key:
-            cached = (key, ScaleLayout.of(self.chunk_io(mip), self.meta, mip))
-            self._layouts[mip] = cached
-        return cached[1]
+        return self._for_scale(self._layouts, mip, lambda: ScaleLayout.of(self.chunk_io(mip), self.meta, mip))
 
     def chunk_io(self, mip: int) -> ChunkIO:
         """How the chunks of scale ``mip`` are kept in the store (one key each, or shards).
 
         Built without the scale's codec: the parent of ``parallel`` workers needs only this.
         """
-        key = self._scale_key(mip)
-        cached = self._chunk_ios.get(mip)
-        if cached is None or cached[0] != key:
-            cached = (key, chunk_io_for(self.store, self.meta, mip))
-            self._chunk_ios[mip] = cached
-        return cached[1]
+        return self._for_scale(self._chunk_ios, mip, lambda: chunk_io_for(self.store, self.meta, mip))
 
     def chunk_grid(self, mip: int) -> ChunkGrid:
-        return self.meta.grid(mip)
+        return self.meta.grid(mip)  # from the info, so vol.chunk_size works on any scale
 
     def work_grid(self, mip: int) -> ChunkGrid:
         return self.chunk_io(mip).work_grid

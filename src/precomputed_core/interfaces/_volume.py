@@ -63,8 +63,8 @@ class Volume(ABC):
         """Open the layer at ``path`` (the entry point of ``kind="volume"`` drivers).
 
         ``options`` are the driver options of ``CloudVolume`` (``secrets``, ...) and, when
-        the user gives one, ``info``: use it (after :meth:`check_info`) instead of reading
-        or building the layer's own, since the layer may not exist yet.
+        the user gives one, ``info``: use it instead of reading or building the layer's own,
+        since the layer may not exist yet (core checks it with :meth:`check_info` right after).
         """
         raise FeatureUnavailableError(f"{cls.__name__} cannot be opened from a cloud path")
 

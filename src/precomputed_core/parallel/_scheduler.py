@@ -138,22 +138,31 @@ class ProcessScheduler:
 
     def _run(
         self,
-        calls: list[tuple[Callable[..., int], tuple[Any, ...]]],
+        work: Callable[..., None],
+        calls: list[tuple[Any, ...]],
+        grid: ChunkGrid,
+        groups: list[Bbox],
         *,
         progress: bool,
         desc: str,
-        total: int,
     ) -> None:
+        """``work(*args)`` in the workers, one call per group; the bar counts work-grid cells.
+
+        Groups are cut on the grid's lines, so their cell counts add up to the box's.
+        """
         pool = self._executor()
         with _main_not_reimported():  # workers start (spawn) while the tasks are submitted
-            futures: list[Future[int]] = [pool.submit(fn, *args) for fn, args in calls]
-        with progress_bar(total, desc=desc, enabled=progress) as bar:
+            futures: dict[Future[None], int] = {
+                pool.submit(work, *args): grid.count(group) for args, group in zip(calls, groups)
+            }
+        with progress_bar(sum(futures.values()), desc=desc, enabled=progress) as bar:
             try:
                 pending = set(futures)
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                     for future in done:
-                        bar.update(future.result())
+                        future.result()
+                        bar.update(futures[future])
             except BrokenProcessPool as err:
                 self._discard(kill=True)
                 raise ParallelError(
@@ -186,10 +195,9 @@ class ProcessScheduler:
             groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
             origin = bbox.minpt[:3].tolist()
             calls = [
-                (read_group, (recipe, mip, g.to_list(), origin, segment.name, shape, dtype.str, options))
-                for g in groups
+                (recipe, mip, g.to_list(), origin, segment.name, shape, dtype.str, options) for g in groups
             ]
-            self._run(calls, progress=options.progress, desc="Downloading", total=grid.count(bbox))
+            self._run(read_group, calls, grid, groups, progress=options.progress, desc="Downloading")
             return _shm.array_of(segment, shape, dtype)
         except BaseException:
             if location is not None:
@@ -216,7 +224,6 @@ class ProcessScheduler:
         groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
         origin = bbox.minpt[:3].tolist()
         calls = [
-            (write_group, (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options))
-            for g in groups
+            (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options) for g in groups
         ]
-        self._run(calls, progress=options.progress, desc="Uploading", total=grid.count(bbox))
+        self._run(write_group, calls, grid, groups, progress=options.progress, desc="Uploading")

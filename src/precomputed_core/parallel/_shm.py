@@ -85,12 +85,6 @@ class Attached:
         if fd is not None:
             os.close(fd)
 
-    def unlink(self) -> None:
-        """Remove the name (mappings stay valid until they are freed)."""
-        from _posixshmem import shm_unlink
-
-        shm_unlink("/" + self.name)
-
 
 def _check_space(nbytes: int) -> None:
     if not os.path.isdir(_SHM_DIR):
@@ -123,15 +117,10 @@ def create(name: str | None, nbytes: int, *, track: bool = True) -> Segment:
         ) from err
     except OSError as err:
         raise SharedMemoryError(f"cannot create shared memory of {nbytes} bytes: {err}") from err
-    if not track:
-        _untrack(segment)
-    return segment
-
-
-def _untrack(segment: shared_memory.SharedMemory) -> None:
-    if sys.version_info < (3, 13):
+    if not track and not untracked:
         with contextlib.suppress(Exception):
             resource_tracker.unregister(segment._name, "shared_memory")  # type: ignore[attr-defined]
+    return segment
 
 
 def attach(name: str) -> Attached:
@@ -148,17 +137,15 @@ def attach(name: str) -> Attached:
 
 
 def unlink(name: str) -> bool:
-    """Remove a segment's name; False if there was none. Mappings stay valid until closed."""
+    """Remove a segment's name, untracked; False if there was none. Mappings stay valid until closed."""
+    from _posixshmem import shm_unlink  # type: ignore[import-not-found]
+
     try:
-        segment = attach(name)
-    except SharedMemoryError:
-        return False
-    try:
-        segment.unlink()
+        shm_unlink("/" + name)
     except FileNotFoundError:
-        return False  # another process removed it first
-    finally:
-        segment.close()
+        return False
+    except OSError as err:
+        raise SharedMemoryError(f"cannot remove shared memory {name!r}: {err}") from err
     return True
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import ParallelError
 from ..geometry import Bbox
 from ..image import open_volume
 from ..meta import parse_cloudpath
@@ -72,13 +71,12 @@ def read_group(
     shape: tuple[int, ...],
     dtype: str,
     options: ReadOptions,
-) -> int:
+) -> None:
     """Read ``group`` (x0, y0, z0, x1, y1, z1) into its window of the shared output."""
     volume, box = _volume(recipe), Bbox(group[:3], group[3:])
     with _shared(location, shape, dtype, group, origin) as (out, window):
         _shm.populate(out, window)
         volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window])
-    return _chunk_count(volume, box, mip)
 
 
 def write_group(
@@ -91,7 +89,7 @@ def write_group(
     dtype: str,
     order: str,
     options: WriteOptions,
-) -> int:
+) -> None:
     """Write ``group`` from its window of the shared input array."""
     volume, box = _volume(recipe), Bbox(group[:3], group[3:])
     # The parent checked the whole box (check_write); a group's edges are work-grid lines
@@ -99,12 +97,3 @@ def write_group(
     settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
     with _shared(location, shape, dtype, group, origin, order) as (array, window):
         volume.write(box, array[window], mip=mip, options=settings)
-    return _chunk_count(volume, box, mip)
-
-
-def _chunk_count(volume: Volume, box: Bbox, mip: int) -> int:
-    """How many cells of the work grid ``box`` covers (the progress bar's unit)."""
-    grid = volume.work_grid(mip)
-    if grid is None:  # the parent checked the grid; a volume that changed its mind is a bug
-        raise ParallelError(f"{type(volume).__name__} has no work grid in a worker process")
-    return grid.count(box)
