@@ -9,8 +9,7 @@ serves it, with no branch in the pipeline.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..exceptions import FeatureUnavailableError
 from ..interfaces import ByteRange
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["ChunkIO", "ChunkPart", "UnshardedChunkIO", "chunk_io_for"]
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkPart:
+class ChunkPart(NamedTuple):
     """Bytes ``[start, end)`` of a chunk's encoded form, wanted only if it is ``whole_size`` bytes."""
 
     chunk: Chunk

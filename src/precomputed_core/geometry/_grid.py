@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -32,9 +32,12 @@ def chunk_name(scale_key: str, lo: _Int3, hi: _Int3) -> str:
     return f"{scale_key}/{lo[0]}-{hi[0]}_{lo[1]}-{hi[1]}_{lo[2]}-{hi[2]}"
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """One chunk of a scale: its name and its voxels ``[lo, hi)`` (clipped to the volume)."""
+class Chunk(NamedTuple):
+    """One chunk of a scale: its name and its voxels ``[lo, hi)`` (clipped to the volume).
+
+    A named tuple, not a dataclass: a read makes one per chunk it touches, and small
+    cutouts touch many (a frozen dataclass costs twice as much to build).
+    """
 
     name: str
     lo: _Int3
@@ -63,11 +66,8 @@ class ChunkSet:
     def names(self) -> list[str]:
         return [self.name(i) for i in range(len(self))]
 
-    def chunk(self, i: int) -> Chunk:
-        return Chunk(self.name(i), self.lo[i], self.hi[i])
-
     def chunks(self) -> list[Chunk]:
-        return [self.chunk(i) for i in range(len(self))]
+        return [Chunk(chunk_name(self.key, lo, hi), lo, hi) for lo, hi in zip(self.lo, self.hi)]
 
 
 @dataclass(frozen=True, slots=True)

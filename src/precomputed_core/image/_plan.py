@@ -40,7 +40,8 @@ def plan(layout: ScaleLayout, bbox: Bbox, *, ranges: bool = False) -> list[Piece
     (ox, oy, oz), (ex, ey, ez) = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
     specs: dict[tuple[int, int, int], ChunkSpec] = {}
     pieces = []
-    for i, ((x0, y0, z0), (x1, y1, z1)) in enumerate(zip(chunks.lo, chunks.hi)):
+    for chunk in chunks.chunks():
+        (x0, y0, z0), (x1, y1, z1) = chunk.lo, chunk.hi
         size = (x1 - x0, y1 - y0, z1 - z0)
         spec = specs.get(size) or specs.setdefault(size, layout.spec_of(size))
         a, b, c = max(x0, ox), max(y0, oy), max(z0, oz)
@@ -53,5 +54,5 @@ def plan(layout: ScaleLayout, bbox: Bbox, *, ranges: bool = False) -> list[Piece
             if ranges:
                 lo, hi = (a - x0, b - y0, c - z0, 0), (d - x0, e - y0, f - z0, spec.shape[3])
                 byte_range = layout.codec.byte_range(spec, lo, hi)
-        pieces.append(Piece(chunks.chunk(i), window, inner, spec, byte_range))
+        pieces.append(Piece(chunk, window, inner, spec, byte_range))
     return pieces

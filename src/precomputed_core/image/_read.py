@@ -24,27 +24,27 @@ if TYPE_CHECKING:
 __all__ = ["read_box"]
 
 
-def _part(piece: Piece) -> ChunkPart | None:
-    if piece.byte_range is None:
-        return None
-    start, end = piece.byte_range
-    return ChunkPart(piece.chunk, start, end, piece.spec.nbytes)
-
-
 def _fetch(layout: ScaleLayout, pieces: list[Piece]) -> list[tuple[bytes | None, bool]]:
-    """Each piece's bytes, and whether they are only its byte range."""
+    """Each piece's bytes, and whether they are only its byte range.
+
+    Plain loops: with a store's ``batch_size`` of 1 this runs once per chunk of a cutout.
+    """
     chunks = layout.chunks
-    found: dict[int, tuple[bytes | None, bool]] = {}
-    wanted = {i: part for i, piece in enumerate(pieces) if (part := _part(piece)) is not None}
-    if wanted:
-        for i, data in zip(wanted, chunks.read_parts(list(wanted.values()))):
+    found: list[tuple[bytes | None, bool] | None] = [None] * len(pieces)
+    ranged, parts = [], []
+    for i, piece in enumerate(pieces):
+        if piece.byte_range is not None:
+            ranged.append(i)
+            parts.append(ChunkPart(piece.chunk, *piece.byte_range, piece.spec.nbytes))
+    if parts:
+        for i, data in zip(ranged, chunks.read_parts(parts)):
             if data is not None:
                 found[i] = (data, True)
-    rest = [i for i in range(len(pieces)) if i not in found]
+    rest = [i for i, f in enumerate(found) if f is None]
     if rest:
         for i, data in zip(rest, chunks.read_many([pieces[i].chunk for i in rest])):
             found[i] = (data, False)
-    return [found[i] for i in range(len(pieces))]
+    return found  # type: ignore[return-value]  # every slot is filled by now
 
 
 def _place(layout: ScaleLayout, piece: Piece, data: bytes, partial: bool, out: npt.NDArray[Any]) -> None:

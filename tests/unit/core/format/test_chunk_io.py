@@ -42,7 +42,7 @@ def test_chunks_are_keys_named_after_their_box(minimal_store):
 def test_parts_of_chunks_are_byte_ranges_of_their_objects(minimal_store):
     store = minimal_store
     chunks = UnshardedChunkIO(store, _meta().grid(0))
-    chunk = chunks.grid.cover(Bbox((2, 0, 0), (3, 1, 1))).chunk(0)
+    chunk = chunks.grid.cover(Bbox((2, 0, 0), (3, 1, 1))).chunks()[0]
     store.put(chunk.name, bytes(range(100)))
     parts = [ChunkPart(chunk, 10, 14, 100), ChunkPart(chunk, 10, 14, 99)]
     assert chunks.read_parts(parts) == [bytes(range(10, 14)), None]
@@ -65,7 +65,7 @@ def test_a_chunk_io_without_parts_reads_whole_chunks(minimal_store):
             raise AssertionError
 
     chunks = WholeOnly(minimal_store, _meta().grid(0))
-    chunk = chunks.grid.cover(Bbox((2, 0, 0), (3, 1, 1))).chunk(0)
+    chunk = chunks.grid.cover(Bbox((2, 0, 0), (3, 1, 1))).chunks()[0]
     assert chunks.supports_partial_reads is False
     assert chunks.read_parts([ChunkPart(chunk, 0, 1, 10)]) == [None]
 
