@@ -37,8 +37,10 @@ from .interfaces import (
     ReadOptions,
     Store,
     StoredObject,
+    Update,
     Volume,
     WriteOptions,
+    object_lock,
 )
 from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, parse_cloudpath
 
@@ -67,6 +69,7 @@ __all__ = [
     "Store",
     "StoredObject",
     "UnsupportedProtocolError",
+    "Update",
     "Vec",
     "Volume",
     "VolumeCutout",
@@ -75,6 +78,7 @@ __all__ = [
     "compress_bytes",
     "decompress_bytes",
     "exceptions",
+    "object_lock",
     "parse_cloudpath",
     "save_images",
 ]

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import functools
 import posixpath
+import random
+import time
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes
+from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
     PermissionDeniedError,
@@ -23,16 +27,16 @@ from precomputed_core.exceptions import (
 )
 
 from ._ranges import RangeReply, answer
-from ._retry import RetryPolicy, http_status, retrying, storage_error
+from ._retry import RetryPolicy, WriteConflict, http_status, retrying, storage_error
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 
-    from precomputed_core import ByteRange
+    from precomputed_core import ByteRange, Update
 
 _DEFAULT_TYPE = ObjectMetadata().content_type
 
-__all__ = ["RemoteStore", "metadata_of"]
+__all__ = ["ALWAYS", "Condition", "Fetched", "RemoteStore", "metadata_of"]
 
 T = TypeVar("T")
 
@@ -64,6 +68,48 @@ def metadata_of(headers: Mapping[str, Any], names: tuple[str, str, str] = HTTP_H
     )
 
 
+def client_timeout(policy: RetryPolicy) -> Any:
+    """aiohttp's timeouts for one attempt: ``policy.timeout`` to connect and between reads.
+
+    No total per attempt: a large object that keeps arriving is not hung; ``policy.total``
+    bounds the whole request.
+    """
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=None, sock_connect=policy.timeout, sock_read=policy.timeout)
+
+
+def unchanged(headers: Mapping[str, Any]) -> bool:
+    """Whether a GCS response's body is the object as stored, so its ``x-goog-hash`` applies.
+
+    GCS decompresses gzip objects for clients that do not accept gzip; the hash is still
+    that of the stored bytes then.
+    """
+    stored = (headers.get("x-goog-stored-content-encoding") or "identity").lower()
+    sent = (headers.get("Content-Encoding") or "identity").lower()
+    return stored == sent
+
+
+class Fetched(NamedTuple):
+    """An object as a GET returned it: its bytes as stored, their metadata, and its version
+    (S3's ETag, GCS's generation), which a conditional write names."""
+
+    data: bytes
+    metadata: ObjectMetadata
+    version: str | None = None
+
+
+class _Always(enum.Enum):
+    ALWAYS = "always"
+
+
+#: A write with no condition.
+ALWAYS = _Always.ALWAYS
+#: What a write requires: ALWAYS nothing, a version the object must still have, or None:
+#: that the object must not exist yet.
+Condition = _Always | str | None
+
+
 class RemoteStore(Store):
     """Objects under ``root`` (``bucket/prefix``) of an fsspec async file system."""
 
@@ -74,13 +120,25 @@ class RemoteStore(Store):
     #: Requests in flight at once per call (exists/delete of a large box pass every chunk).
     concurrency = 64
 
+    #: Reads of an object that another writer changes again each time, before an update gives up.
+    update_attempts = 20
+
     def __init__(
-        self, fs: Any, root: str, url: str, *, read_only: bool = False, credentials: str = ""
+        self,
+        fs: Any,
+        root: str,
+        url: str,
+        *,
+        read_only: bool = False,
+        credentials: str = "",
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._fs, self._root, self._url = fs, root.strip("/"), url.rstrip("/")
         self._read_only = read_only
         #: How the credentials were chosen, for "access denied" messages (never the secrets).
         self.credentials = credentials
+        if policy is not None:
+            self.policy = policy
 
     @property
     def url(self) -> str:
@@ -108,14 +166,21 @@ class RemoteStore(Store):
         return True
 
     @abstractmethod
-    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
-        """The object's bytes as stored and their metadata; FileNotFoundError if missing."""
+    async def fetch(self, path: str) -> Fetched:
+        """The object as stored; FileNotFoundError if missing.
+
+        A driver checks the bytes against any checksum the response carries
+        (:func:`precomputed_drivers._checksums.verify`), so a damaged transfer is retried.
+        """
 
     @abstractmethod
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         """A GET with ``Range: header``; FileNotFoundError if missing (a 416 may raise as any error)."""
 
-    async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
+    async def store(
+        self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS
+    ) -> None:
+        """Write the object; with a ``condition``, only if it still holds (else a 412 error)."""
         raise FeatureUnavailableError(f"{type(self).__name__} cannot write")
 
     async def remove(self, path: str) -> None:
@@ -168,23 +233,23 @@ class RemoteStore(Store):
         except StorageError as err:
             raise self._denied(err) from err.__cause__
 
-    async def _get_stored(self, key: str) -> StoredObject | None:
+    async def _fetched(self, key: str) -> Fetched | None:
         try:
-            data, metadata = await self._attempt(self.fetch, "read", key)
+            return await self._attempt(self.fetch, "read", key)
         except FileNotFoundError:
             return None
-        return StoredObject(bytes(data), metadata)
+
+    async def _get_stored(self, key: str) -> StoredObject | None:
+        found = await self._fetched(key)
+        return None if found is None else StoredObject(bytes(found.data), found.metadata)
 
     async def _get(self, key: str) -> bytes | None:
         stored = await self._get_stored(key)
         if stored is None:
             return None
         where = self.describe(key)
-        if not stored.data:
-            raise StorageError(
-                f"{where} came back empty although it exists; an empty object is never a chunk of "
-                "zeros. Rewrite or delete it"
-            )
+        if not stored.data:  # no object these layers hold is empty: a proxy or server fault
+            raise StorageError(f"{where} came back empty although it exists. Rewrite or delete it")
         return decompress_bytes(stored.data, stored.metadata.content_encoding, where=where)
 
     def get(self, key: str) -> bytes | None:
@@ -223,8 +288,40 @@ class RemoteStore(Store):
         requests = list(ranges)
         return self._sync(lambda: self._each(requests, self._range))
 
-    async def _put(self, key: str, value: bytes, metadata: ObjectMetadata) -> None:
-        await self._attempt(lambda path: self.store(path, value, metadata), "write", key)
+    async def _put(
+        self, key: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS
+    ) -> None:
+        await self._attempt(lambda path: self.store(path, value, metadata, condition), "write", key)
+
+    def update_many(self, updates: Mapping[str, Update]) -> None:
+        """Each update as a conditional write of the version it read, read again on a conflict.
+
+        The object lock keeps this process's threads from conflicting with each other;
+        the condition (S3 ``If-Match``/``If-None-Match``, GCS ``ifGenerationMatch``)
+        catches other processes and machines.
+        """
+        self.require_writes()
+        for key, update in updates.items():
+            with object_lock(self.url, key):
+                self._update(key, update)
+
+    def _update(self, key: str, update: Update) -> None:
+        for attempt in range(self.update_attempts):
+            found = self._sync(lambda: self._fetched(key))
+            current = None if found is None else StoredObject(bytes(found.data), found.metadata)
+            new = update(current)  # in this thread: decoding must not stall the event loop
+            # Without a version (a service that sends none) the write cannot be conditional.
+            condition: Condition = None if found is None else (found.version or ALWAYS)
+            try:
+                self._sync(functools.partial(self._put, key, new.data, new.metadata, condition))
+                return
+            except (WriteConflict, FileNotFoundError):  # changed or deleted since it was read
+                time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))
+        raise StorageError(
+            f"cannot update {self.describe(key)}: other writers changed it each time it was read, "
+            f"{self.update_attempts} times in a row; write fewer overlapping non-aligned boxes at "
+            "once, or align them to the chunk grid"
+        )
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = _PLAIN) -> None:
         self.put_many({key: value}, metadata=metadata)

@@ -7,7 +7,15 @@ Errors are sorted by what they mean for a chunk, whichever library raised them:
 - **denied** (401 / 403): credentials are missing or refused; never retried.
 - **transient** (5xx, 429, connection resets, timeouts): retried, then a
   :class:`TransientStorageError` naming the object.
+- **conflict** (412, S3's ``PreconditionFailed``/``ConditionalRequestConflict``): a
+  conditional write found the object changed; never retried here, the caller reads
+  it again (:class:`WriteConflict`).
 - anything else: raised at once as a :class:`StorageError` naming the object.
+
+Time is bounded per object: every attempt waits at most ``timeout`` seconds for a
+connection and then for each next bytes (the client's own socket timeouts), and all
+attempts and waits together end within ``total`` seconds, whatever the client
+library retries on its own.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from precomputed_core.exceptions import (
@@ -27,7 +35,17 @@ from precomputed_core.exceptions import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["Kind", "RetryPolicy", "classify", "http_status", "retrying", "storage_error"]
+    from typing_extensions import Self
+
+__all__ = [
+    "Kind",
+    "RetryPolicy",
+    "WriteConflict",
+    "classify",
+    "http_status",
+    "retrying",
+    "storage_error",
+]
 
 T = TypeVar("T")
 
@@ -40,11 +58,27 @@ _TRANSIENT_NAMES = frozenset({
     "ResponseStreamingError", "IncompleteReadError", "FSTimeoutError", "ProxyError",
 })  # fmt: skip
 
+# A body cut short (fewer bytes than Content-Length, a broken chunked encoding): aiohttp's
+# ContentLengthError carries code 400, which must not read as a refusal of the request.
+_TRUNCATED_NAMES = frozenset({
+    "ClientPayloadError", "ContentLengthError", "TransferEncodingError", "IncompleteReadError",
+    "ResponseStreamingError", "ChecksumMismatch",
+})  # fmt: skip
+
+
+class WriteConflict(Exception):
+    """A conditional write found the object changed since it was read."""
+
+
+class ChecksumMismatch(Exception):
+    """The bytes received do not match the checksum the store sent with them (retried)."""
+
 
 class Kind(enum.Enum):
     MISSING = "missing"
     DENIED = "denied"
     TRANSIENT = "transient"
+    CONFLICT = "conflict"
     FATAL = "fatal"
 
 
@@ -77,7 +111,10 @@ def http_status(err: BaseException) -> int | None:
 
 
 #: S3 error codes whose HTTP status says something else than they mean.
-_S3_CODES = {"NoSuchBucket": Kind.FATAL, "RequestTimeout": Kind.TRANSIENT, "SlowDown": Kind.TRANSIENT}
+_S3_CODES = {
+    "NoSuchBucket": Kind.FATAL, "RequestTimeout": Kind.TRANSIENT, "SlowDown": Kind.TRANSIENT,
+    "PreconditionFailed": Kind.CONFLICT, "ConditionalRequestConflict": Kind.CONFLICT,
+}  # fmt: skip
 
 
 def _s3_code(err: BaseException) -> str | None:
@@ -96,20 +133,28 @@ def _transient_link(err: BaseException) -> bool:
 
 
 def classify(err: BaseException) -> Kind:
-    for link in _chain(err):
+    chain = _chain(err)
+    for link in chain:
         code = _s3_code(link)
         if code in _S3_CODES:
             return _S3_CODES[code]  # a missing *bucket* must never read as missing chunks
-    for link in _chain(err):
+    if any(cls.__name__ in _TRUNCATED_NAMES for link in chain for cls in type(link).__mro__):
+        return Kind.TRANSIENT
+    for link in chain:
         status = _status(link)
         if status == 404:
             return Kind.MISSING
         if status in (401, 403):
             return Kind.DENIED
+        if status == 412:
+            return Kind.CONFLICT
         if status is not None and (status >= 500 or status in (408, 429)):
             return Kind.TRANSIENT
         if status is not None and status >= 400:
             return Kind.FATAL
+    if isinstance(err, FileExistsError):
+        # How gcsfs and s3fs report a failed write precondition (a 412 underneath).
+        return Kind.CONFLICT
     if isinstance(err, FileNotFoundError):
         # Some clients (fsspec's HTTP _info) report any failure as "not found": a timeout
         # underneath is not a missing chunk.
@@ -122,14 +167,26 @@ def classify(err: BaseException) -> Kind:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """``attempts`` tries in all; the n-th wait is uniform in [0, min(cap, base * 2**n)] seconds."""
+    """``attempts`` tries in all; the n-th wait is uniform in [0, min(cap, base * 2**n)] seconds.
+
+    ``timeout`` bounds one attempt's wait for a connection and for each next bytes;
+    ``total`` bounds one object's request, all attempts and waits included.
+    """
 
     attempts: int = 6
     base: float = 0.2
     cap: float = 10.0
+    timeout: float = 20.0
+    total: float = 90.0
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+    def with_options(self, request_timeout: float | None = None, total_timeout: float | None = None) -> Self:
+        """This policy with the ``request_timeout``/``total_timeout`` options a volume was opened with."""
+        timeout = self.timeout if request_timeout is None else float(request_timeout)
+        total = self.total if total_timeout is None else float(total_timeout)
+        return replace(self, timeout=timeout, total=total)
 
 
 def storage_error(err: BaseException, action: str, where: str, *, attempts: int = 1) -> StorageError:
@@ -148,17 +205,38 @@ def storage_error(err: BaseException, action: str, where: str, *, attempts: int 
     return StorageError(f"cannot {action} {where}: {detail}")
 
 
+def _out_of_time(action: str, where: str, policy: RetryPolicy, attempts: int) -> TransientStorageError:
+    return TransientStorageError(
+        f"cannot {action} {where}: no complete answer within {policy.total:g} s "
+        f"({attempts} attempt{'s' if attempts != 1 else ''}, each waiting up to {policy.timeout:g} s "
+        "for the server); the server may be hung or unreachable. Try again later, or allow more "
+        "time with total_timeout= and request_timeout="
+    )
+
+
 async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, action: str, where: str) -> T:
-    """``await operation()``, again after transient errors; FileNotFoundError passes through."""
+    """``await operation()``, again after transient errors, all within ``policy.total`` seconds.
+
+    FileNotFoundError passes through, and so does :class:`WriteConflict`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + policy.total
     for attempt in range(policy.attempts):
+        remaining = deadline - loop.time()
         try:
-            return await operation()
+            return await asyncio.wait_for(operation(), remaining)
         except Exception as err:
+            if loop.time() >= deadline:
+                raise _out_of_time(action, where, policy, attempt + 1) from err
             kind = classify(err)
             if kind is Kind.MISSING:
                 raise FileNotFoundError(where) from err
+            if kind is Kind.CONFLICT:
+                raise WriteConflict(where) from err
             if kind is Kind.TRANSIENT and attempt + 1 < policy.attempts:
-                await asyncio.sleep(policy.delay(attempt))
-                continue
+                pause = policy.delay(attempt)
+                if loop.time() + pause < deadline:
+                    await asyncio.sleep(pause)
+                    continue
             raise storage_error(err, action, where, attempts=attempt + 1) from err
     raise AssertionError("unreachable")  # pragma: no cover

@@ -42,10 +42,16 @@ def logical_key(name: str) -> str:
     return name
 
 
-def find_variant(base: str, read: Callable[[str], bytes | None]) -> tuple[StoredObject, str] | None:
-    """The first stored variant of the object at ``base`` (``read`` gives None if absent), and its path."""
+def find_variant(
+    base: str, read: Callable[[str], bytes | None], where: str = ""
+) -> tuple[StoredObject, str] | None:
+    """The first stored variant of the object at ``base`` (``read`` gives None if absent), and its path.
+
+    ``where`` names ``base`` in messages; a compressed variant's name adds its suffix.
+    """
     for suffix, method in VARIANTS:
         data = read(base + suffix)
         if data is not None:
-            return StoredObject(data, ObjectMetadata(content_encoding=method)), base + suffix
+            source = None if method is None or not where else where + suffix
+            return StoredObject(data, ObjectMetadata(content_encoding=method), source), base + suffix
     return None

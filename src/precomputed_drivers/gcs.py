@@ -17,11 +17,15 @@ which public buckets allow.
 
 from __future__ import annotations
 
+import json
 import os
+from secrets import token_hex
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import RemoteStore, metadata_of
+from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, metadata_of, unchanged
 from ._retry import RetryPolicy
 from ._secrets import find_secret, looked_for
 
@@ -30,9 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = ["GCSStore"]
 
-#: gcsfs's simple upload separates its parts with this fixed boundary; a payload that
-#: contains it is cut short (a gcsfs bug), so those go through the resumable upload.
-_MULTIPART_BOUNDARY = b"--==0=="
+
+def _boundary(value: bytes) -> str:
+    """A multipart boundary that ``value`` does not contain."""
+    while True:
+        boundary = token_hex(16)
+        if boundary.encode() not in value:
+            return boundary
 
 
 def _has_default_credentials() -> bool:
@@ -66,32 +74,43 @@ class GCSStore(RemoteStore):
     policy = RetryPolicy(attempts=1)  # gcsfs retries transient errors itself
 
     def __init__(
-        self, bucket: str, path: str, *, secrets: Any = None, read_only: bool = False, **_: Any
+        self,
+        bucket: str,
+        path: str,
+        *,
+        secrets: Any = None,
+        read_only: bool = False,
+        request_timeout: float | None = None,
+        total_timeout: float | None = None,
+        **_: Any,
     ) -> None:
-        import aiohttp
         from gcsfs.core import GCSFileSystem
 
+        policy = self.policy.with_options(request_timeout, total_timeout)
         token, credentials = google_token(bucket, secrets)
         fs = GCSFileSystem(
             token=token,
             skip_instance_cache=True,
             use_listings_cache=False,
             # Without it gcsfs sets no timeout at all: a stalled connection would hang the read.
-            # Connect and read timeouts raise errors that gcsfs retries.
-            requests_timeout=aiohttp.ClientTimeout(sock_connect=10, sock_read=60),
+            # Connect and read timeouts raise errors that gcsfs retries (within policy.total).
+            requests_timeout=client_timeout(policy),
             # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
             session_kwargs={"auto_decompress": False},
         )
         url = f"gs://{bucket}/{path}".rstrip("/")
-        super().__init__(fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials)
+        super().__init__(
+            fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials, policy=policy
+        )
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> GCSStore:
         return cls(path.bucket, path.path, **options)
 
-    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
+    async def fetch(self, path: str) -> Fetched:
         headers, data = await self._fs._call("GET", self._fs.url(path))
-        return data, metadata_of(headers)
+        verify(data, google_hashes(headers) if unchanged(headers) else {})
+        return Fetched(data, metadata_of(headers), headers.get("x-goog-generation"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         headers, data = await self._fs._call("GET", self._fs.url(path), headers={"Range": header})
@@ -99,20 +118,39 @@ class GCSStore(RemoteStore):
         content_range = headers.get("Content-Range")
         return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range)
 
-    async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
-        headers = {"content_encoding": metadata.content_encoding, "cache_control": metadata.cache_control}
-        fixed = {name: header for name, header in headers.items() if header}
-        if _MULTIPART_BOUNDARY in value:
-            await self._resumable(path, value, metadata.content_type, fixed)
-            return
-        await self._fs._pipe_file(path, value, content_type=metadata.content_type, fixed_key_metadata=fixed)
+    async def store(
+        self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS
+    ) -> None:
+        """A multipart upload (one request), which ``ifGenerationMatch`` makes conditional.
 
-    async def _resumable(self, path: str, value: bytes, content_type: str, fixed: dict[str, str]) -> None:
-        from gcsfs.core import initiate_upload, upload_chunk
-
+        Ours rather than gcsfs's: that one has a fixed part boundary, which cuts short a
+        payload that contains it, and takes no generation to match.
+        """
         bucket, key, _ = self._fs.split_path(path)
-        location = await initiate_upload(self._fs, bucket, key, content_type, None, fixed_key_metadata=fixed)
-        await upload_chunk(self._fs, location, value, 0, len(value), content_type)
+        resource = {"name": key, "contentType": metadata.content_type}
+        if metadata.content_encoding:
+            resource["contentEncoding"] = metadata.content_encoding
+        if metadata.cache_control:
+            resource["cacheControl"] = metadata.cache_control
+        boundary = _boundary(value)
+        body = b"".join((
+            f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+            json.dumps(resource).encode(),
+            f"\r\n--{boundary}\r\nContent-Type: {metadata.content_type}\r\n\r\n".encode(),
+            value,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ))  # fmt: skip
+        params = {"uploadType": "multipart"}
+        if condition is not ALWAYS:
+            params["ifGenerationMatch"] = "0" if condition is None else condition
+        await self._fs._call(
+            "POST",
+            f"{self._fs._location}/upload/storage/v1/b/{quote(bucket, safe='')}/o",
+            headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
+            data=body,
+            json_out=True,
+            **params,
+        )
 
     async def remove(self, path: str) -> None:
         await self._fs._rm_file(path)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from precomputed_core.exceptions import FeatureUnavailableError
 
+from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import RemoteStore, metadata_of
+from ._remote import Fetched, RemoteStore, client_timeout, metadata_of, unchanged
 
 if TYPE_CHECKING:
-    from precomputed_core import CloudPath, ObjectMetadata, Store
+    from precomputed_core import CloudPath, Store
 
 __all__ = ["HTTPStore"]
 
@@ -41,19 +42,20 @@ def gcs_alias(path: CloudPath) -> tuple[str, str] | None:
 class HTTPStore(RemoteStore):
     """A layer on a web server (read-only)."""
 
-    def __init__(self, url: str, **_: Any) -> None:
-        import aiohttp
+    def __init__(
+        self, url: str, *, request_timeout: float | None = None, total_timeout: float | None = None, **_: Any
+    ) -> None:
         from fsspec.implementations.http import HTTPFileSystem
 
+        policy = self.policy.with_options(request_timeout, total_timeout)
         fs = HTTPFileSystem(
             skip_instance_cache=True,
             # Bodies come as stored and are decoded by their Content-Encoding here, like S3's:
             # a corrupt gzip body is then a DecodingError, not a "transient" payload error,
             # and br/zstd need no extra aiohttp codec packages.
-            client_kwargs={"timeout": aiohttp.ClientTimeout(sock_connect=10, sock_read=60),
-                           "auto_decompress": False},
-        )  # fmt: skip
-        super().__init__(fs, url, url, read_only=True)
+            client_kwargs={"timeout": client_timeout(policy), "auto_decompress": False},
+        )
+        super().__init__(fs, url, url, read_only=True, policy=policy)
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Store:  # type: ignore[override]
@@ -67,11 +69,14 @@ class HTTPStore(RemoteStore):
     def object_path(self, key: str) -> str:
         return f"{self._root}/{key}"
 
-    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
+    async def fetch(self, path: str) -> Fetched:
         session = await self._fs.set_session()
         async with session.get(path) as response:
             self._fs._raise_not_found_for_status(response, path)
-            return await response.read(), metadata_of(response.headers)
+            data = await response.read()
+            # Public GCS buckets served over HTTPS send their checksums too.
+            verify(data, google_hashes(response.headers) if unchanged(response.headers) else {})
+            return Fetched(data, metadata_of(response.headers), response.headers.get("ETag"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         session = await self._fs.set_session()

@@ -13,16 +13,17 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes
+from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
+from ._file_lock import file_lock, is_lock_file
 from ._locks import KeyLocks
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-    from precomputed_core import ByteRange
+    from precomputed_core import ByteRange, Update
 
 __all__ = ["LocalStore"]
 
@@ -32,10 +33,21 @@ _TMP_MARK = ".tmp-"
 def _storage_error(action: str, path: str, err: OSError) -> StorageError:
     if isinstance(err, PermissionError):
         return PermissionDeniedError(f"cannot {action} {path}: permission denied ({err.strerror})")
+    if isinstance(err, IsADirectoryError):
+        return StorageError(
+            f"cannot {action} {path}: it is a directory where an object's file should be; "
+            "that is damage, not missing data: remove or rename the directory"
+        )
+    if isinstance(err, NotADirectoryError):
+        return StorageError(
+            f"cannot {action} {path}: a part of the path is a file where a directory should be; "
+            "remove or rename that file"
+        )
     return StorageError(f"cannot {action} {path}: {err.strerror or err}")
 
 
-_MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+#: Only "not found" is missing: a directory where a file should be is damage, and an error.
+_MISSING = FileNotFoundError
 
 
 def _read(
@@ -62,12 +74,22 @@ def _read(
             parts.append(part)
             offset += len(part)
         return parts[0] if len(parts) == 1 else b"".join(parts)
-    except IsADirectoryError:
-        return None
     except OSError as err:
         raise _storage_error("read", path, err) from err
     finally:
         os.close(fd)
+
+
+_UPDATE_ATTEMPTS = 20
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """Which file ``path`` names now (inode, size, mtime); None if none."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _write_new(path: str, value: bytes) -> None:
@@ -117,7 +139,7 @@ class LocalStore(Store):
         return "file://" + self._path(key)
 
     def get(self, key: str) -> bytes | None:
-        found = find_variant(self._path(key), _read)
+        found = self._stored(key)
         if found is None:
             return None
         stored, path = found
@@ -137,9 +159,11 @@ class LocalStore(Store):
         return data
 
     def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
-        return {
-            key: None if (found := find_variant(self._path(key), _read)) is None else found[0] for key in keys
-        }
+        return {key: None if (found := self._stored(key)) is None else found[0] for key in keys}
+
+    def _stored(self, key: str) -> tuple[StoredObject, str] | None:
+        path = self._path(key)
+        return find_variant(path, _read, "file://" + path)
 
     def _ensure_dir(self, directory: str) -> None:
         if directory in self._made_dirs:
@@ -170,6 +194,35 @@ class LocalStore(Store):
                 raise _storage_error("write", path, err) from err
             raise
 
+    def update_many(self, updates: Mapping[str, Update]) -> None:
+        """Each read-modify-write under the object's lock in this process and its file lock.
+
+        The file lock (``flock`` on a hidden ``.NAME.lock`` beside the object) keeps
+        other processes out for exactly the read, the update and the atomic write.
+        """
+        self.require_writes()
+        for key, update in updates.items():
+            path = self._path(key)
+            self._ensure_dir(os.path.dirname(path))
+            with object_lock(self.url, key), file_lock(path):
+                self._update(key, update)
+
+    def _update(self, key: str, update: Update) -> None:
+        # Whole-object writes take no lock: one that lands while the update runs replaces
+        # the file (a new inode), and the update starts again from it.
+        base = self._path(key)
+        for _ in range(_UPDATE_ATTEMPTS):
+            version = [_identity(base + suffix) for suffix, _ in VARIANTS]
+            found = self._stored(key)
+            new = update(None if found is None else found[0])
+            if version == [_identity(base + suffix) for suffix, _ in VARIANTS]:
+                self.put(key, new.data, metadata=new.metadata)
+                return
+        raise StorageError(
+            f"cannot update {self.describe(key)}: other writers replaced it each time it was read, "
+            f"{_UPDATE_ATTEMPTS} times in a row; write fewer overlapping boxes at once"
+        )
+
     def _remove_variants(self, key: str, keep: str | None = None) -> None:
         base = self._path(key)
         for suffix, _ in VARIANTS:
@@ -195,7 +248,7 @@ class LocalStore(Store):
         for directory, _, files in os.walk(self.root):
             rel_dir = os.path.relpath(directory, self.root)
             for name in sorted(files):
-                if name.startswith(".") and _TMP_MARK in name:
+                if name.startswith(".") and (_TMP_MARK in name or is_lock_file(name)):
                     continue
                 key = logical_key(name if rel_dir == "." else f"{rel_dir}/{name}")
                 if key.startswith(prefix) and key not in seen:

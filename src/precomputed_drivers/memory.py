@@ -63,7 +63,7 @@ class MemoryStore(Store):
             return None
 
     def _stored(self, key: str) -> tuple[StoredObject, str] | None:
-        return find_variant(self._key_path(key), self._read)
+        return find_variant(self._key_path(key), self._read, self.describe(key))
 
     def get(self, key: str) -> bytes | None:
         found = self._stored(key)

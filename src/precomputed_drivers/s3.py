@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from precomputed_core.exceptions import CredentialsError
 
+from ._checksums import s3_hashes, verify
 from ._ranges import RangeReply
-from ._remote import RemoteStore, metadata_of
+from ._remote import ALWAYS, Condition, Fetched, RemoteStore, metadata_of
 from ._secrets import find_secret, looked_for
 
 if TYPE_CHECKING:
@@ -79,10 +80,19 @@ class S3Store(RemoteStore):
     """A layer in an S3 bucket."""
 
     def __init__(
-        self, bucket: str, path: str, *, secrets: Any = None, endpoint_url: str | None = None, **_: Any
+        self,
+        bucket: str,
+        path: str,
+        *,
+        secrets: Any = None,
+        endpoint_url: str | None = None,
+        request_timeout: float | None = None,
+        total_timeout: float | None = None,
+        **_: Any,
     ) -> None:
         import s3fs
 
+        policy = self.policy.with_options(request_timeout, total_timeout)
         options, credentials = aws_options(bucket, secrets)
         endpoint = (
             endpoint_url
@@ -94,12 +104,17 @@ class S3Store(RemoteStore):
             endpoint_url=endpoint,
             skip_instance_cache=True,
             use_listings_cache=False,
-            config_kwargs={"retries": {"total_max_attempts": 1}, "connect_timeout": 10, "read_timeout": 60},
+            config_kwargs={
+                "retries": {"total_max_attempts": 1},
+                "connect_timeout": policy.timeout,
+                "read_timeout": policy.timeout,
+            },
             **options,
         )
         fs.retries = 1  # retries are ours (RetryPolicy), so they do not multiply
         self.bucket = bucket
-        super().__init__(fs, f"{bucket}/{path}", f"s3://{bucket}/{path}".rstrip("/"), credentials=credentials)
+        url = f"s3://{bucket}/{path}".rstrip("/")
+        super().__init__(fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy)
         self.endpoint = endpoint
 
     @classmethod
@@ -117,22 +132,29 @@ class S3Store(RemoteStore):
             data = await body.read()
         return response, data
 
-    async def fetch(self, path: str) -> tuple[bytes, ObjectMetadata]:
+    async def fetch(self, path: str) -> Fetched:
         response, data = await self._get_object(path)
-        return data, metadata_of(response, _S3_NAMES)
+        verify(data, s3_hashes(response))
+        return Fetched(data, metadata_of(response, _S3_NAMES), response.get("ETag"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         response, data = await self._get_object(path, Range=header)
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
         return RangeReply(status, data, metadata_of(response, _S3_NAMES), response.get("ContentRange"))
 
-    async def store(self, path: str, value: bytes, metadata: ObjectMetadata) -> None:
+    async def store(
+        self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS
+    ) -> None:
         bucket, key = self._split(path)
         headers = {"ContentType": metadata.content_type}
         if metadata.content_encoding:
             headers["ContentEncoding"] = metadata.content_encoding
         if metadata.cache_control:
             headers["CacheControl"] = metadata.cache_control
+        if condition is None:
+            headers["IfNoneMatch"] = "*"
+        elif condition is not ALWAYS:
+            headers["IfMatch"] = condition
         await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **headers)
 
     async def remove(self, path: str) -> None:

@@ -120,14 +120,14 @@ def test_reads_go_out_concurrently_not_one_after_another(backend):
     reader = CloudVolume(backend.read_url("layer"), progress=False)
     store = reader._volume.store
     calls = []
-    original = store.get_many
+    original = store.get_stored_many
 
     def counting(keys):
         keys = list(keys)
         calls.append(len(keys))
         return original(keys)
 
-    store.get_many = counting
+    store.get_stored_many = counting
     np.testing.assert_array_equal(reader[_box((0, 0, 0), SIZE)][..., 0], data)
     assert sum(calls) == 3 * 2 * 3
     assert max(calls) > 1

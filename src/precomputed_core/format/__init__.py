@@ -8,11 +8,12 @@ wire. May import ``interfaces``, ``meta``, ``geometry`` and ``exceptions``.
 
 from __future__ import annotations
 
-from ._chunk_io import ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
+from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
 from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
 
 __all__ = [
     "SUFFIXES",
+    "ChunkEdit",
     "ChunkIO",
     "ChunkPart",
     "UnshardedChunkIO",

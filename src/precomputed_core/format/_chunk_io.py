@@ -11,17 +11,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..exceptions import FeatureUnavailableError
-from ..interfaces import ByteRange
+from ..exceptions import FeatureUnavailableError, StorageError
+from ..interfaces import ByteRange, StoredObject
+from ._compression import decompress_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from ..geometry import Chunk, ChunkGrid
     from ..interfaces import ObjectMetadata, Store
     from ..meta import LayerMeta
 
-__all__ = ["ChunkIO", "ChunkPart", "UnshardedChunkIO", "chunk_io_for"]
+__all__ = ["ChunkEdit", "ChunkIO", "ChunkPart", "UnshardedChunkIO", "chunk_io_for"]
 
 
 class ChunkPart(NamedTuple):
@@ -31,6 +32,15 @@ class ChunkPart(NamedTuple):
     start: int
     end: int
     whole_size: int
+
+
+class ChunkEdit(NamedTuple):
+    """A read-modify-write of one chunk: ``update`` turns its encoded bytes (None if missing)
+    into the new encoded, compressed bytes; the stored chunk may expand to ``limit`` bytes."""
+
+    chunk: Chunk
+    update: Callable[[bytes | None], bytes]
+    limit: int | None = None
 
 
 class ChunkIO(ABC):
@@ -63,13 +73,41 @@ class ChunkIO(ABC):
         """Each part's bytes, or None where the chunk must be read whole (the default: all)."""
         return [None] * len(parts)
 
+    def opened(self, chunk: Chunk, stored: StoredObject, limit: int | None) -> bytes:
+        """A stored chunk's encoded bytes: decompressed, to at most ``limit`` bytes."""
+        if not stored.data:
+            raise StorageError(
+                f"{self.describe(chunk)} came back empty although it exists; an empty object is "
+                "never a chunk of zeros. Rewrite or delete it"
+            )
+        encoding = stored.metadata.content_encoding
+        if encoding is None:
+            return stored.data
+        where = stored.source or self.describe(chunk)
+        return decompress_bytes(stored.data, encoding, where=where, limit=limit)
+
     @abstractmethod
-    def read_many(self, chunks: Sequence[Chunk]) -> list[bytes | None]:
-        """Each chunk's encoded bytes (transfer compression removed); None where it is missing."""
+    def read_many(
+        self, chunks: Sequence[Chunk], *, limits: Sequence[int | None] | None = None
+    ) -> list[bytes | None]:
+        """Each chunk's encoded bytes (transfer compression removed); None where it is missing.
+
+        ``limits`` bound each chunk's decompressed size: a chunk that expands past its
+        limit raises ``DecodingError`` rather than filling memory.
+        """
 
     @abstractmethod
     def write_many(self, items: Sequence[tuple[Chunk, bytes]], *, metadata: ObjectMetadata) -> None:
         """Store each chunk's encoded bytes (already compressed as ``metadata`` says)."""
+
+    @abstractmethod
+    def update_many(self, edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata) -> None:
+        """Read, modify and write back each chunk, losing no other writer's update of it.
+
+        An edit's ``update`` may run more than once when another writer changed the
+        chunk in between; it must have no side effects. Whole-chunk writes need none
+        of this and go through :meth:`write_many`.
+        """
 
     @abstractmethod
     def exists_many(self, chunks: Sequence[Chunk]) -> dict[str, bool]:
@@ -91,12 +129,30 @@ class UnshardedChunkIO(ChunkIO):
         ranges = [ByteRange(p.chunk.name, p.start, p.end, whole_size=p.whole_size) for p in parts]
         return self.store.get_ranges(ranges)
 
-    def read_many(self, chunks: Sequence[Chunk]) -> list[bytes | None]:
-        found = self.store.get_many([c.name for c in chunks])
-        return [found[c.name] for c in chunks]
+    def read_many(
+        self, chunks: Sequence[Chunk], *, limits: Sequence[int | None] | None = None
+    ) -> list[bytes | None]:
+        found = self.store.get_stored_many([c.name for c in chunks])
+        bounds = [None] * len(chunks) if limits is None else limits
+        return [
+            None if (stored := found[c.name]) is None else self.opened(c, stored, limit)
+            for c, limit in zip(chunks, bounds)
+        ]
 
     def write_many(self, items: Sequence[tuple[Chunk, bytes]], *, metadata: ObjectMetadata) -> None:
         self.store.put_many({chunk.name: data for chunk, data in items}, metadata=metadata)
+
+    def update_many(self, edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata) -> None:
+        # One object per chunk: the store's own update (lock or conditional write) is per chunk.
+        # A sharded scale does the same per shard file.
+        def update_of(edit: ChunkEdit) -> Callable[[StoredObject | None], StoredObject]:
+            def update(stored: StoredObject | None) -> StoredObject:
+                current = None if stored is None else self.opened(edit.chunk, stored, edit.limit)
+                return StoredObject(edit.update(current), metadata)
+
+            return update
+
+        self.store.update_many({edit.chunk.name: update_of(edit) for edit in edits})
 
     def exists_many(self, chunks: Sequence[Chunk]) -> dict[str, bool]:
         return self.store.exists_many([c.name for c in chunks])

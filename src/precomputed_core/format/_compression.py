@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import zlib
 from typing import Any
 
 from ..exceptions import DecodingError, FeatureUnavailableError
@@ -54,30 +55,125 @@ def compress_bytes(data: bytes, method: str | None) -> bytes:
     raise FeatureUnavailableError(f"unknown compression {method!r}; known: {', '.join(SUFFIXES)}")
 
 
-def _unzstd(data: bytes) -> bytes:
-    stream = _module("zstd").ZstdDecompressor().decompressobj()
-    out = bytes(stream.decompress(data))
-    if not stream.eof:
-        raise EOFError("the zstd frame ends early")
-    return out
+class _Bomb(Exception):
+    """Decompressed output went past its limit (raised as a ``DecodingError`` naming the object)."""
 
 
-def decompress_bytes(data: bytes, method: str | None, *, where: str) -> bytes:
-    """Decompress ``data``; corrupt or truncated input raises ``DecodingError`` naming ``where``."""
+def _check(total: int, limit: int | None) -> None:
+    if limit is not None and total > limit:
+        raise _Bomb(f"it expands to more than {limit} bytes")
+
+
+def _gunzip(data: bytes, limit: int | None) -> bytes:
+    """Every gzip member of ``data``, stopping as soon as the output passes ``limit``."""
+    out: list[bytes] = []
+    total, rest = 0, data
+    while True:
+        stream = zlib.decompressobj(wbits=31)
+        pending = rest
+        while pending:
+            piece = stream.decompress(pending, 0 if limit is None else limit - total + 1)
+            out.append(piece)
+            total += len(piece)
+            _check(total, limit)
+            pending = stream.unconsumed_tail
+        if not stream.eof:
+            raise EOFError("the gzip stream ends early")
+        rest = stream.unused_data
+        if not rest.strip(b"\0"):  # gzip allows zero padding after the last member
+            break
+    return out[0] if len(out) == 1 else b"".join(out)
+
+
+#: Input fed per call where a decompressor cannot cap its output: at most this much
+#: input is decoded past the limit (zstd expands a 4-byte block to 128 KiB at most).
+_STEP = 1024
+
+
+def _unbrotli(data: bytes, limit: int | None) -> bytes:
+    brotli = _module("br")
+    stream = brotli.Decompressor()
+    if limit is None:
+        return bytes(brotli.decompress(data))
+    cap = limit + 1
+    try:
+        out = [stream.process(data, output_buffer_limit=cap)]
+    except TypeError:  # brotli < 1.2 cannot cap its output: feed it a little at a time
+        return _fed(stream.process, stream.is_finished, data, limit)
+    total = len(out[0])
+    while not stream.is_finished():
+        _check(total, limit)
+        piece = stream.process(b"", output_buffer_limit=cap)
+        if not piece and stream.can_accept_more_data():
+            raise EOFError("the brotli stream ends early")
+        out.append(piece)
+        total += len(piece)
+    _check(total, limit)
+    return b"".join(out)
+
+
+def _fed(process: Any, finished: Any, data: bytes, limit: int) -> bytes:
+    out, total, view = [], 0, memoryview(data)
+    for start in range(0, len(view), _STEP):
+        piece = process(bytes(view[start : start + _STEP]))
+        out.append(piece)
+        total += len(piece)
+        _check(total, limit)
+    if not finished():
+        raise EOFError("the stream ends early")
+    return b"".join(out)
+
+
+def _unzstd(data: bytes, limit: int | None) -> bytes:
+    """Every zstd frame of ``data``; a frame that declares its size is decoded in one call."""
+    zstd = _module("zstd")
+    out: list[bytes] = []
+    total, rest = 0, data
+    while rest:
+        declared = zstd.frame_content_size(rest[:18])  # a frame header is at most 18 bytes
+        if limit is not None and declared >= 0:
+            _check(total + declared, limit)
+        step = len(rest) if limit is None or declared >= 0 else _STEP
+        stream = zstd.ZstdDecompressor().decompressobj()
+        for start in range(0, len(rest), step):
+            piece = bytes(stream.decompress(rest[start : start + step]))
+            out.append(piece)
+            total += len(piece)
+            _check(total, limit)
+            if stream.eof:
+                break
+        if not stream.eof:
+            raise EOFError("the zstd frame ends early")
+        rest = stream.unused_data
+    return out[0] if len(out) == 1 else b"".join(out)
+
+
+_DECOMPRESSORS = {"gzip": _gunzip, "br": _unbrotli, "zstd": _unzstd}
+
+
+def decompress_bytes(data: bytes, method: str | None, *, where: str, limit: int | None = None) -> bytes:
+    """Decompress ``data``; corrupt or truncated input raises ``DecodingError`` naming ``where``.
+
+    ``limit`` bounds the output: decompression stops, and raises, as soon as it passes
+    that many bytes, so a small hostile object (a "decompression bomb") costs no more
+    memory than a chunk of the right size.
+    """
     if method is None:
         return data
+    decompress = _DECOMPRESSORS.get(method)
+    if decompress is None:
+        raise FeatureUnavailableError(f"unknown compression {method!r} for {where}")
     try:
-        if method == "gzip":
-            return gzip.decompress(data)
-        if method == "br":
-            return bytes(_module("br").decompress(data))
-        if method == "zstd":
-            return _unzstd(data)
+        return decompress(data, limit)
     except FeatureUnavailableError:
         raise
+    except _Bomb as err:
+        raise DecodingError(
+            f"{where}: {err}, more than the chunk can hold; the object is corrupt or hostile "
+            "(a decompression bomb): rewrite it or delete it"
+        ) from None
     except Exception as err:
         raise DecodingError(
             f"{where} is not valid {method} data ({type(err).__name__}: {err}); "
             "the object is corrupt or truncated: rewrite it or delete it"
         ) from err
-    raise FeatureUnavailableError(f"unknown compression {method!r} for {where}")

@@ -11,7 +11,7 @@ from ..meta import Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ._access import VoxelAccess
 from ._new_info import add_scale_to, create_new_info
-from ._options import Settings, check_cache, parallel_count
+from ._options import Settings, check_cache, parallel_count, seconds
 from ._pending import DisabledCache, NotYetAvailable
 from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._shared_memory import SharedMemoryAccess, new_location
@@ -41,7 +41,9 @@ class CloudVolume:
     ``file://``, ``mem://`` or any protocol an installed driver serves, with
     an optional ``precomputed://`` prefix, or a local path. ``compress=None``
     writes uncompressed chunks (readable by tensorstore from disk); ``'gzip'``
-    compresses them.
+    compresses them. On remote storage, ``request_timeout`` (default 20 s) bounds
+    each attempt's wait for the server, and ``total_timeout`` (default 90 s) one
+    object's request with all its retries.
 
     Examples
     --------
@@ -73,10 +75,17 @@ class CloudVolume:
         *,
         secrets: Any = None,
         endpoint_url: str | None = None,
+        request_timeout: float | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         check_cache(cache)
         self._dispatch = Dispatcher(parallel_count(parallel))
-        given = {"secrets": secrets, "endpoint_url": endpoint_url}
+        given = {
+            "secrets": secrets,
+            "endpoint_url": endpoint_url,
+            "request_timeout": seconds("request_timeout", request_timeout),
+            "total_timeout": seconds("total_timeout", total_timeout),
+        }
         self._options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         self._open(parse_cloudpath(cloudpath), info)
         self.mip = mip  # type: ignore[assignment]

@@ -9,7 +9,7 @@ from typing import Any
 from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
-__all__ = ["Settings", "cache_control", "check_cache", "parallel_count", "usable_cores"]
+__all__ = ["Settings", "cache_control", "check_cache", "parallel_count", "seconds", "usable_cores"]
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
 
@@ -32,6 +32,15 @@ def parallel_count(parallel: Any) -> int:
     else:
         raise ValueError(f"parallel must be True, False or an integer >= 1, got {parallel!r}")
     return count
+
+
+def seconds(name: str, value: Any) -> float | None:
+    """A time limit option: None (the store's default) or a positive number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 def check_cache(cache: Any) -> None:

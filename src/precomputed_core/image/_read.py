@@ -42,7 +42,8 @@ def _fetch(layout: ScaleLayout, pieces: list[Piece]) -> list[tuple[bytes | None,
                 found[i] = (data, True)
     rest = [i for i, f in enumerate(found) if f is None]
     if rest:
-        for i, data in zip(rest, chunks.read_many([pieces[i].chunk for i in rest])):
+        limits = [layout.codec.max_encoded_size(pieces[i].spec) for i in rest]
+        for i, data in zip(rest, chunks.read_many([pieces[i].chunk for i in rest], limits=limits)):
             found[i] = (data, False)
     return found  # type: ignore[return-value]  # every slot is filled by now
 

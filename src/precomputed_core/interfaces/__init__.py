@@ -9,7 +9,8 @@ ranges and stored bytes); a ``Codec`` encodes and decodes one chunk; a
 from __future__ import annotations
 
 from ._codec import ChunkSpec, Codec
-from ._store import ByteRange, ObjectMetadata, Store, StoredObject
+from ._object_locks import object_lock
+from ._store import ByteRange, ObjectMetadata, Store, StoredObject, Update
 from ._volume import ReadOptions, Volume, WriteOptions
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "ReadOptions",
     "Store",
     "StoredObject",
+    "Update",
     "Volume",
     "WriteOptions",
+    "object_lock",
 ]

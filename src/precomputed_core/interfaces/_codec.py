@@ -48,6 +48,16 @@ class Codec(ABC):
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
         """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""
 
+    def max_encoded_size(self, spec: ChunkSpec) -> int:
+        """The most bytes a valid encoded chunk of ``spec`` can take.
+
+        Reads stop decompressing a stored chunk past this size, so a small hostile
+        object cannot expand to gigabytes. The default leaves room for encodings that
+        can outgrow the voxels (compressed_segmentation's tables, an incompressible
+        image); an encoding with a tighter bound may say so.
+        """
+        return 4 * spec.nbytes + 2**20
+
     def byte_range(self, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]) -> tuple[int, int] | None:
         """The bytes ``[start, end)`` of a stored chunk that hold voxels ``[lo, hi)``.
 

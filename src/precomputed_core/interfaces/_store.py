@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..exceptions import FeatureUnavailableError, ReadOnlyError, StorageError
+from ._object_locks import object_lock
 
 if TYPE_CHECKING:
     import builtins
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
     from ..meta import CloudPath
 
-__all__ = ["ByteRange", "ObjectMetadata", "Store", "StoredObject"]
+__all__ = ["ByteRange", "ObjectMetadata", "Store", "StoredObject", "Update"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +89,19 @@ class ByteRange:
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
-    """An object exactly as stored: its bytes (still compressed if they were) and their metadata."""
+    """An object exactly as stored: its bytes (still compressed if they were) and their metadata.
+
+    ``source`` names where the bytes were found, when that is not the key's own path
+    (a ``.gz`` file on local disk), for messages.
+    """
 
     data: bytes
     metadata: ObjectMetadata = DEFAULT_METADATA
+    source: str | None = field(default=None, compare=False)
+
+
+#: What :meth:`Store.update_many` makes of an object: the stored one (or None) to the new one.
+Update = Callable[[StoredObject | None], StoredObject]
 
 
 class Store(ABC):
@@ -208,6 +219,23 @@ class Store(ABC):
             by_metadata.setdefault(item.metadata, {})[key] = item.data
         for metadata, group in by_metadata.items():
             self.put_many(group, metadata=metadata)
+
+    def update_many(self, updates: Mapping[str, Update]) -> None:
+        """Replace each object by what its update makes of it, losing no concurrent update.
+
+        An update is given the object as stored (None if it is missing) and returns
+        the new one. It may be called more than once, with a newer object each time,
+        when another writer changed the object in between, so it must have no side
+        effects. This default serialises the updates of each object within this
+        process (:func:`object_lock`), which is all a store that no other process
+        sees needs; stores that processes share override it with a file lock or
+        conditional writes.
+        """
+        self.require_writes()
+        for key, update in updates.items():
+            with object_lock(self.url, key):
+                new = update(self.get_stored(key))
+                self.put(key, new.data, metadata=new.metadata)
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to close
         """Release connections or handles."""

@@ -119,10 +119,13 @@ def parse_cloudpath(cloudpath: str | os.PathLike[str]) -> CloudPath:
 
     Accepts ``gs://``, ``s3://``, ``file://``, ``http(s)://``, ``mem://``,
     ``boss://`` (and any other ``scheme://`` a plugin may serve), an optional
-    ``precomputed://`` prefix, and relative or absolute local paths.
+    ``precomputed://`` prefix, and relative or absolute local paths. Names are
+    kept exactly, spaces at either end included.
     """
-    url = os.fspath(cloudpath).strip()
-    if not url:
+    url = os.fspath(cloudpath)  # not stripped: "layer " (with its space) is another directory
+    if _PROTOCOL_RE.match(url.lstrip()):
+        url = url.lstrip()  # indentation before "gs://" is never part of a name
+    if not url.strip():
         raise UnsupportedProtocolError("an empty path names no layer; pass e.g. 'file:///data/layer'")
     fmt, rest = _split_format(url)
     match = _PROTOCOL_RE.match(rest)

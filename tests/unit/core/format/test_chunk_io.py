@@ -58,6 +58,9 @@ def test_a_chunk_io_without_parts_reads_whole_chunks(minimal_store):
         def write_many(self, items, *, metadata):
             raise AssertionError
 
+        def update_many(self, edits, *, metadata):
+            raise AssertionError
+
         def exists_many(self, chunks):
             return {}
 
@@ -79,7 +82,8 @@ def test_a_sharded_scale_is_refused_until_sharding_lands(minimal_store):
 def test_the_pipeline_reaches_storage_only_through_chunk_io(tmp_path, monkeypatch):
     """Every read, write, exists and delete of a layer goes through its scale's ChunkIO."""
     calls = []
-    for name in ("read_many", "read_parts", "write_many", "exists_many", "delete_many"):
+    names = ("read_many", "read_parts", "write_many", "update_many", "exists_many", "delete_many")
+    for name in names:
         real = getattr(UnshardedChunkIO, name)
 
         def spy(self, *args, _real=real, _name=name, **kwargs):
@@ -97,4 +101,4 @@ def test_the_pipeline_reaches_storage_only_through_chunk_io(tmp_path, monkeypatc
     assert vol[2:4, 2:4, 2:4].sum() == 0
     vol.exists(np.s_[0:32, 0:32, 0:16])
     vol.delete(np.s_[0:16, 0:16, 0:16])
-    assert set(calls) == {"read_many", "read_parts", "write_many", "exists_many", "delete_many"}
+    assert set(calls) == set(names)

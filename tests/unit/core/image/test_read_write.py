@@ -305,18 +305,19 @@ def test_partial_chunk_reads_use_byte_ranges_only_for_bare_chunks(make_volume, c
     data = random_array((100, 90, 37, 2), "uint16", seed=9)
     vol[:] = data
     calls = {"range": 0, "whole": 0}
-    real_range, real_get = LocalStore.get_ranges, LocalStore.get
+    real_range, real_get = LocalStore.get_ranges, LocalStore.get_stored_many
 
     def counting_range(self, ranges):
         calls["range"] += len(ranges)
         return real_range(self, ranges)
 
-    def counting_get(self, key):
-        calls["whole"] += 1
-        return real_get(self, key)
+    def counting_get(self, keys):
+        keys = list(keys)
+        calls["whole"] += len(keys)
+        return real_get(self, keys)
 
     monkeypatch.setattr(LocalStore, "get_ranges", counting_range)
-    monkeypatch.setattr(LocalStore, "get", counting_get)
+    monkeypatch.setattr(LocalStore, "get_stored_many", counting_get)
     np.testing.assert_array_equal(vol[5:40, 3:35, 10:20], data[5:40, 3:35, 10:20])
     # the box touches 2 x 2 x 2 chunks, none of them whole
     assert calls["range"] == 8

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import pathlib
 
+import numpy as np
 import pytest
 
 from precomputed_core import CloudPath, parse_cloudpath
@@ -46,8 +47,23 @@ def test_trailing_slashes_are_stripped():
     assert p.layer == "layer"
 
 
-def test_surrounding_whitespace_is_stripped():
-    assert parse_cloudpath("  gs://bucket/ds/layer \n").url == "gs://bucket/ds/layer"
+def test_names_keep_their_spaces():
+    """A directory named "layer " is not "layer": trailing spaces are part of the name."""
+    assert parse_cloudpath("gs://bucket/ds/layer ").url == "gs://bucket/ds/layer "
+    assert parse_cloudpath("file:///data/layer ").local_path == "/data/layer "
+    assert parse_cloudpath("/data/ layer /x ").local_path == "/data/ layer /x "
+    assert parse_cloudpath("  gs://bucket/ds/layer").url == "gs://bucket/ds/layer"  # indentation only
+
+
+def test_a_layer_whose_name_ends_in_a_space_is_written_there(tmp_path):
+    from precomputed_core import CloudVolume
+
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [1, 1, 1], [0, 0, 0], [8, 8, 8])
+    vol = CloudVolume(f"file://{tmp_path}/layer ", info=info, progress=False)
+    vol.commit_info()
+    vol[:, :, :] = np.full((8, 8, 8), 3, np.uint8)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layer "]
+    assert int(CloudVolume(str(tmp_path / "layer "), progress=False)[:, :, :].sum()) == 3 * 512
 
 
 def test_scheme_is_case_insensitive_bucket_is_not():

@@ -1,0 +1,79 @@
+"""Check a downloaded object against the checksum its store sent with it.
+
+GCS sends ``x-goog-hash`` (crc32c, and md5 for objects not composed from parts); an
+S3 object written in one part has the MD5 of its bytes as ETag (not when encrypted
+with KMS or a customer key, nor for multipart uploads, whose ETag has a ``-``). A
+mismatch raises :class:`ChecksumMismatch`, which the retry loop treats as a damaged
+transfer: retried, then reported naming the object.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import re
+from typing import TYPE_CHECKING, Any
+
+from ._retry import ChecksumMismatch
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = ["google_hashes", "s3_hashes", "verify"]
+
+_MD5_HEX = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
+
+
+@functools.cache
+def _crc32c() -> Callable[[bytes], bytes] | None:
+    try:
+        import google_crc32c  # google-cloud-storage's dependency, so gcsfs's too
+    except ImportError:
+        return None
+    return lambda data: int(google_crc32c.value(data)).to_bytes(4, "big")
+
+
+def _md5(data: bytes) -> bytes:
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def google_hashes(headers: Mapping[str, Any]) -> dict[str, bytes]:
+    """The digests in ``x-goog-hash`` headers (``crc32c=<b64>,md5=<b64>``), by name."""
+    found: dict[str, bytes] = {}
+    values = headers.getall("x-goog-hash", []) if hasattr(headers, "getall") else [headers.get("x-goog-hash")]
+    for value in values:
+        for item in str(value or "").split(","):
+            name, _, digest = item.strip().partition("=")
+            if name in ("crc32c", "md5") and digest:
+                try:
+                    found[name] = base64.b64decode(digest, validate=True)
+                except (binascii.Error, ValueError):
+                    continue  # a header we cannot read checks nothing
+    return found
+
+
+def s3_hashes(response: Mapping[str, Any]) -> dict[str, bytes]:
+    """The MD5 an S3 ``GetObject`` response's ETag is, when it is one."""
+    if response.get("ServerSideEncryption") == "aws:kms" or response.get("SSECustomerAlgorithm"):
+        return {}
+    match = _MD5_HEX.match(str(response.get("ETag") or ""))
+    return {"md5": bytes.fromhex(match.group(1))} if match else {}
+
+
+def verify(data: bytes, expected: Mapping[str, bytes]) -> None:
+    """Raise :class:`ChecksumMismatch` unless ``data`` has the digests ``expected`` (the fastest one)."""
+    crc32c = _crc32c() if "crc32c" in expected else None
+    if crc32c is not None:
+        name, digest = "crc32c", crc32c
+    elif "md5" in expected:
+        name, digest = "md5", _md5
+    else:
+        return
+    actual = digest(data)
+    if actual != expected[name]:
+        raise ChecksumMismatch(
+            f"the {len(data)} bytes received have {name} {actual.hex()}, but the store says "
+            f"{expected[name].hex()}: the transfer was damaged"
+        )

@@ -1,0 +1,53 @@
+"""Writers that race on one chunk, for the lost-update tests (importable by spawned processes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from precomputed_core import CloudVolume
+
+#: One chunk of 32^3 uint32, written by two writers: each owns one half (x < 16, x >= 16).
+SIZE = (32, 32, 32)
+HALF = SIZE[0] // 2
+
+
+def info() -> dict[str, Any]:
+    return CloudVolume.create_new_info(1, "segmentation", "uint32", "raw", [1, 1, 1], [0, 0, 0], list(SIZE),
+                                       chunk_size=SIZE)  # fmt: skip
+
+
+def value(round_: int, writer: int) -> int:
+    return round_ * 2 + writer + 1
+
+
+def write_half(vol: CloudVolume, round_: int, writer: int) -> None:
+    """Writer 0 fills x < HALF, writer 1 x >= HALF, of the one chunk (a non-aligned write)."""
+    x0 = writer * HALF
+    vol[x0 : x0 + HALF, 0 : SIZE[1], 0 : SIZE[2]] = np.full(
+        (HALF, *SIZE[1:]), value(round_, writer), np.uint32
+    )
+
+
+def lost_halves(vol: CloudVolume, round_: int) -> list[int]:
+    """The writers whose last values are not (all) there after ``round_``."""
+    block = vol[0 : SIZE[0], 0 : SIZE[1], 0 : SIZE[2]][..., 0]
+    halves = (block[:HALF], block[HALF:])
+    return [w for w, half in enumerate(halves) if not (half == value(round_, w)).all()]
+
+
+def writer_process(url: str, writer: int, rounds: int, barrier: Any, env: dict[str, str]) -> None:
+    """In a process of its own: each round, wait for the others, write its half, wait again."""
+    import os
+
+    os.environ.update(env)
+    try:
+        vol = CloudVolume(url, non_aligned_writes=True, fill_missing=True, progress=False)
+        for round_ in range(rounds):
+            barrier.wait()
+            write_half(vol, round_, writer)
+            barrier.wait()
+    except BaseException:
+        barrier.abort()  # the reader and the other writer stop at once, not at the timeout
+        raise
