@@ -21,6 +21,7 @@ __all__ = [
     "InfoUnavailableError",
     "InfoValidationError",
     "OutOfBoundsError",
+    "OutOfMemoryError",
     "ParallelError",
     "PermissionDeniedError",
     "PluginConflictError",
@@ -156,6 +157,10 @@ class PluginConflictError(PluginError):
 
 class FeatureUnavailableError(PrecomputedError, NotImplementedError):
     """A README feature that this version of precomputed does not provide yet."""
+
+
+class OutOfMemoryError(PrecomputedError, MemoryError):
+    """A read needs more memory than the process may use; raised before any is allocated."""
 
 
 class SharedMemoryError(PrecomputedError, OSError):

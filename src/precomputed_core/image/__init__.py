@@ -9,8 +9,16 @@ to write. ``open_volume`` finds a path's driver. May import ``format``,
 
 from __future__ import annotations
 
+from ._memory import available_memory, require_memory_for
 from ._opening import open_volume
 from ._precomputed_volume import PrecomputedVolume
 from ._progress import INTERACTIVE, progress_bar
 
-__all__ = ["INTERACTIVE", "PrecomputedVolume", "open_volume", "progress_bar"]
+__all__ = [
+    "INTERACTIVE",
+    "PrecomputedVolume",
+    "available_memory",
+    "open_volume",
+    "progress_bar",
+    "require_memory_for",
+]

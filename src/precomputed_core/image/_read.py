@@ -8,6 +8,7 @@ from ..exceptions import CodecError, EmptyVolumeException, GeometryError
 from ..format import ChunkPart
 from ._buffers import zeros
 from ._executor import grouped
+from ._memory import require_memory_for
 from ._plan import plan
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def read_box(
     """
     shape = (*(int(s) for s in bbox.size3()), layout.num_channels)
     if out is None:
+        require_memory_for(shape, layout.dtype)
         out = zeros(shape, layout.dtype)
     else:
         if tuple(out.shape) != shape:

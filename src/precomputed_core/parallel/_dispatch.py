@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..exceptions import FeatureUnavailableError
+from ..image import require_memory_for
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -87,6 +88,8 @@ class Dispatcher:
         meta = volume.meta
         parallel = self._scheduler_for(volume, box, mip)
         if parallel is not None:
+            if location is None:  # the workers fill a segment this process then holds
+                require_memory_for((*(int(s) for s in box.size3()), meta.num_channels), meta.dtype)
             return parallel.scheduler.read(
                 recipe,
                 parallel.grid,

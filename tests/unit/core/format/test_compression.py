@@ -1,0 +1,71 @@
+"""Transfer compression: bounded decompression of gzip, brotli and zstd (issue: decompression bombs)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import brotli
+import pytest
+import zstandard
+
+from precomputed_core import compress_bytes, decompress_bytes
+from precomputed_core.exceptions import DecodingError
+
+DATA = bytes(range(256)) * 1000
+
+
+def _gzip_bomb(nbytes: int) -> bytes:
+    """``nbytes`` of zeros, gzip-compressed a MiB at a time (never all in memory)."""
+    coder = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(2**20)
+    return b"".join(coder.compress(zeros) for _ in range(nbytes // 2**20)) + coder.flush()
+
+
+COMPRESS = {
+    "gzip": gzip.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+    "zstd-unsized": lambda data: zstandard.ZstdCompressor(write_content_size=False).compress(data),
+}
+
+
+@pytest.mark.parametrize("method", list(COMPRESS))
+def test_within_the_limit_everything_comes_back(method):
+    packed = COMPRESS[method](DATA)
+    name = method.split("-")[0]
+    assert decompress_bytes(packed, name, where="x") == DATA
+    assert decompress_bytes(packed, name, where="x", limit=len(DATA)) == DATA
+
+
+@pytest.mark.parametrize("method", list(COMPRESS))
+def test_past_the_limit_is_a_decoding_error_naming_the_object(method):
+    packed = COMPRESS[method](DATA)
+    with pytest.raises(DecodingError, match=r"^mem://b/chunk: it expands to more than 1000 bytes.*bomb"):
+        decompress_bytes(packed, method.split("-")[0], where="mem://b/chunk", limit=1000)
+
+
+@pytest.mark.parametrize("method", list(COMPRESS))
+def test_truncated_streams_are_errors(method):
+    packed = COMPRESS[method](DATA)
+    with pytest.raises(DecodingError, match="corrupt or truncated"):
+        decompress_bytes(packed[: len(packed) // 2], method.split("-")[0], where="x", limit=len(DATA))
+
+
+def test_concatenated_gzip_members_and_zero_padding_are_read():
+    packed = gzip.compress(b"ab") + gzip.compress(b"cd") + bytes(8)
+    assert decompress_bytes(packed, "gzip", where="x", limit=4) == b"abcd"
+    assert decompress_bytes(compress_bytes(DATA, "gzip"), "gzip", where="x", limit=len(DATA)) == DATA
+
+
+def test_a_gzip_bomb_stops_at_the_limit_without_expanding():
+    bomb = _gzip_bomb(2**30)  # 1 GiB of zeros in about 1 MB
+    assert len(bomb) < 1_100_000
+    with pytest.raises(DecodingError, match="expands to more than 262144 bytes"):
+        decompress_bytes(bomb, "gzip", where="x", limit=2**18)
+
+
+def test_a_zstd_frame_that_declares_too_much_is_refused_before_decoding():
+    packed = zstandard.ZstdCompressor().compress(bytes(2**24))
+    with pytest.raises(DecodingError, match="expands to more than 1024 bytes"):
+        decompress_bytes(packed, "zstd", where="x", limit=1024)
