@@ -262,8 +262,11 @@ def create_gcs_bucket(endpoint: str, name: str) -> None:
 
 # --- a proxy that fails some requests --------------------------------------------------
 
-#: What the proxy can do instead of forwarding: an HTTP status, or one of these.
-RESET, EMPTY = "reset", "empty"
+#: What the proxy can do instead of forwarding: an HTTP status, or one of these. RESET drops
+#: the connection, EMPTY answers 200 with no body, HANG accepts and never answers, TRUNCATE
+#: forwards with the full Content-Length but half the body, CORRUPT forwards with one byte
+#: changed (headers, checksums included, as they were).
+RESET, EMPTY, HANG, TRUNCATE, CORRUPT = "reset", "empty", "hang", "truncate", "corrupt"
 
 
 @dataclass
@@ -284,6 +287,8 @@ class FaultProxy:
     faults: list[Fault] = field(default_factory=list)
     log: list[tuple[str, str, int | str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Set when the proxy stops: hung requests end then.
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -316,12 +321,16 @@ def _proxy_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             fault = proxy.take(self.command, urlsplit(self.path).path)
+            if fault == HANG:
+                proxy.stopping.wait(300)
+                self.close_connection = True
+                return
             if fault == RESET:
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            if fault is not None:
+            if fault is not None and fault not in (TRUNCATE, CORRUPT):
                 status = HTTPStatus.OK if fault == EMPTY else int(fault)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -346,6 +355,12 @@ def _proxy_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if fault == TRUNCATE:
+                data = data[: len(data) // 2]
+                self.close_connection = True
+            elif fault == CORRUPT and data:
+                middle = len(data) // 2
+                data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
             if self.command != "HEAD":
                 self.wfile.write(data)
             connection.close()
@@ -360,4 +375,7 @@ def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
     proxy = FaultProxy(upstream)
     with serving(_proxy_handler(proxy), "fault-proxy") as port:
         proxy.port = port
-        yield proxy
+        try:
+            yield proxy
+        finally:
+            proxy.stopping.set()

@@ -58,11 +58,12 @@ _TRANSIENT_NAMES = frozenset({
     "ResponseStreamingError", "IncompleteReadError", "FSTimeoutError", "ProxyError",
 })  # fmt: skip
 
-# A body cut short (fewer bytes than Content-Length, a broken chunked encoding): aiohttp's
-# ContentLengthError carries code 400, which must not read as a refusal of the request.
-_TRUNCATED_NAMES = frozenset({
+# A body cut short (fewer bytes than Content-Length, a broken chunked encoding) or damaged
+# (a checksum that does not match, ours or botocore's or gcsfs's): transient, whatever the
+# status it carries (aiohttp's ContentLengthError has code 400, not a refusal).
+_DAMAGED_NAMES = frozenset({
     "ClientPayloadError", "ContentLengthError", "TransferEncodingError", "IncompleteReadError",
-    "ResponseStreamingError", "ChecksumMismatch",
+    "ResponseStreamingError", "ChecksumMismatch", "FlexibleChecksumError", "ChecksumError",
 })  # fmt: skip
 
 
@@ -132,13 +133,17 @@ def _transient_link(err: BaseException) -> bool:
     return False
 
 
+def _damaged(chain: list[BaseException]) -> bool:
+    return any(cls.__name__ in _DAMAGED_NAMES for link in chain for cls in type(link).__mro__)
+
+
 def classify(err: BaseException) -> Kind:
     chain = _chain(err)
     for link in chain:
         code = _s3_code(link)
         if code in _S3_CODES:
             return _S3_CODES[code]  # a missing *bucket* must never read as missing chunks
-    if any(cls.__name__ in _TRUNCATED_NAMES for link in chain for cls in type(link).__mro__):
+    if _damaged(chain):
         return Kind.TRANSIENT
     for link in chain:
         status = _status(link)
@@ -198,9 +203,14 @@ def storage_error(err: BaseException, action: str, where: str, *, attempts: int 
     if kind is Kind.DENIED:
         return PermissionDeniedError(f"cannot {action} {where}: access denied ({detail})")
     if kind is Kind.TRANSIENT:
+        advice = (
+            "the bytes arrived damaged or cut short each time: check the network or proxy between "
+            "here and the store, then try again"
+            if _damaged(_chain(err))
+            else "the storage service may be overloaded or unreachable, try again later"
+        )
         return TransientStorageError(
-            f"cannot {action} {where}: it still failed after {attempts} attempts ({detail}); "
-            "the storage service may be overloaded or unreachable, try again later"
+            f"cannot {action} {where}: it still failed after {attempts} attempts ({detail}); {advice}"
         )
     return StorageError(f"cannot {action} {where}: {detail}")
 

@@ -1,9 +1,10 @@
 """``GCSStore``: ``gs://bucket/path`` through gcsfs (Google Cloud Storage, its emulators).
 
 Objects are fetched as stored, with their ``Content-Encoding``, and decoded here (GCS sends
-gzip objects compressed to clients that accept gzip). gcsfs retries 5xx, 429 and
-connection errors itself, with exponential backoff and jitter, 6 attempts; this store does
-not retry on top of it.
+gzip objects compressed to clients that accept gzip), and checked against ``x-goog-hash``.
+Requests go through gcsfs's request method without its retry loop: this store retries
+(``RetryPolicy``, as every remote store does), so that a damaged or cut-short body is
+retried too, attempts are counted once, and the time limits hold.
 
 gcsfs's core class is used directly: its "extended" class (the default from gcsfs
 2026 on) asks a gRPC control API for each bucket's type, which private endpoints and
@@ -26,7 +27,6 @@ from urllib.parse import quote
 from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
 from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, metadata_of, unchanged
-from ._retry import RetryPolicy
 from ._secrets import find_secret, looked_for
 
 if TYPE_CHECKING:
@@ -71,8 +71,6 @@ def google_token(bucket: str, given: Any = None) -> tuple[Any, str]:
 class GCSStore(RemoteStore):
     """A layer in a Google Cloud Storage bucket."""
 
-    policy = RetryPolicy(attempts=1)  # gcsfs retries transient errors itself
-
     def __init__(
         self,
         bucket: str,
@@ -93,7 +91,7 @@ class GCSStore(RemoteStore):
             skip_instance_cache=True,
             use_listings_cache=False,
             # Without it gcsfs sets no timeout at all: a stalled connection would hang the read.
-            # Connect and read timeouts raise errors that gcsfs retries (within policy.total).
+            # Connect and read timeouts raise errors that this store retries (within policy.total).
             requests_timeout=client_timeout(policy),
             # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
             session_kwargs={"auto_decompress": False},
@@ -107,13 +105,22 @@ class GCSStore(RemoteStore):
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> GCSStore:
         return cls(path.bucket, path.path, **options)
 
+    async def _call(self, method: str, path: str, *args: str, **kwargs: Any) -> tuple[Any, bytes]:
+        """One request (headers, body) through gcsfs, without gcsfs's own retries."""
+        request = getattr(type(self._fs)._request, "__wrapped__", None)
+        if request is None:  # a gcsfs whose request method is not wrapped: its retries stay
+            _, headers, _, contents = await self._fs._request(method, path, *args, **kwargs)
+        else:
+            _, headers, _, contents = await request(self._fs, method, path, *args, **kwargs)
+        return headers, contents
+
     async def fetch(self, path: str) -> Fetched:
-        headers, data = await self._fs._call("GET", self._fs.url(path))
+        headers, data = await self._call("GET", self._fs.url(path))
         verify(data, google_hashes(headers) if unchanged(headers) else {})
         return Fetched(data, metadata_of(headers), headers.get("x-goog-generation"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:
-        headers, data = await self._fs._call("GET", self._fs.url(path), headers={"Range": header})
+        headers, data = await self._call("GET", self._fs.url(path), headers={"Range": header})
         # gcsfs does not give the status: a part comes with its Content-Range.
         content_range = headers.get("Content-Range")
         return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range)
@@ -143,22 +150,22 @@ class GCSStore(RemoteStore):
         params = {"uploadType": "multipart"}
         if condition is not ALWAYS:
             params["ifGenerationMatch"] = "0" if condition is None else condition
-        await self._fs._call(
+        await self._call(
             "POST",
             f"{self._fs._location}/upload/storage/v1/b/{quote(bucket, safe='')}/o",
             headers={"Content-Type": f'multipart/related; boundary="{boundary}"'},
             data=body,
-            json_out=True,
             **params,
         )
 
     async def remove(self, path: str) -> None:
-        await self._fs._rm_file(path)
+        bucket, key, _ = self._fs.split_path(path)
+        await self._call("DELETE", "b/{}/o/{}", bucket, key)
 
     async def head(self, path: str) -> None:
         # The object's own metadata: gcsfs's _info would also list, and call a prefix a file.
         bucket, key, _ = self._fs.split_path(path)
-        await self._fs._call("GET", "b/{}/o/{}", bucket, key, json_out=True)
+        await self._call("GET", "b/{}/o/{}", bucket, key)
 
     def find(self, prefix_path: str) -> list[str]:
         return list(self._fs.find(prefix_path))

@@ -9,6 +9,7 @@ from precomputed_core import CloudVolume
 from precomputed_core.exceptions import PermissionDeniedError, StorageError, TransientStorageError
 from precomputed_core.testing import random_array
 from precomputed_drivers._retry import RetryPolicy
+from precomputed_drivers.gcs import GCSStore
 from precomputed_drivers.http import HTTPStore
 from precomputed_drivers.s3 import S3Store
 from stand_ins import EMPTY, RESET, Fault, fault_proxy, serve_directory
@@ -119,7 +120,9 @@ def test_http_reads_are_retried(tmp_path, monkeypatch, fault):
 
 
 @pytest.mark.gcs
-def test_gcs_transient_errors_are_retried_by_gcsfs(gcs_endpoint, gcs_bucket, monkeypatch):
+def test_gcs_transient_errors_are_retried_and_counted_once(gcs_endpoint, gcs_bucket, monkeypatch):
+    """Our retries, not gcsfs's on top of ours: N attempts are N requests."""
+    monkeypatch.setattr(GCSStore, "policy", FAST)
     _write(f"gs://{gcs_bucket}/img")
     with fault_proxy(gcs_endpoint) as proxy:
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.endpoint)
@@ -127,6 +130,10 @@ def test_gcs_transient_errors_are_retried_by_gcsfs(gcs_endpoint, gcs_bucket, mon
         vol = CloudVolume(f"gs://{gcs_bucket}/img", progress=False)
         np.testing.assert_array_equal(vol[:, :, :][..., 0], DATA)
         assert proxy.count(503) == 1
+        proxy.faults = [Fault(lambda m, path: m == "GET" and CHUNK in path, 503, times=100)]
+        with pytest.raises(TransientStorageError, match=f"{CHUNK}: it still failed after 4 attempts"):
+            vol[:, :, :]
+        assert proxy.count(503) == 1 + FAST.attempts
 
 
 @pytest.mark.gcs

@@ -1,0 +1,50 @@
+"""Checksums sent with objects: parsed from GCS and S3 responses, and checked."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import google_crc32c
+import pytest
+from multidict import CIMultiDict
+
+from precomputed_drivers._checksums import google_hashes, s3_hashes, verify
+from precomputed_drivers._retry import ChecksumMismatch, Kind, classify
+
+DATA = b"precomputed chunk bytes" * 100
+MD5 = hashlib.md5(DATA).digest()
+CRC = int(google_crc32c.value(DATA)).to_bytes(4, "big")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def test_x_goog_hash_in_one_header_or_two():
+    one = CIMultiDict({"x-goog-hash": f"crc32c={_b64(CRC)},md5={_b64(MD5)}"})
+    two = CIMultiDict([("x-goog-hash", f"crc32c={_b64(CRC)}"), ("x-goog-hash", f"md5={_b64(MD5)}")])
+    assert google_hashes(one) == google_hashes(two) == {"crc32c": CRC, "md5": MD5}
+    assert google_hashes({"x-goog-hash": "crc32c=not base64!"}) == {}
+    assert google_hashes({}) == {}
+
+
+def test_an_s3_etag_is_an_md5_only_for_single_part_unencrypted_objects():
+    etag = f'"{MD5.hex()}"'
+    assert s3_hashes({"ETag": etag}) == {"md5": MD5}
+    assert s3_hashes({"ETag": f'"{MD5.hex()}-3"'}) == {}  # multipart
+    assert s3_hashes({"ETag": etag, "ServerSideEncryption": "aws:kms"}) == {}
+    assert s3_hashes({"ETag": etag, "SSECustomerAlgorithm": "AES256"}) == {}
+
+
+@pytest.mark.parametrize("expected", [{"md5": MD5}, {"crc32c": CRC}, {"md5": MD5, "crc32c": CRC}, {}])
+def test_matching_bytes_pass(expected):
+    verify(DATA, expected)
+
+
+@pytest.mark.parametrize("expected", [{"md5": MD5}, {"crc32c": CRC}])
+def test_damaged_bytes_raise_a_transient_error(expected):
+    damaged = DATA[:10] + b"X" + DATA[11:]
+    with pytest.raises(ChecksumMismatch, match="transfer was damaged") as caught:
+        verify(damaged, expected)
+    assert classify(caught.value) is Kind.TRANSIENT
