@@ -112,6 +112,11 @@ class CloudVolumeAPI:
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         return np.asarray(vol[box])
 
+    def patch(self, vol: Any, box: tuple[slice, ...], data: np.ndarray[Any, Any]) -> None:
+        """A write that covers chunks only in part: they are read, patched and written back."""
+        vol.non_aligned_writes = True
+        vol[box] = data
+
 
 class Tensorstore:
     name = "tensorstore"
@@ -132,6 +137,9 @@ class Tensorstore:
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         # Fortran order: the same memory layout the others return (C order costs it a transpose).
         return vol[(*box, 0)].read(order="F").result()
+
+    def patch(self, vol: Any, box: tuple[slice, ...], data: np.ndarray[Any, Any]) -> None:
+        vol[(*box, 0)].write(data).result()
 
 
 def _output(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:

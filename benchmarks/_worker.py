@@ -113,7 +113,18 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
     else:
         vol = impl.open(path)
         impl.read(vol, (slice(0, 64), slice(0, 64), slice(0, 64)))  # warm: imports, info, threads
-        if workload == "random":
+        if workload == "patch":
+            boxes = cutout_boxes(shape, tuple(params["cutout"]), params["count"])
+            rng = np.random.default_rng(99)
+            patches = [rng.integers(0, 255, [b.stop - b.start for b in box], np.uint8, endpoint=True)
+                       for box in boxes]  # fmt: skip
+
+            def work() -> None:
+                for box, patch in zip(boxes, patches):
+                    impl.patch(vol, box, np.asfortranarray(patch))
+
+            nbytes = sum(patch.nbytes for patch in patches)
+        elif workload == "random":
             boxes = cutout_boxes(shape, tuple(params["cutout"]), params["count"])
 
             def work() -> None:

@@ -44,7 +44,7 @@ class Workload:
 
     key: str
     title: str
-    kind: str  # write | read | random | big
+    kind: str  # write | read | random | big | patch
     dataset: str  # which prepared volume it reads ("" for writes)
     impls: list[str]
     params: dict[str, Any] = field(default_factory=dict)  # the volume (see _impls) and workload options
@@ -92,6 +92,14 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "random",
             "raw",
             PEERS + FLOORS,
+            {**raw, "cutout": [100, 100, 50], "count": cutouts},
+        ),
+        Workload(
+            "patch",
+            f"(i) {cutouts} random unaligned 100x100x50 writes into it (non_aligned_writes)",
+            "patch",
+            "raw",
+            PEERS,
             {**raw, "cutout": [100, 100, 50], "count": cutouts},
         ),
         Workload(
@@ -187,8 +195,10 @@ def _measure_all(
             # right after the same neighbour (a 1 GiB process exiting leaves work for the kernel).
             shift = rep % len(work.impls)
             for impl in work.impls[shift:] + work.impls[:shift]:
-                if work.kind == "write":
+                if work.kind in ("write", "patch"):
                     path = place(work.params, f"w-{impl.replace(' ', '')}-{rep}")
+                    if work.kind == "patch":  # a copy: the dataset stays as the readers expect
+                        shutil.copytree(place(work.params, work.dataset), path)
                     results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
                     remove(path) if "://" in path else shutil.rmtree(path, ignore_errors=True)
                 else:

@@ -51,3 +51,17 @@ def writer_process(url: str, writer: int, rounds: int, barrier: Any, env: dict[s
     except BaseException:
         barrier.abort()  # the reader and the other writer stop at once, not at the timeout
         raise
+
+
+def hold_the_lock_then_die(url: str, ready: Any) -> None:
+    """Start an update of the chunk and stop inside it, holding the file lock, until killed."""
+    import time
+
+    store = CloudVolume(url, progress=False)._volume.store
+
+    def update(current: Any) -> Any:
+        ready.set()
+        time.sleep(300)
+        return current
+
+    store.update_many({"1_1_1/0-32_0-32_0-32": update})

@@ -140,3 +140,28 @@ def test_no_lock_file_is_left_behind(tmp_path):
     writers.write_half(vol, 0, 1)
     assert sorted(p.name for p in (tmp_path / "layer" / "1_1_1").iterdir()) == ["0-32_0-32_0-32"]
     assert writers.lost_halves(vol, 0) == []
+
+
+def test_a_killed_writer_leaves_the_old_chunk_and_no_lock_held(tmp_path):
+    """A writer killed inside its read-modify-write: the chunk is the old one, whole; the kernel
+    released its lock, so the next update goes ahead, and removes the stale lock file."""
+    url = f"file://{tmp_path}/layer"
+    vol = CloudVolume(url, info=writers.info(), progress=False, non_aligned_writes=True, fill_missing=True)
+    vol.commit_info()
+    writers.write_half(vol, 0, 0)
+    writers.write_half(vol, 0, 1)
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    victim = context.Process(target=writers.hold_the_lock_then_die, args=(url, ready))
+    victim.start()
+    assert ready.wait(60)
+    directory = tmp_path / "layer" / "1_1_1"
+    assert (directory / ".0-32_0-32_0-32.lock").exists()  # it holds the lock
+    victim.kill()
+    victim.join(10)
+    assert writers.lost_halves(vol, 0) == []  # the old chunk, whole
+    writers.write_half(vol, 1, 0)  # not blocked: the kernel dropped the dead writer's lock
+    writers.write_half(vol, 1, 1)
+    assert writers.lost_halves(vol, 1) == []
+    assert sorted(p.name for p in directory.iterdir()) == ["0-32_0-32_0-32"]
+    assert sorted(CloudVolume(url, progress=False)._volume.store.list("1_1_1/")) == ["1_1_1/0-32_0-32_0-32"]

@@ -19,11 +19,12 @@ class ZlibRawCodec(Codec):
         return zlib.compress(np.asarray(array, dtype=spec.dtype).tobytes(order="F"))
 
     def decode(self, data, spec, out=None):
-        try:
-            raw = zlib.decompress(data)
+        stream = zlib.decompressobj()
+        try:  # never more than the chunk holds: a small hostile chunk must not fill memory
+            raw = stream.decompress(data, spec.nbytes + 1)
         except zlib.error as err:
             raise DecodingError(f"not zlib data: {err}") from err
-        if len(raw) != spec.nbytes:
+        if len(raw) != spec.nbytes or not stream.eof:
             raise DecodingError(f"{len(raw)} bytes, expected {spec.nbytes}")
         voxels = np.frombuffer(raw, dtype=spec.dtype).reshape(spec.shape, order="F")
         if out is None:
