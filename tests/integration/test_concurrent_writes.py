@@ -57,6 +57,20 @@ def test_threads_lose_no_voxels(layer, shared):
     assert lost == []
 
 
+def test_threads_lose_no_voxels_in_memory():
+    """mem:// keeps no file and has no versions: the process-wide lock per object is all it
+    needs, and every store that does not override ``update_many`` gets it."""
+    url = "mem://race/threads/layer"
+    CloudVolume(url, info=writers.info(), progress=False).commit_info()
+    first = CloudVolume(url, non_aligned_writes=True, fill_missing=True, progress=False)
+    second = CloudVolume(url, non_aligned_writes=True, fill_missing=True, progress=False)
+    lost = []
+    for round_ in range(30):
+        _race_threads((first, second), round_)
+        lost += [(round_, w) for w in writers.lost_halves(first, round_)]
+    assert lost == []
+
+
 def test_processes_lose_no_voxels(layer):
     rounds = 20
     context = multiprocessing.get_context("spawn")  # no fork of this process's event loop threads
