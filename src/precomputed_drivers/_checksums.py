@@ -39,9 +39,22 @@ def _md5(data: bytes) -> bytes:
     return hashlib.md5(data, usedforsecurity=False).digest()
 
 
+def _as_stored(headers: Mapping[str, Any]) -> bool:
+    # GCS decompresses gzip objects for clients that do not accept gzip, and still sends
+    # the hash of the stored (compressed) bytes.
+    stored = (headers.get("x-goog-stored-content-encoding") or "identity").lower()
+    sent = (headers.get("Content-Encoding") or "identity").lower()
+    return stored == sent
+
+
 def google_hashes(headers: Mapping[str, Any]) -> dict[str, bytes]:
-    """The digests in ``x-goog-hash`` headers (``crc32c=<b64>,md5=<b64>``), by name."""
+    """The digests in ``x-goog-hash`` headers (``crc32c=<b64>,md5=<b64>``), by name.
+
+    None when the body is not the object as stored (GCS decompressed it on the way).
+    """
     found: dict[str, bytes] = {}
+    if not _as_stored(headers):
+        return found
     values = headers.getall("x-goog-hash", []) if hasattr(headers, "getall") else [headers.get("x-goog-hash")]
     for value in values:
         for item in str(value or "").split(","):

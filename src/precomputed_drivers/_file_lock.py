@@ -42,9 +42,16 @@ def _same_file(fd: int, path: str) -> bool:
 
 @contextlib.contextmanager
 def file_lock(path: str) -> Iterator[None]:
-    """Hold the exclusive lock of ``path`` (its directory must exist)."""
-    import fcntl
+    """Hold the exclusive lock of ``path`` (its directory must exist).
 
+    Without ``fcntl`` (Windows) there is no lock between processes; the caller's
+    in-process lock still serialises this process's writers.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
     name = lock_path(path)
     while True:
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)

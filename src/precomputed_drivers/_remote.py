@@ -79,17 +79,6 @@ def client_timeout(policy: RetryPolicy) -> Any:
     return aiohttp.ClientTimeout(total=None, sock_connect=policy.timeout, sock_read=policy.timeout)
 
 
-def unchanged(headers: Mapping[str, Any]) -> bool:
-    """Whether a GCS response's body is the object as stored, so its ``x-goog-hash`` applies.
-
-    GCS decompresses gzip objects for clients that do not accept gzip; the hash is still
-    that of the stored bytes then.
-    """
-    stored = (headers.get("x-goog-stored-content-encoding") or "identity").lower()
-    sent = (headers.get("Content-Encoding") or "identity").lower()
-    return stored == sent
-
-
 class Fetched(NamedTuple):
     """An object as a GET returned it: its bytes as stored, their metadata, and its version
     (S3's ETag, GCS's generation), which a conditional write names."""

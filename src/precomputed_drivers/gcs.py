@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, metadata_of, unchanged
+from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, metadata_of
 from ._secrets import find_secret, looked_for
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class GCSStore(RemoteStore):
 
     async def fetch(self, path: str) -> Fetched:
         headers, data = await self._call("GET", self._fs.url(path))
-        verify(data, google_hashes(headers) if unchanged(headers) else {})
+        verify(data, google_hashes(headers))
         return Fetched(data, metadata_of(headers), headers.get("x-goog-generation"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:

@@ -18,7 +18,7 @@ from precomputed_core.exceptions import FeatureUnavailableError
 
 from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import Fetched, RemoteStore, client_timeout, metadata_of, unchanged
+from ._remote import Fetched, RemoteStore, client_timeout, metadata_of
 
 if TYPE_CHECKING:
     from precomputed_core import CloudPath, Store
@@ -75,7 +75,7 @@ class HTTPStore(RemoteStore):
             self._fs._raise_not_found_for_status(response, path)
             data = await response.read()
             # Public GCS buckets served over HTTPS send their checksums too.
-            verify(data, google_hashes(response.headers) if unchanged(response.headers) else {})
+            verify(data, google_hashes(response.headers))
             return Fetched(data, metadata_of(response.headers), response.headers.get("ETag"))
 
     async def fetch_range(self, path: str, header: str) -> RangeReply:

@@ -149,3 +149,24 @@ def test_parallel_workers_give_the_same_bytes(backend):
         par[_box((20, 10, 3), (140, 90, 37))], serial[_box((20, 10, 3), (140, 90, 37))]
     )
     par.close()
+
+
+def test_a_decompression_bomb_is_refused_on_every_backend(backend, tmp_path):
+    """A gzip chunk that expands to 256 MiB (for 64x64x16 voxels): a DecodingError naming it,
+    at once, whether it comes as a .gz file or with Content-Encoding: gzip."""
+    import time
+    import zlib
+
+    from precomputed_core import ObjectMetadata
+    from precomputed_core.exceptions import DecodingError
+
+    vol = _write_layer(backend, "layer", random_array(SIZE, "uint8", seed=3), compress="gzip")
+    coder = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(coder.compress(bytes(2**20)) for _ in range(256)) + coder.flush()
+    (key,) = vol.exists(_box((0, 0, 0), (64, 64, 16)))
+    vol._volume.store.put(key, bomb, metadata=ObjectMetadata(content_encoding="gzip"))
+    reader = CloudVolume(backend.read_url("layer"), progress=False)
+    start = time.monotonic()
+    with pytest.raises(DecodingError, match=f"{key}(\\.gz)?: it expands to more than"):
+        reader[_box((0, 0, 0), (64, 64, 16))]
+    assert time.monotonic() - start < 10

@@ -48,3 +48,9 @@ def test_damaged_bytes_raise_a_transient_error(expected):
     with pytest.raises(ChecksumMismatch, match="transfer was damaged") as caught:
         verify(damaged, expected)
     assert classify(caught.value) is Kind.TRANSIENT
+
+
+def test_a_body_gcs_decompressed_on_the_way_is_not_checked_against_the_stored_hash():
+    headers = {"x-goog-hash": f"md5={_b64(MD5)}", "x-goog-stored-content-encoding": "gzip"}
+    assert google_hashes(headers) == {}
+    assert google_hashes({**headers, "Content-Encoding": "gzip"}) == {"md5": MD5}
