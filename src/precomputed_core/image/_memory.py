@@ -105,8 +105,15 @@ def _size(nbytes: int) -> str:
     return f"{nbytes} bytes"
 
 
+#: Outputs smaller than this are not checked: reading the limits costs more than a small
+#: cutout, and a process that cannot find 64 MiB fails anyway.
+CHECKED_FROM_BYTES = 64 * 2**20
+
+
 def require_memory(nbytes: int, what: str) -> None:
     """Raise :class:`OutOfMemoryError` at once if ``what`` (``nbytes``) cannot fit in memory."""
+    if nbytes < CHECKED_FROM_BYTES:
+        return
     found = available_memory()
     if found is None or nbytes <= found[0]:
         return
