@@ -72,9 +72,27 @@ def test_parallel_reads_check_too(tmp_path, monkeypatch):
     vol.commit_info()
     vol[:, :, :] = np.ones((512, 512, 64), np.uint8)
     monkeypatch.setattr(_memory, "available_memory", lambda: (2**20, "a test limit"))
+    monkeypatch.setattr(_memory, "CHECKED_FROM_BYTES", 0)
     with pytest.raises(
         OutOfMemoryError, match=r"needs 16.0 MiB .* 1.0 MiB this process may still use \(a test"
     ):
         vol[:, :, :]
     monkeypatch.undo()
     assert int(vol[:, :, :].sum()) == 512 * 512 * 64
+
+
+def test_small_reads_do_not_read_the_limits(tmp_path, monkeypatch):
+    """Cutouts under 64 MiB skip the check: reading /proc and the cgroup files per call would
+    cost small cutouts more than it could ever catch."""
+    vol = CloudVolume(f"file://{tmp_path}/s", info=_info((256, 256, 64)), progress=False)
+    vol.commit_info()
+    vol[:, :, :] = np.ones((256, 256, 64), np.uint8)
+
+    def unreadable():
+        raise AssertionError("the limits were read")
+
+    monkeypatch.setattr(_memory, "available_memory", unreadable)
+    assert int(vol[0:100, 0:100, 0:50].sum()) == 100 * 100 * 50
+    monkeypatch.setattr(_memory, "CHECKED_FROM_BYTES", 0)
+    with pytest.raises(AssertionError, match="the limits were read"):
+        vol[0:100, 0:100, 0:50]
