@@ -41,6 +41,7 @@ from .interfaces import (
     Volume,
     WriteOptions,
     object_lock,
+    object_locks,
 )
 from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, parse_cloudpath
 
@@ -79,6 +80,7 @@ __all__ = [
     "decompress_bytes",
     "exceptions",
     "object_lock",
+    "object_locks",
     "parse_cloudpath",
     "save_images",
 ]

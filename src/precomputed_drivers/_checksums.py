@@ -69,7 +69,9 @@ def google_hashes(headers: Mapping[str, Any]) -> dict[str, bytes]:
 
 def s3_hashes(response: Mapping[str, Any]) -> dict[str, bytes]:
     """The MD5 an S3 ``GetObject`` response's ETag is, when it is one."""
-    if response.get("ServerSideEncryption") == "aws:kms" or response.get("SSECustomerAlgorithm"):
+    if str(response.get("ServerSideEncryption") or "").startswith("aws:kms") or response.get(
+        "SSECustomerAlgorithm"
+    ):  # KMS (and DSSE-KMS) or customer-key encryption: the ETag is no MD5
         return {}
     match = _MD5_HEX.match(str(response.get("ETag") or ""))
     return {"md5": bytes.fromhex(match.group(1))} if match else {}

@@ -20,6 +20,22 @@ __all__ = ["LOCK_SUFFIX", "file_lock", "is_lock_file"]
 
 LOCK_SUFFIX = ".lock"
 
+#: Descriptors of the lock files this process holds now.
+_held: set[int] = set()
+
+
+def _release_inherited() -> None:
+    # A child forked during an update shares the open lock file, and the lock with it,
+    # until it closes its copy: it must not keep the parent's lock.
+    for fd in list(_held):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_release_inherited)
+
 
 def lock_path(path: str) -> str:
     directory, name = os.path.split(path)
@@ -63,9 +79,11 @@ def file_lock(path: str) -> Iterator[None]:
         if _same_file(fd, name):
             break
         os.close(fd)  # the holder before us removed this lock file: take the new one
+    _held.add(fd)
     try:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+        _held.discard(fd)
         os.close(fd)

@@ -18,7 +18,7 @@ import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
+from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes, object_locks
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
     PermissionDeniedError,
@@ -283,34 +283,69 @@ class RemoteStore(Store):
         await self._attempt(lambda path: self.store(path, value, metadata, condition), "write", key)
 
     def update_many(self, updates: Mapping[str, Update]) -> None:
-        """Each update as a conditional write of the version it read, read again on a conflict.
+        """Each update as a write conditional on the version it read; conflicts read again.
 
-        The object lock keeps this process's threads from conflicting with each other;
+        The objects' locks keep this process's threads from conflicting with each other;
         the condition (S3 ``If-Match``/``If-None-Match``, GCS ``ifGenerationMatch``)
-        catches other processes and machines.
+        catches other processes and machines. The reads of a batch go out at once, the
+        updates run in this thread (decoding must not stall the event loop), then the
+        writes go out at once; only the objects whose write met a conflict go round again.
         """
         self.require_writes()
-        for key, update in updates.items():
-            with object_lock(self.url, key):
-                self._update(key, update)
-
-    def _update(self, key: str, update: Update) -> None:
-        for attempt in range(self.update_attempts):
-            found = self._sync(lambda: self._fetched(key))
-            current = None if found is None else StoredObject(bytes(found.data), found.metadata)
-            new = update(current)  # in this thread: decoding must not stall the event loop
-            # Without a version (a service that sends none) the write cannot be conditional.
-            condition: Condition = None if found is None else (found.version or ALWAYS)
-            try:
-                self._sync(functools.partial(self._put, key, new.data, new.metadata, condition))
-                return
-            except (WriteConflict, FileNotFoundError):  # changed or deleted since it was read
+        pending = dict(updates)
+        with object_locks(self.url, pending):
+            for attempt in range(self.update_attempts):
+                keys = list(pending)
+                found = self._sync(functools.partial(self._each, keys, self._fetched))
+                writes = [self._updated(key, pending[key], fetched) for key, fetched in zip(keys, found)]
+                outcomes = self._sync(functools.partial(self._each, writes, self._conditional_put))
+                pending = {key: pending[key] for (key, _, _), lost in zip(writes, outcomes) if lost}
+                if not pending:
+                    return
                 time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))
         raise StorageError(
-            f"cannot update {self.describe(key)}: other writers changed it each time it was read, "
-            f"{self.update_attempts} times in a row; write fewer overlapping non-aligned boxes at "
-            "once, or align them to the chunk grid"
+            f"cannot update {self.describe(next(iter(pending)))}: other writers changed it each time "
+            f"it was read, {self.update_attempts} times in a row; write fewer overlapping non-aligned "
+            "boxes at once, or align them to the chunk grid"
         )
+
+    def _updated(
+        self, key: str, update: Update, found: Fetched | None
+    ) -> tuple[str, StoredObject, Condition]:
+        """The new object for ``key``, and the condition its write needs."""
+        if found is None:
+            return key, update(None), None
+        if found.version is None:
+            raise StorageError(
+                f"cannot update {self.describe(key)}: the service sent no version of it (ETag or "
+                "generation), so a write cannot be made conditional on what was read; write "
+                "chunk-aligned boxes instead"
+            )
+        return key, update(StoredObject(bytes(found.data), found.metadata)), found.version
+
+    async def _conditional_put(self, write: tuple[str, StoredObject, Condition]) -> bool:
+        """Write if the condition holds; True if it did not (another writer got there first)."""
+        key, new, condition = write
+        try:
+            await self._put(key, new.data, new.metadata, condition)
+        except WriteConflict:
+            return True
+        except FileNotFoundError as err:
+            if condition is None:  # creating an object cannot find it missing: the bucket is
+                raise StorageError(
+                    f"cannot write {self.describe(key)}: the service answers 404 to an upload; "
+                    "the bucket does not exist or is not reachable under this name"
+                ) from err
+            return True  # deleted since it was read
+        except StorageError as err:
+            if http_status(err) == 501:
+                raise StorageError(
+                    f"cannot update {self.describe(key)}: the service does not support conditional "
+                    "writes (If-Match), which non-aligned writes need so that concurrent writers "
+                    "keep their voxels; write chunk-aligned boxes, or use a service that supports them"
+                ) from err
+            raise
+        return False
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = _PLAIN) -> None:
         self.put_many({key: value}, metadata=metadata)

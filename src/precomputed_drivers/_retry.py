@@ -115,6 +115,7 @@ def http_status(err: BaseException) -> int | None:
 _S3_CODES = {
     "NoSuchBucket": Kind.FATAL, "RequestTimeout": Kind.TRANSIENT, "SlowDown": Kind.TRANSIENT,
     "PreconditionFailed": Kind.CONFLICT, "ConditionalRequestConflict": Kind.CONFLICT,
+    "NotImplemented": Kind.FATAL,  # e.g. a service without conditional writes: 501, no retry
 }  # fmt: skip
 
 

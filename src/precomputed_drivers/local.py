@@ -17,7 +17,6 @@ from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, dec
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._file_lock import file_lock, is_lock_file
-from ._locks import KeyLocks
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -83,6 +82,19 @@ def _read(
 _UPDATE_ATTEMPTS = 20
 
 
+@contextlib.contextmanager
+def _cleaning(tmp: str, path: str) -> Iterator[None]:
+    """Remove ``tmp`` if the block fails; an OS error becomes a ``StorageError`` naming ``path``."""
+    try:
+        yield
+    except BaseException as err:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(err, OSError) and not isinstance(err, StorageError):
+            raise _storage_error("write", path, err) from err
+        raise
+
+
 def _identity(path: str) -> tuple[int, int, int] | None:
     """Which file ``path`` names now (inode, size, mtime); None if none."""
     try:
@@ -115,7 +127,6 @@ class LocalStore(Store):
         self.root = os.path.abspath(os.fspath(root))
         self._made_dirs: set[str] = set()
         self._dir_lock = threading.Lock()
-        self._key_locks = KeyLocks()
         self._tmp_ids = itertools.count()  # with the pid: unique temp names, cheaper than uuid4
 
     @classmethod
@@ -178,21 +189,23 @@ class LocalStore(Store):
             self._made_dirs.add(directory)
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
+        self._commit(key, *self._staged(key, value, metadata))
+
+    def _staged(self, key: str, value: bytes, metadata: ObjectMetadata) -> tuple[str, str]:
+        """``value`` written to a hidden temporary file beside the object: (temporary, target)."""
         path = self._path(key) + stored_suffix(metadata.content_encoding)
         directory, name = os.path.split(path)
         self._ensure_dir(directory)
         tmp = f"{directory}/.{name}{_TMP_MARK}{os.getpid()}-{next(self._tmp_ids)}"
-        try:
+        with _cleaning(tmp, path):
             _write_new(tmp, value)
-            with self._key_locks(key):
-                os.replace(tmp, path)
-                self._remove_variants(key, keep=path)
-        except BaseException as err:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            if isinstance(err, OSError) and not isinstance(err, StorageError):
-                raise _storage_error("write", path, err) from err
-            raise
+        return tmp, path
+
+    def _commit(self, key: str, tmp: str, path: str) -> None:
+        """Rename a staged file over the object (atomic) and remove its other variants."""
+        with _cleaning(tmp, path), object_lock(self.url, key):
+            os.replace(tmp, path)
+            self._remove_variants(key, keep=path)
 
     def update_many(self, updates: Mapping[str, Update]) -> None:
         """Each read-modify-write under the object's lock in this process and its file lock.
@@ -215,9 +228,12 @@ class LocalStore(Store):
             version = [_identity(base + suffix) for suffix, _ in VARIANTS]
             found = self._stored(key)
             new = update(None if found is None else found[0])
+            staged = self._staged(key, new.data, new.metadata)
+            # Checked after staging, right before the rename: the window is a few stat calls.
             if version == [_identity(base + suffix) for suffix, _ in VARIANTS]:
-                self.put(key, new.data, metadata=new.metadata)
+                self._commit(key, *staged)
                 return
+            os.unlink(staged[0])
         raise StorageError(
             f"cannot update {self.describe(key)}: other writers replaced it each time it was read, "
             f"{_UPDATE_ATTEMPTS} times in a row; write fewer overlapping boxes at once"
@@ -236,7 +252,7 @@ class LocalStore(Store):
                 raise _storage_error("delete", base + suffix, err) from err
 
     def delete(self, key: str) -> None:
-        with self._key_locks(key):
+        with object_lock(self.url, key):
             self._remove_variants(key)
 
     def exists(self, key: str) -> bool:

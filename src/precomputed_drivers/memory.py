@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes
+from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
 
-from ._locks import KeyLocks
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -33,7 +32,6 @@ class MemoryStore(Store):
         self._fs = fsspec.filesystem("memory")
         self._bucket, self._path = bucket, path.strip("/")
         self._root = "/" + "/".join(p for p in (bucket, self._path) if p)
-        self._key_locks = KeyLocks()
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> MemoryStore:
@@ -92,7 +90,7 @@ class MemoryStore(Store):
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
         path = self._key_path(key) + stored_suffix(metadata.content_encoding)
-        with self._key_locks(key):
+        with object_lock(self.url, key):
             self._fs.pipe_file(path, bytes(value))
             self._remove_variants(key, keep=path)
 
@@ -104,7 +102,7 @@ class MemoryStore(Store):
                     self._fs.rm_file(base + suffix)
 
     def delete(self, key: str) -> None:
-        with self._key_locks(key):
+        with object_lock(self.url, key):
             self._remove_variants(key)
 
     def exists(self, key: str) -> bool:

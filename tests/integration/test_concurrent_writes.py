@@ -179,3 +179,81 @@ def test_a_killed_writer_leaves_the_old_chunk_and_no_lock_held(tmp_path):
     assert writers.lost_halves(vol, 1) == []
     assert sorted(p.name for p in directory.iterdir()) == ["0-32_0-32_0-32"]
     assert sorted(CloudVolume(url, progress=False)._volume.store.list("1_1_1/")) == ["1_1_1/0-32_0-32_0-32"]
+
+
+def test_a_child_forked_during_an_update_does_not_keep_its_lock(tmp_path):
+    """A fork while an update holds a chunk's file lock: the child shares the open lock file,
+    and would hold the lock until it exits, unless it lets go at fork (it does)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import warnings
+
+    url = f"file://{tmp_path}/layer"
+    store = CloudVolume(url, info=writers.info(), progress=False)._volume.store
+    inside, release = threading.Event(), threading.Event()
+
+    def update(current):
+        inside.set()
+        release.wait(30)
+        return StoredObject(b"one")
+
+    writer = threading.Thread(target=store.update_many, args=({"1_1_1/k": update},))
+    writer.start()
+    assert inside.wait(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
+        child = os.fork()
+    if child == 0:
+        time.sleep(30)
+        os._exit(0)
+    try:
+        script = (
+            "from precomputed_drivers._file_lock import file_lock\n"
+            f"with file_lock({str(tmp_path / 'layer' / '1_1_1' / 'k')!r}):\n    print('locked')"
+        )
+        # A writer of another process waits on the lock file the update holds...
+        waiter = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert waiter.poll() is None
+        release.set()  # ...and gets it when the update ends, though the child still lives
+        writer.join(30)
+        out, _ = waiter.communicate(timeout=10)
+        assert out.strip() == "locked"
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    assert store.get("1_1_1/k") == b"one"
+
+
+@pytest.mark.s3
+def test_a_service_without_conditional_writes_says_so(s3_endpoint, s3_bucket, monkeypatch):
+    """An S3-compatible service that answers 501 to If-Match: a clear error, not "overloaded"."""
+    from precomputed_core.exceptions import StorageError
+    from precomputed_drivers._retry import RetryPolicy
+    from precomputed_drivers.s3 import S3Store
+    from stand_ins import Fault, fault_proxy
+
+    monkeypatch.setattr(S3Store, "policy", RetryPolicy(attempts=2, base=0.01, cap=0.02))
+    url = f"s3://{s3_bucket}/layer"
+    CloudVolume(url, info=writers.info(), progress=False).commit_info()
+    with fault_proxy(s3_endpoint) as proxy:
+        proxy.faults = [Fault(lambda method, path: method == "PUT" and "1_1_1" in path, 501, times=100)]
+        vol = CloudVolume(url, endpoint_url=proxy.endpoint, non_aligned_writes=True, fill_missing=True,
+                          progress=False)  # fmt: skip
+        with pytest.raises(
+            StorageError, match="1_1_1/0-32_0-32_0-32: the service does not support conditional"
+        ):
+            writers.write_half(vol, 0, 0)
+
+
+@pytest.mark.gcs
+def test_an_update_in_a_bucket_that_does_not_exist_says_so(gcs_endpoint, monkeypatch):
+    from precomputed_core.exceptions import StorageError
+    from precomputed_drivers.gcs import GCSStore
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_endpoint)
+    store = GCSStore("no-such-bucket-here", "layer")
+    with pytest.raises(StorageError, match=r"no-such-bucket-here/layer/k: .*the bucket does not exist"):
+        store.update_many({"k": lambda current: StoredObject(b"new")})

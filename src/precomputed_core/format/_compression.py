@@ -79,8 +79,8 @@ def _gunzip(data: bytes, limit: int | None) -> bytes:
             pending = stream.unconsumed_tail
         if not stream.eof:
             raise EOFError("the gzip stream ends early")
-        rest = stream.unused_data
-        if not rest.strip(b"\0"):  # gzip allows zero padding after the last member
+        rest = stream.unused_data.lstrip(b"\0")  # zero padding between members, as gzip allows
+        if not rest:
             break
     return out[0] if len(out) == 1 else b"".join(out)
 
@@ -135,16 +135,16 @@ def _unzstd(data: bytes, limit: int | None) -> bytes:
             _check(total + declared, limit)
         step = len(rest) if limit is None or declared >= 0 else _STEP
         stream = zstd.ZstdDecompressor().decompressobj()
-        for start in range(0, len(rest), step):
+        start = 0
+        while start < len(rest) and not stream.eof:
             piece = bytes(stream.decompress(rest[start : start + step]))
+            start += step
             out.append(piece)
             total += len(piece)
             _check(total, limit)
-            if stream.eof:
-                break
         if not stream.eof:
             raise EOFError("the zstd frame ends early")
-        rest = stream.unused_data
+        rest = stream.unused_data + rest[start:]  # the next frame: what this slice and the rest hold
     return out[0] if len(out) == 1 else b"".join(out)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import OutOfMemoryError
@@ -73,6 +72,10 @@ def _cgroup_v1_room() -> int | None:
 
 
 def _address_space_room() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None

@@ -9,7 +9,7 @@ ranges and stored bytes); a ``Codec`` encodes and decodes one chunk; a
 from __future__ import annotations
 
 from ._codec import ChunkSpec, Codec
-from ._object_locks import object_lock
+from ._object_locks import object_lock, object_locks
 from ._store import ByteRange, ObjectMetadata, Store, StoredObject, Update
 from ._volume import ReadOptions, Volume, WriteOptions
 
@@ -25,4 +25,5 @@ __all__ = [
     "Volume",
     "WriteOptions",
     "object_lock",
+    "object_locks",
 ]

@@ -54,3 +54,7 @@ def test_a_body_gcs_decompressed_on_the_way_is_not_checked_against_the_stored_ha
     headers = {"x-goog-hash": f"md5={_b64(MD5)}", "x-goog-stored-content-encoding": "gzip"}
     assert google_hashes(headers) == {}
     assert google_hashes({**headers, "Content-Encoding": "gzip"}) == {"md5": MD5}
+
+
+def test_dsse_kms_etags_are_not_md5s():
+    assert s3_hashes({"ETag": f'"{MD5.hex()}"', "ServerSideEncryption": "aws:kms:dsse"}) == {}

@@ -69,3 +69,18 @@ def test_a_zstd_frame_that_declares_too_much_is_refused_before_decoding():
     packed = zstandard.ZstdCompressor().compress(bytes(2**24))
     with pytest.raises(DecodingError, match="expands to more than 1024 bytes"):
         decompress_bytes(packed, "zstd", where="x", limit=1024)
+
+
+@pytest.mark.parametrize("sizes", [(3000, 1000), (1015, 3000), (5000, 5000, 7)])
+def test_several_zstd_frames_without_declared_sizes_come_back_whole(sizes):
+    """Unsized frames are fed in slices: a frame may end inside a slice, or on its edge."""
+    parts = [bytes([i + 1]) * n for i, n in enumerate(sizes)]
+    coder = zstandard.ZstdCompressor(write_content_size=False)
+    packed = b"".join(coder.compress(part) for part in parts)
+    whole = b"".join(parts)
+    assert decompress_bytes(packed, "zstd", where="x", limit=len(whole)) == whole
+
+
+def test_gzip_members_with_zero_padding_between_them():
+    packed = gzip.compress(b"ab") + bytes(5) + gzip.compress(b"cd")
+    assert decompress_bytes(packed, "gzip", where="x", limit=4) == gzip.decompress(packed) == b"abcd"
