@@ -84,3 +84,30 @@ def test_several_zstd_frames_without_declared_sizes_come_back_whole(sizes):
 def test_gzip_members_with_zero_padding_between_them():
     packed = gzip.compress(b"ab") + bytes(5) + gzip.compress(b"cd")
     assert decompress_bytes(packed, "gzip", where="x", limit=4) == gzip.decompress(packed) == b"abcd"
+
+
+def test_a_brotli_older_than_1_2_is_fed_a_little_at_a_time(monkeypatch):
+    """brotli < 1.2 cannot cap its output; the input then goes in 1 KiB at a time."""
+    from precomputed_core.format import _compression
+
+    class OldDecompressor:
+        def __init__(self):
+            self._real = brotli.Decompressor()
+
+        def process(self, data):  # no output_buffer_limit
+            return self._real.process(data)
+
+        def is_finished(self):
+            return self._real.is_finished()
+
+    class OldBrotli:
+        Decompressor = OldDecompressor
+        decompress = staticmethod(brotli.decompress)
+
+    monkeypatch.setattr(_compression, "_module", lambda method: OldBrotli)
+    packed = brotli.compress(DATA)
+    assert decompress_bytes(packed, "br", where="x", limit=len(DATA)) == DATA
+    with pytest.raises(DecodingError, match="expands to more than 1000 bytes"):
+        decompress_bytes(packed, "br", where="x", limit=1000)
+    with pytest.raises(DecodingError, match="corrupt or truncated"):
+        decompress_bytes(packed[:-3], "br", where="x", limit=len(DATA))
