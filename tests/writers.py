@@ -65,3 +65,15 @@ def hold_the_lock_then_die(url: str, ready: Any) -> None:
         return current
 
     store.update_many({"1_1_1/0-32_0-32_0-32": update})
+
+
+def forked_writer(vol: CloudVolume, writer: int, rounds: int, barrier: Any) -> None:
+    """:func:`writer_process` in a forked child, with the volume the parent opened."""
+    try:
+        for round_ in range(rounds):
+            barrier.wait()
+            write_half(vol, round_, writer)
+            barrier.wait()
+    except BaseException:
+        barrier.abort()
+        raise

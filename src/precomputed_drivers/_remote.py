@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import enum
 import functools
+import os
 import posixpath
 import random
 import time
@@ -114,7 +115,7 @@ class RemoteStore(Store):
 
     def __init__(
         self,
-        fs: Any,
+        open_fs: Callable[[], Any],
         root: str,
         url: str,
         *,
@@ -122,12 +123,22 @@ class RemoteStore(Store):
         credentials: str = "",
         policy: RetryPolicy | None = None,
     ) -> None:
-        self._fs, self._root, self._url = fs, root.strip("/"), url.rstrip("/")
+        self._open_fs, self._root, self._url = open_fs, root.strip("/"), url.rstrip("/")
+        self._fs_of: tuple[int, Any] = (os.getpid(), open_fs())
         self._read_only = read_only
         #: How the credentials were chosen, for "access denied" messages (never the secrets).
         self.credentials = credentials
         if policy is not None:
             self.policy = policy
+
+    @property
+    def _fs(self) -> Any:
+        """This process's file system: a child forked from the process that opened the store
+        opens its own (fsspec's event loop and connections do not survive a fork)."""
+        pid, fs = self._fs_of
+        if pid != os.getpid():
+            self._fs_of = pid, fs = os.getpid(), self._open_fs()
+        return fs
 
     @property
     def url(self) -> str:

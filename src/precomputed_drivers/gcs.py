@@ -86,19 +86,22 @@ class GCSStore(RemoteStore):
 
         policy = self.policy.with_options(request_timeout, total_timeout)
         token, credentials = google_token(bucket, secrets)
-        fs = GCSFileSystem(
-            token=token,
-            skip_instance_cache=True,
-            use_listings_cache=False,
-            # Without it gcsfs sets no timeout at all: a stalled connection would hang the read.
-            # Connect and read timeouts raise errors that this store retries (within policy.total).
-            requests_timeout=client_timeout(policy),
-            # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
-            session_kwargs={"auto_decompress": False},
-        )
+
+        def open_fs() -> Any:
+            return GCSFileSystem(
+                token=token,
+                skip_instance_cache=True,
+                use_listings_cache=False,
+                # Without it gcsfs sets no timeout at all: a stalled connection would hang a read.
+                # Connect and read timeouts raise errors this store retries (within policy.total).
+                requests_timeout=client_timeout(policy),
+                # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
+                session_kwargs={"auto_decompress": False},
+            )
+
         url = f"gs://{bucket}/{path}".rstrip("/")
         super().__init__(
-            fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials, policy=policy
+            open_fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials, policy=policy
         )
 
     @classmethod

@@ -48,14 +48,17 @@ class HTTPStore(RemoteStore):
         from fsspec.implementations.http import HTTPFileSystem
 
         policy = self.policy.with_options(request_timeout, total_timeout)
-        fs = HTTPFileSystem(
-            skip_instance_cache=True,
-            # Bodies come as stored and are decoded by their Content-Encoding here, like S3's:
-            # a corrupt gzip body is then a DecodingError, not a "transient" payload error,
-            # and br/zstd need no extra aiohttp codec packages.
-            client_kwargs={"timeout": client_timeout(policy), "auto_decompress": False},
-        )
-        super().__init__(fs, url, url, read_only=True, policy=policy)
+
+        def open_fs() -> Any:
+            return HTTPFileSystem(
+                skip_instance_cache=True,
+                # Bodies come as stored and are decoded by their Content-Encoding here, like S3's:
+                # a corrupt gzip body is then a DecodingError, not a "transient" payload error,
+                # and br/zstd need no extra aiohttp codec packages.
+                client_kwargs={"timeout": client_timeout(policy), "auto_decompress": False},
+            )
+
+        super().__init__(open_fs, url, url, read_only=True, policy=policy)
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Store:  # type: ignore[override]

@@ -100,21 +100,25 @@ class S3Store(RemoteStore):
             or os.environ.get("AWS_ENDPOINT_URL_S3")
             or os.environ.get("AWS_ENDPOINT_URL")
         )
-        fs = s3fs.S3FileSystem(
-            endpoint_url=endpoint,
-            skip_instance_cache=True,
-            use_listings_cache=False,
-            config_kwargs={
-                "retries": {"total_max_attempts": 1},
-                "connect_timeout": policy.timeout,
-                "read_timeout": policy.timeout,
-            },
-            **options,
-        )
-        fs.retries = 1  # retries are ours (RetryPolicy), so they do not multiply
+
+        def open_fs() -> Any:
+            fs = s3fs.S3FileSystem(
+                endpoint_url=endpoint,
+                skip_instance_cache=True,
+                use_listings_cache=False,
+                config_kwargs={
+                    "retries": {"total_max_attempts": 1},
+                    "connect_timeout": policy.timeout,
+                    "read_timeout": policy.timeout,
+                },
+                **options,
+            )
+            fs.retries = 1  # retries are ours (RetryPolicy), so they do not multiply
+            return fs
+
         self.bucket = bucket
         url = f"s3://{bucket}/{path}".rstrip("/")
-        super().__init__(fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy)
+        super().__init__(open_fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy)
         self.endpoint = endpoint
 
     @classmethod

@@ -95,6 +95,36 @@ def test_processes_lose_no_voxels(layer):
     assert lost == []
 
 
+def test_forked_writers_use_the_volume_their_parent_opened(layer):
+    """multiprocessing's fork, as many scripts use it: children write through the parent's
+    CloudVolume (a remote store opens its own connections in each child)."""
+    import warnings
+
+    rounds = 10
+    vol = CloudVolume(layer, non_aligned_writes=True, fill_missing=True, progress=False)
+    writers.lost_halves(vol, 0)  # the parent has used it: connections and event loop exist
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(3, timeout=120)
+    processes = [
+        context.Process(target=writers.forked_writer, args=(vol, w, rounds, barrier)) for w in (0, 1)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
+        for process in processes:
+            process.start()
+    lost = []
+    try:
+        for round_ in range(rounds):
+            barrier.wait()
+            barrier.wait()
+            lost += [(round_, w) for w in writers.lost_halves(vol, round_)]
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+    assert [p.exitcode for p in processes] == [0, 0]
+    assert lost == []
+
+
 def test_an_update_starts_again_when_the_object_changed_under_it(layer):
     """A whole-object write that lands between an update's read and its write is not lost:
     the store sees the object changed (a newer version or file) and runs the update again."""
