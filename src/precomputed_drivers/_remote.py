@@ -80,6 +80,19 @@ def client_timeout(policy: RetryPolicy) -> Any:
     return aiohttp.ClientTimeout(total=None, sock_connect=policy.timeout, sock_read=policy.timeout)
 
 
+def _forget_the_parents_event_loop() -> None:
+    # fsspec's shared event loop runs in a thread that a forked child does not have. Recent
+    # fsspec forgets it at fork itself; this does the same for the older ones we support.
+    with contextlib.suppress(Exception):
+        from fsspec.asyn import reset_lock
+
+        reset_lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_the_parents_event_loop)
+
+
 class Fetched(NamedTuple):
     """An object as a GET returned it: its bytes as stored, their metadata, and its version
     (S3's ETag, GCS's generation), which a conditional write names."""
