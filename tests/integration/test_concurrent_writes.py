@@ -91,6 +91,9 @@ def test_processes_lose_no_voxels(layer):
     finally:
         for process in processes:
             process.join(timeout=60)
+            if process.is_alive():  # a hung writer must not outlive the test
+                process.kill()
+                process.join()
     assert [p.exitcode for p in processes] == [0, 0]
     assert lost == []
 
@@ -121,6 +124,9 @@ def test_forked_writers_use_the_volume_their_parent_opened(layer):
     finally:
         for process in processes:
             process.join(timeout=60)
+            if process.is_alive():  # a hung writer must not outlive the test
+                process.kill()
+                process.join()
     assert [p.exitcode for p in processes] == [0, 0]
     assert lost == []
 
