@@ -37,20 +37,33 @@ def lost_halves(vol: CloudVolume, round_: int) -> list[int]:
     return [w for w, half in enumerate(halves) if not (half == value(round_, w)).all()]
 
 
-def writer_process(url: str, writer: int, rounds: int, barrier: Any, env: dict[str, str]) -> None:
-    """In a process of its own: each round, wait for the others, write its half, wait again."""
-    import os
+def write_rounds(vol: CloudVolume, writer: int, rounds: int, barrier: Any) -> None:
+    """Each round: wait for the others, write this writer's half, wait again.
 
-    os.environ.update(env)
+    A failure breaks the barrier, so the reader and the other writer stop at once,
+    not at the barrier's timeout.
+    """
     try:
-        vol = CloudVolume(url, non_aligned_writes=True, fill_missing=True, progress=False)
         for round_ in range(rounds):
             barrier.wait()
             write_half(vol, round_, writer)
             barrier.wait()
     except BaseException:
-        barrier.abort()  # the reader and the other writer stop at once, not at the timeout
+        barrier.abort()
         raise
+
+
+def writer_process(url: str, writer: int, rounds: int, barrier: Any, env: dict[str, str]) -> None:
+    """:func:`write_rounds` in a spawned process, with a volume of its own."""
+    import os
+
+    os.environ.update(env)
+    try:
+        vol = CloudVolume(url, non_aligned_writes=True, fill_missing=True, progress=False)
+    except BaseException:
+        barrier.abort()
+        raise
+    write_rounds(vol, writer, rounds, barrier)
 
 
 def hold_the_lock_then_die(url: str, ready: Any) -> None:
@@ -65,15 +78,3 @@ def hold_the_lock_then_die(url: str, ready: Any) -> None:
         return current
 
     store.update_many({"1_1_1/0-32_0-32_0-32": update})
-
-
-def forked_writer(vol: CloudVolume, writer: int, rounds: int, barrier: Any) -> None:
-    """:func:`writer_process` in a forked child, with the volume the parent opened."""
-    try:
-        for round_ in range(rounds):
-            barrier.wait()
-            write_half(vol, round_, writer)
-            barrier.wait()
-    except BaseException:
-        barrier.abort()
-        raise

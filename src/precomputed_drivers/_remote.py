@@ -261,8 +261,8 @@ class RemoteStore(Store):
         if stored is None:
             return None
         where = self.describe(key)
-        if not stored.data:  # no object these layers hold is empty: a proxy or server fault
-            raise StorageError(f"{where} came back empty although it exists. Rewrite or delete it")
+        if not stored.data:
+            self.refuse_empty(where)
         return decompress_bytes(stored.data, stored.metadata.content_encoding, where=where)
 
     def get(self, key: str) -> bytes | None:

@@ -125,17 +125,19 @@ def _s3_code(err: BaseException) -> str | None:
     return code if isinstance(code, str) else None
 
 
+def _named(chain: list[BaseException], names: frozenset[str]) -> bool:
+    """Whether an exception along ``chain`` is of a class (or subclass of one) in ``names``."""
+    return any(cls.__name__ in names for link in chain for cls in type(link).__mro__)
+
+
 def _transient_link(err: BaseException) -> bool:
-    for link in _chain(err):
-        if isinstance(link, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
-            return True
-        if any(cls.__name__ in _TRANSIENT_NAMES for cls in type(link).__mro__):
-            return True
-    return False
+    chain = _chain(err)
+    timeouts = (ConnectionError, TimeoutError, asyncio.TimeoutError)
+    return any(isinstance(link, timeouts) for link in chain) or _named(chain, _TRANSIENT_NAMES)
 
 
 def _damaged(chain: list[BaseException]) -> bool:
-    return any(cls.__name__ in _DAMAGED_NAMES for link in chain for cls in type(link).__mro__)
+    return _named(chain, _DAMAGED_NAMES)
 
 
 def classify(err: BaseException) -> Kind:

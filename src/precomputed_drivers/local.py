@@ -104,6 +104,11 @@ def _identity(path: str) -> tuple[int, int, int] | None:
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
+def _version(base: str) -> list[tuple[int, int, int] | None]:
+    """Which files hold the object at ``base`` now, over all its stored variants."""
+    return [_identity(base + suffix) for suffix, _ in VARIANTS]
+
+
 def _write_new(path: str, value: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
@@ -225,12 +230,12 @@ class LocalStore(Store):
         # the file (a new inode), and the update starts again from it.
         base = self._path(key)
         for _ in range(_UPDATE_ATTEMPTS):
-            version = [_identity(base + suffix) for suffix, _ in VARIANTS]
+            version = _version(base)
             found = self._stored(key)
             new = update(None if found is None else found[0])
             staged = self._staged(key, new.data, new.metadata)
             # Checked after staging, right before the rename: the window is a few stat calls.
-            if version == [_identity(base + suffix) for suffix, _ in VARIANTS]:
+            if version == _version(base):
                 self._commit(key, *staged)
                 return
             os.unlink(staged[0])

@@ -71,17 +71,8 @@ def test_threads_lose_no_voxels_in_memory():
     assert lost == []
 
 
-def test_processes_lose_no_voxels(layer):
-    rounds = 20
-    context = multiprocessing.get_context("spawn")  # no fork of this process's event loop threads
-    barrier = context.Barrier(3, timeout=120)
-    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "STORAGE_EMULATOR"))}
-    processes = [
-        context.Process(target=writers.writer_process, args=(layer, w, rounds, barrier, env)) for w in (0, 1)
-    ]
-    for process in processes:
-        process.start()
-    reader = CloudVolume(layer, progress=False)
+def _referee(processes, barrier, reader, rounds):
+    """Run the rounds of writer processes; the (round, writer) pairs whose voxels were lost."""
     lost = []
     try:
         for round_ in range(rounds):
@@ -95,7 +86,20 @@ def test_processes_lose_no_voxels(layer):
                 process.kill()
                 process.join()
     assert [p.exitcode for p in processes] == [0, 0]
-    assert lost == []
+    return lost
+
+
+def test_processes_lose_no_voxels(layer):
+    rounds = 20
+    context = multiprocessing.get_context("spawn")  # no fork of this process's event loop threads
+    barrier = context.Barrier(3, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "STORAGE_EMULATOR"))}
+    processes = [
+        context.Process(target=writers.writer_process, args=(layer, w, rounds, barrier, env)) for w in (0, 1)
+    ]
+    for process in processes:
+        process.start()
+    assert _referee(processes, barrier, CloudVolume(layer, progress=False), rounds) == []
 
 
 def test_forked_writers_use_the_volume_their_parent_opened(layer):
@@ -108,27 +112,12 @@ def test_forked_writers_use_the_volume_their_parent_opened(layer):
     writers.lost_halves(vol, 0)  # the parent has used it: connections and event loop exist
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(3, timeout=120)
-    processes = [
-        context.Process(target=writers.forked_writer, args=(vol, w, rounds, barrier)) for w in (0, 1)
-    ]
+    processes = [context.Process(target=writers.write_rounds, args=(vol, w, rounds, barrier)) for w in (0, 1)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
         for process in processes:
             process.start()
-    lost = []
-    try:
-        for round_ in range(rounds):
-            barrier.wait()
-            barrier.wait()
-            lost += [(round_, w) for w in writers.lost_halves(vol, round_)]
-    finally:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():  # a hung writer must not outlive the test
-                process.kill()
-                process.join()
-    assert [p.exitcode for p in processes] == [0, 0]
-    assert lost == []
+    assert _referee(processes, barrier, vol, rounds) == []
 
 
 def test_an_update_starts_again_when_the_object_changed_under_it(layer):

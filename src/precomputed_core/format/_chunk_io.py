@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..exceptions import FeatureUnavailableError, StorageError
+from ..exceptions import FeatureUnavailableError
 from ..interfaces import ByteRange, StoredObject
 from ._compression import decompress_bytes
 
@@ -76,10 +76,7 @@ class ChunkIO(ABC):
     def opened(self, chunk: Chunk, stored: StoredObject, limit: int | None) -> bytes:
         """A stored chunk's encoded bytes: decompressed, to at most ``limit`` bytes."""
         if not stored.data:
-            raise StorageError(
-                f"{self.describe(chunk)} came back empty although it exists; an empty object is "
-                "never a chunk of zeros. Rewrite or delete it"
-            )
+            self.store.refuse_empty(self.describe(chunk))
         encoding = stored.metadata.content_encoding
         if encoding is None:
             return stored.data

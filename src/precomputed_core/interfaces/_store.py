@@ -280,6 +280,13 @@ class Store(ABC):
             return None
         return request.cut(found.data)
 
+    def refuse_empty(self, where: str) -> NoReturn:
+        """Raise: the object at ``where`` exists but came back empty (no layer object is empty)."""
+        raise StorageError(
+            f"{where} came back empty although it exists; an empty object is never a chunk of "
+            "zeros (a proxy or server fault, or a damaged file). Rewrite or delete it"
+        )
+
     def refuse_compressed_range(self, key: str, encoding: str) -> NoReturn:
         """Raise: ``key`` is stored with transfer compression, so its byte ranges mean nothing."""
         raise StorageError(
