@@ -35,6 +35,7 @@ from .interfaces import (
     Codec,
     ObjectMetadata,
     ReadOptions,
+    SizedBytes,
     Store,
     StoredObject,
     Update,
@@ -43,7 +44,7 @@ from .interfaces import (
     object_lock,
     object_locks,
 )
-from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, parse_cloudpath
+from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, ShardingSpec, parse_cloudpath
 
 __version__ = "0.1.0"
 
@@ -67,6 +68,8 @@ __all__ = [
     "PrecomputedVolume",
     "Provenance",
     "ReadOptions",
+    "ShardingSpec",
+    "SizedBytes",
     "Store",
     "StoredObject",
     "UnsupportedProtocolError",

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AlignmentError",
     "CodecError",
+    "CompressedRangeError",
     "CredentialsError",
     "DecodingError",
     "EmptyRequestError",
@@ -32,6 +33,7 @@ __all__ = [
     "PrecomputedError",
     "ReadOnlyError",
     "ScaleUnavailableError",
+    "ShardError",
     "SharedMemoryError",
     "StorageError",
     "TransientStorageError",
@@ -90,6 +92,10 @@ class StorageError(PrecomputedError, OSError):
     """Storage failed to read, write, list or delete an object."""
 
 
+class CompressedRangeError(StorageError):
+    """Byte ranges were asked of an object stored with transfer compression (they mean nothing)."""
+
+
 class EmptyVolumeException(StorageError, FileNotFoundError):
     """A chunk inside the volume bounds is missing and ``fill_missing=False``."""
 
@@ -119,6 +125,10 @@ class CodecError(PrecomputedError, ValueError):
 
 class DecodingError(CodecError):
     """A stored chunk is corrupt, truncated or of the wrong size."""
+
+
+class ShardError(DecodingError):
+    """A shard file is damaged: truncated, its index points past its end, or garbled."""
 
 
 class EncodingError(CodecError):

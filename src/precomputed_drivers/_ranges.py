@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from precomputed_core import ObjectMetadata, StoredObject
+from precomputed_core import ObjectMetadata, SizedBytes, StoredObject
 from precomputed_core.exceptions import StorageError
 
 if TYPE_CHECKING:
     from precomputed_core import ByteRange, Store
 
-__all__ = ["RangeReply", "answer"]
+__all__ = ["RangeReply", "answer", "answer_sized"]
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 
@@ -45,15 +45,22 @@ def _parse(header: str | None, where: str) -> tuple[int, int, int | None]:
 
 def answer(store: Store, request: ByteRange, reply: RangeReply) -> bytes | None:
     """The bytes of ``request`` in ``reply`` (None: read the object whole, see ``ByteRange``)."""
+    sized = answer_sized(store, request, reply)
+    return None if sized is None else sized.data
+
+
+def answer_sized(store: Store, request: ByteRange, reply: RangeReply) -> SizedBytes | None:
+    """:func:`answer`, with the whole object's size (from ``Content-Range``, when it says)."""
     encoding = reply.metadata.content_encoding
     if encoding is not None:
         if request.whole_size is not None:
             return None
         store.refuse_compressed_range(request.key, encoding)
     if reply.status == 416:  # the range starts past the end: no bytes, as slicing gives
-        return None if request.whole_size is not None else b""
+        return None if request.whole_size is not None else SizedBytes(b"", None)
     if reply.status != 206:
-        return store.cut_range(request, StoredObject(reply.data, reply.metadata))
+        data = store.cut_range(request, StoredObject(reply.data, reply.metadata))
+        return None if data is None else SizedBytes(data, len(reply.data))
     where = store.describe(request.key)
     first, last, total = _parse(reply.content_range, where)
     if request.whole_size is not None and total != request.whole_size:
@@ -65,4 +72,4 @@ def answer(store: Store, request: ByteRange, reply: RangeReply) -> bytes | None:
             f"{where}: asked for {request.http_range}, got bytes {first}-{last} in a body of "
             f"{len(reply.data)} bytes; the reply is cut short or misplaced, try again"
         )
-    return reply.data
+    return SizedBytes(reply.data, total)

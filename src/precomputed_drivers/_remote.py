@@ -19,7 +19,7 @@ import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from precomputed_core import ObjectMetadata, Store, StoredObject, decompress_bytes, object_locks
+from precomputed_core import ObjectMetadata, SizedBytes, Store, StoredObject, decompress_bytes, object_locks
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
     PermissionDeniedError,
@@ -27,7 +27,7 @@ from precomputed_core.exceptions import (
     StorageError,
 )
 
-from ._ranges import RangeReply, answer
+from ._ranges import RangeReply, answer_sized
 from ._retry import RetryPolicy, WriteConflict, http_status, retrying, storage_error
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ class RemoteStore(Store):
         """Write the object; with a ``condition``, only if it still holds (else a 412 error)."""
         raise FeatureUnavailableError(f"{type(self).__name__} cannot write")
 
-    async def remove(self, path: str) -> None:
+    async def remove(self, path: str, condition: Condition = ALWAYS) -> None:
+        """Delete the object; with a ``condition`` (a version), only if it is still that version."""
         raise FeatureUnavailableError(f"{type(self).__name__} cannot delete")
 
     @abstractmethod
@@ -285,18 +286,21 @@ class RemoteStore(Store):
                 return RangeReply(416, b"")
             raise
 
-    async def _range(self, request: ByteRange) -> bytes | None:
+    async def _range(self, request: ByteRange) -> SizedBytes | None:
         if request.empty:  # no Range header can say "no bytes": only whether the object exists
-            return b"" if await self._exists(request.key) else None
+            return SizedBytes(b"", None) if await self._exists(request.key) else None
         try:
             reply = await self._attempt(
                 lambda p: self._fetch_range(p, request.http_range), "read", request.key
             )
         except FileNotFoundError:
             return None
-        return answer(self, request, reply)
+        return answer_sized(self, request, reply)
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        return [None if part is None else part.data for part in self.get_sized_ranges(ranges)]
+
+    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
         """Each range with its own ranged GET, all of them concurrently (``concurrency`` at once)."""
         requests = list(ranges)
         return self._sync(lambda: self._each(requests, self._range))
@@ -335,8 +339,8 @@ class RemoteStore(Store):
 
     def _updated(
         self, key: str, update: Update, found: Fetched | None
-    ) -> tuple[str, StoredObject, Condition]:
-        """The new object for ``key``, and the condition its write needs."""
+    ) -> tuple[str, StoredObject | None, Condition]:
+        """The new object for ``key`` (None: remove it), and the condition its write needs."""
         if found is None:
             return key, update(None), None
         if found.version is None:
@@ -347,10 +351,14 @@ class RemoteStore(Store):
             )
         return key, update(StoredObject(bytes(found.data), found.metadata)), found.version
 
-    async def _conditional_put(self, write: tuple[str, StoredObject, Condition]) -> bool:
-        """Write if the condition holds; True if it did not (another writer got there first)."""
+    async def _conditional_put(self, write: tuple[str, StoredObject | None, Condition]) -> bool:
+        """Write (or remove) if the condition holds; True if it did not (another writer got there first)."""
         key, new, condition = write
         try:
+            if new is None:
+                if condition is not None:  # a missing object is already removed
+                    await self._attempt(lambda path: self.remove(path, condition), "delete", key)
+                return False
             await self._put(key, new.data, new.metadata, condition)
         except WriteConflict:
             return True

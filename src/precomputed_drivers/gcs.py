@@ -161,9 +161,10 @@ class GCSStore(RemoteStore):
             **params,
         )
 
-    async def remove(self, path: str) -> None:
+    async def remove(self, path: str, condition: Condition = ALWAYS) -> None:
         bucket, key, _ = self._fs.split_path(path)
-        await self._call("DELETE", "b/{}/o/{}", bucket, key)
+        match = {} if condition is ALWAYS or condition is None else {"ifGenerationMatch": condition}
+        await self._call("DELETE", "b/{}/o/{}", bucket, key, **match)
 
     async def head(self, path: str) -> None:
         # The object's own metadata: gcsfs's _info would also list, and call a prefix a file.

@@ -13,7 +13,15 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
+from precomputed_core import (
+    CloudPath,
+    ObjectMetadata,
+    SizedBytes,
+    Store,
+    StoredObject,
+    decompress_bytes,
+    object_lock,
+)
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._file_lock import file_lock, is_lock_file
@@ -53,6 +61,14 @@ def _read(
     path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
 ) -> bytes | None:
     """Bytes [start, end) of a file with one open and pread (None if missing or not whole_size)."""
+    found = _read_sized(path, start, end, whole_size=whole_size)
+    return None if found is None else found.data
+
+
+def _read_sized(
+    path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
+) -> SizedBytes | None:
+    """:func:`_read`, with the file's size."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except _MISSING:
@@ -72,7 +88,7 @@ def _read(
                 break
             parts.append(part)
             offset += len(part)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return SizedBytes(parts[0] if len(parts) == 1 else b"".join(parts), size)
     except OSError as err:
         raise _storage_error("read", path, err) from err
     finally:
@@ -163,11 +179,14 @@ class LocalStore(Store):
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
         # One open and pread each: local reads are memory copies, the caller's threads overlap them.
+        return [None if (part := self._range(r)) is None else part.data for r in ranges]
+
+    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
         return [self._range(r) for r in ranges]
 
-    def _range(self, request: ByteRange) -> bytes | None:
+    def _range(self, request: ByteRange) -> SizedBytes | None:
         path = self._path(request.key)
-        data = _read(path, request.start, request.end, whole_size=request.whole_size)
+        data = _read_sized(path, request.start, request.end, whole_size=request.whole_size)
         if data is None and request.whole_size is None:
             for suffix, method in VARIANTS:
                 if method is not None and os.path.isfile(path + suffix):
@@ -233,6 +252,13 @@ class LocalStore(Store):
             version = _version(base)
             found = self._stored(key)
             new = update(None if found is None else found[0])
+            if new is None:  # remove it, unless it changed since it was read
+                if found is None:
+                    return
+                if version == _version(base):
+                    self._remove_variants(key)
+                    return
+                continue
             staged = self._staged(key, new.data, new.metadata)
             # Checked after staging, right before the rename: the window is a few stat calls.
             if version == _version(base):

@@ -9,7 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from precomputed_core import CloudPath, ObjectMetadata, Store, StoredObject, decompress_bytes, object_lock
+from precomputed_core import (
+    CloudPath,
+    ObjectMetadata,
+    SizedBytes,
+    Store,
+    StoredObject,
+    decompress_bytes,
+    object_lock,
+)
 
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
@@ -74,19 +82,24 @@ class MemoryStore(Store):
         return {key: None if (found := self._stored(key)) is None else found[0] for key in keys}
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
+        return [None if (part := self._range(r)) is None else part.data for r in ranges]
+
+    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
         return [self._range(r) for r in ranges]
 
-    def _range(self, request: ByteRange) -> bytes | None:
+    def _range(self, request: ByteRange) -> SizedBytes | None:
         path = self._key_path(request.key)
         try:
-            if request.whole_size is not None and self._fs.size(path) != request.whole_size:
+            size = self._fs.size(path)
+            if request.whole_size is not None and size != request.whole_size:
                 return None
             # A slice of the object's buffer, copied once (fsspec's memory cat_file).
-            return self._fs.cat_file(path, request.start, request.end)  # type: ignore[no-any-return]
+            return SizedBytes(self._fs.cat_file(path, request.start, request.end), size)
         except FileNotFoundError:
             pass
         found = self._stored(request.key)  # only a compressed variant, or nothing
-        return None if found is None else self.cut_range(request, found[0])
+        data = None if found is None else self.cut_range(request, found[0])
+        return None if data is None or found is None else SizedBytes(data, len(found[0].data))
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
         path = self._key_path(key) + stored_suffix(metadata.content_encoding)

@@ -161,9 +161,10 @@ class S3Store(RemoteStore):
             headers["IfMatch"] = condition
         await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **headers)
 
-    async def remove(self, path: str) -> None:
+    async def remove(self, path: str, condition: Condition = ALWAYS) -> None:
         bucket, key = self._split(path)
-        await self._fs._call_s3("delete_object", Bucket=bucket, Key=key)
+        match = {} if condition is ALWAYS or condition is None else {"IfMatch": condition}
+        await self._fs._call_s3("delete_object", Bucket=bucket, Key=key, **match)
 
     async def head(self, path: str) -> None:
         bucket, key = self._split(path)

@@ -1,22 +1,35 @@
-"""The Precomputed storage format over a ``Store``: chunk I/O and transfer compression.
+"""The Precomputed storage format over a ``Store``: chunk I/O, shards and transfer compression.
 
 How a scale's chunks become objects (:class:`ChunkIO`: one key per chunk in an
-unsharded scale; later, slots in shard files read by the shard reader that
-images, meshes and skeletons share) and how objects are compressed on the
-wire. May import ``interfaces``, ``meta``, ``geometry`` and ``exceptions``.
+unsharded scale, items of shard files in a sharded one), the shard files themselves
+(:class:`ShardReader`, which images, meshes and skeletons share: they differ only in
+their ids) and how objects are compressed on the wire. May import ``interfaces``,
+``meta``, ``geometry`` and ``exceptions``.
 """
 
 from __future__ import annotations
 
 from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
 from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
+from ._morton import axis_bits, cell_shape, compressed_morton
+from ._shard_file import build_shard, split_shard
+from ._shard_reader import ShardReader
+from ._sharded_chunk_io import ShardedChunkIO, shard_shape
 
 __all__ = [
     "SUFFIXES",
     "ChunkEdit",
     "ChunkIO",
     "ChunkPart",
+    "ShardReader",
+    "ShardedChunkIO",
     "UnshardedChunkIO",
+    "axis_bits",
+    "build_shard",
+    "cell_shape",
+    "compressed_morton",
+    "shard_shape",
+    "split_shard",
     "chunk_io_for",
     "compress_bytes",
     "decompress_bytes",

@@ -2,8 +2,8 @@
 
 The read and write pipeline reaches storage only through a :class:`ChunkIO`. In
 an unsharded scale a chunk is one object, named after its box; in a sharded scale
-(a later release) it is a slot in a shard file, and another class of this kind
-serves it, with no branch in the pipeline.
+it is an item of a shard file (:class:`~._sharded_chunk_io.ShardedChunkIO`), with
+no branch in the pipeline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..exceptions import FeatureUnavailableError
 from ..interfaces import ByteRange, StoredObject
 from ._compression import decompress_bytes
 
@@ -68,6 +67,23 @@ class ChunkIO(ABC):
     def describe(self, chunk: Chunk) -> str:
         """Where ``chunk`` is stored, for messages."""
         return self.store.describe(chunk.name)
+
+    def compression(self, requested: str | None) -> str | None:
+        """The transfer compression chunks are handed over with, given the user's ``compress``."""
+        return requested
+
+    def batches(self, chunks: Sequence[Chunk], *, writing: bool) -> list[list[int]] | None:
+        """How to group ``chunks`` (by index) into calls, or None: runs of :attr:`batch_size`."""
+        return None
+
+    def store_many(
+        self, items: Sequence[tuple[Chunk, bytes]], edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata
+    ) -> None:
+        """Write whole chunks and apply edits to others: :meth:`write_many`, then :meth:`update_many`."""
+        if items:
+            self.write_many(items, metadata=metadata)
+        if edits:
+            self.update_many(edits, metadata=metadata)
 
     def read_parts(self, parts: Sequence[ChunkPart]) -> list[bytes | None]:
         """Each part's bytes, or None where the chunk must be read whole (the default: all)."""
@@ -161,8 +177,11 @@ class UnshardedChunkIO(ChunkIO):
 def chunk_io_for(store: Store, meta: LayerMeta, mip: int) -> ChunkIO:
     """The chunk I/O of scale ``mip``, as its info describes it."""
     if meta.is_sharded(mip):
-        raise FeatureUnavailableError(
-            f"scale {meta.key(mip)!r} of {store.url} uses the sharded format, which this "
-            "version of precomputed cannot read or write yet"
+        from ..meta import ShardingSpec
+        from ._sharded_chunk_io import ShardedChunkIO
+
+        where = f"info['scales'][{mip}]['sharding']"
+        return ShardedChunkIO(
+            store, meta.grid(mip), ShardingSpec.from_json(meta.scale(mip)["sharding"], where)
         )
     return UnshardedChunkIO(store, meta.grid(mip))

@@ -6,10 +6,15 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
 from ._progress import progress_bar
 
-__all__ = ["TaskRunner", "grouped"]
+if TYPE_CHECKING:
+    from ._layout import ScaleLayout
+    from ._plan import Piece
+
+__all__ = ["TaskRunner", "grouped", "run_batches"]
 
 #: Batches per thread: enough to balance uneven chunks, few enough to keep overhead low.
 _BATCHES_PER_THREAD = 4
@@ -109,3 +114,36 @@ def grouped(indices: Iterator[int], size: int) -> Iterator[list[int]]:
             group = []
     if group:
         yield group
+
+
+def run_batches(
+    layout: ScaleLayout,
+    pieces: list[Piece],
+    work: Callable[[list[Piece]], None],
+    runner: TaskRunner,
+    *,
+    writing: bool,
+    progress: bool,
+    nbytes: int,
+) -> None:
+    """Call ``work`` on batches of ``pieces``, as the scale's chunk I/O groups them.
+
+    By default, runs of the store's ``batch_size``; a sharded scale groups by shard.
+    """
+    groups = layout.chunks.batches([p.chunk for p in pieces], writing=writing)
+    desc = "Uploading" if writing else "Downloading"
+    if groups is None:
+
+        def task(indices: Iterator[int]) -> None:
+            for group in grouped(indices, layout.chunks.batch_size):
+                work([pieces[i] for i in group])
+
+        runner.run(task, len(pieces), progress=progress, desc=desc, nbytes=nbytes)
+        return
+    batches = groups
+
+    def grouped_task(indices: Iterator[int]) -> None:
+        for index in indices:
+            work([pieces[i] for i in batches[index]])
+
+    runner.run(grouped_task, len(batches), progress=progress, desc=desc, nbytes=nbytes)

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import CodecError, EmptyVolumeException, GeometryError
 from ..format import ChunkPart
 from ._buffers import zeros
-from ._executor import grouped
+from ._executor import run_batches
 from ._memory import require_memory_for
 from ._plan import plan
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import numpy.typing as npt
 
     from ..geometry import Bbox
@@ -89,18 +87,16 @@ def read_box(
             out[...] = 0
     pieces = plan(layout, bbox, ranges=layout.chunks.supports_partial_reads)
 
-    def task(indices: Iterator[int]) -> None:
-        for group in grouped(indices, layout.chunks.batch_size):
-            batch = [pieces[i] for i in group]
-            for piece, (data, partial) in zip(batch, _fetch(layout, batch)):
-                if data is None:
-                    if options.fill_missing:
-                        continue
-                    raise EmptyVolumeException(
-                        f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
-                        "to read missing chunks as zeros"
-                    )
-                _place(layout, piece, data, partial, out)
+    def load(batch: list[Piece]) -> None:
+        for piece, (data, partial) in zip(batch, _fetch(layout, batch)):
+            if data is None:
+                if options.fill_missing:
+                    continue
+                raise EmptyVolumeException(
+                    f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
+                    "to read missing chunks as zeros"
+                )
+            _place(layout, piece, data, partial, out)
 
-    runner.run(task, len(pieces), progress=options.progress, desc="Downloading", nbytes=out.nbytes)
+    run_batches(layout, pieces, load, runner, writing=False, progress=options.progress, nbytes=out.nbytes)
     return out

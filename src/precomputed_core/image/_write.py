@@ -10,12 +10,10 @@ from ..exceptions import AlignmentError, CodecError, EmptyVolumeException
 from ..format import ChunkEdit, compress_bytes
 from ..geometry import Bbox
 from ..interfaces import ObjectMetadata
-from ._executor import grouped
+from ._executor import run_batches
 from ._plan import plan
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import numpy.typing as npt
 
     from ..geometry import ChunkGrid
@@ -73,15 +71,16 @@ def write_box(
     writes, as the store provides).
     """
     pieces = plan(layout, bbox)
+    compress = layout.chunks.compression(options.compress)
     metadata = ObjectMetadata(
         content_type=layout.codec.content_type,
-        content_encoding=options.compress,
+        content_encoding=compress,
         cache_control=options.cache_control,
     )
 
     def encode(piece: Piece, voxels: npt.NDArray[Any]) -> bytes:
         try:
-            return compress_bytes(layout.codec.encode(voxels, piece.spec), options.compress)
+            return compress_bytes(layout.codec.encode(voxels, piece.spec), compress)
         except CodecError as err:
             layout.codec_failed(piece.chunk, err)
 
@@ -96,15 +95,10 @@ def write_box(
 
         return ChunkEdit(piece.chunk, update, layout.codec.max_encoded_size(piece.spec))
 
-    def task(indices: Iterator[int]) -> None:
-        for group in grouped(indices, layout.chunks.batch_size):
-            batch = [pieces[i] for i in group]
-            whole = [(p.chunk, encode(p, array[p.window])) for p in batch if p.inner is None]
-            if whole:
-                layout.chunks.write_many(whole, metadata=metadata)
-            edits = [edit(p) for p in batch if p.inner is not None]
-            if edits:
-                layout.chunks.update_many(edits, metadata=metadata)
+    def store(batch: list[Piece]) -> None:
+        whole = [(p.chunk, encode(p, array[p.window])) for p in batch if p.inner is None]
+        edits = [edit(p) for p in batch if p.inner is not None]
+        layout.chunks.store_many(whole, edits, metadata=metadata)
 
     moved = sum(p.spec.nbytes for p in pieces)
-    runner.run(task, len(pieces), progress=options.progress, desc="Uploading", nbytes=moved)
+    run_batches(layout, pieces, store, runner, writing=True, progress=options.progress, nbytes=moved)

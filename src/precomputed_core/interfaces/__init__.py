@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._codec import ChunkSpec, Codec
 from ._object_locks import object_lock, object_locks
-from ._store import ByteRange, ObjectMetadata, Store, StoredObject, Update
+from ._store import ByteRange, ObjectMetadata, SizedBytes, Store, StoredObject, Update
 from ._volume import ReadOptions, Volume, WriteOptions
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Codec",
     "ObjectMetadata",
     "ReadOptions",
+    "SizedBytes",
     "Store",
     "StoredObject",
     "Update",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
-from ..exceptions import FeatureUnavailableError, ReadOnlyError, StorageError
+from ..exceptions import CompressedRangeError, FeatureUnavailableError, ReadOnlyError, StorageError
 from ._object_locks import object_lock
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from ..meta import CloudPath
 
-__all__ = ["ByteRange", "ObjectMetadata", "Store", "StoredObject", "Update"]
+__all__ = ["ByteRange", "ObjectMetadata", "SizedBytes", "Store", "StoredObject", "Update"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,13 @@ class ByteRange:
         return data[self.start :] if self.end is None else data[self.start : self.end]
 
 
+class SizedBytes(NamedTuple):
+    """The bytes of a range, and the size of the whole object as stored (None if the store cannot tell)."""
+
+    data: bytes
+    whole_size: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredObject:
     """An object exactly as stored: its bytes (still compressed if they were) and their metadata.
@@ -100,8 +107,9 @@ class StoredObject:
     source: str | None = field(default=None, compare=False)
 
 
-#: What :meth:`Store.update_many` makes of an object: the stored one (or None) to the new one.
-Update = Callable[[StoredObject | None], StoredObject]
+#: What :meth:`Store.update_many` makes of an object: the stored one (or None) to the new one,
+#: or to None to remove it (a shard whose last chunk was deleted).
+Update = Callable[[StoredObject | None], StoredObject | None]
 
 
 class Store(ABC):
@@ -196,6 +204,20 @@ class Store(ABC):
         objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
         return [self.cut_range(r, objects[r.key]) for r in ranges]
 
+    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[SizedBytes | None]:
+        """:meth:`get_ranges`, with each object's whole size: what a later ``whole_size`` names.
+
+        A reader that keeps an index of an object (a shard's) checks with it that the
+        object has not been rewritten since. Stores that serve ranges override this.
+        """
+        objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
+        sized: builtins.list[SizedBytes | None] = []
+        for request in ranges:
+            found = objects[request.key]
+            data = self.cut_range(request, found)
+            sized.append(None if data is None or found is None else SizedBytes(data, len(found.data)))
+        return sized
+
     def get_range(
         self, key: str, start: int, end: int | None, *, whole_size: int | None = None
     ) -> bytes | None:
@@ -224,7 +246,7 @@ class Store(ABC):
         """Replace each object by what its update makes of it, losing no concurrent update.
 
         An update is given the object as stored (None if it is missing) and returns
-        the new one. It may be called more than once, with a newer object each time,
+        the new one, or None to remove it. It may be called more than once, with a newer object each time,
         when another writer changed the object in between, so it must have no side
         effects. This default serialises the updates of each object within this
         process (:func:`object_lock`), which is all a store that no other process
@@ -234,8 +256,12 @@ class Store(ABC):
         self.require_writes()
         for key, update in updates.items():
             with object_lock(self.url, key):
-                new = update(self.get_stored(key))
-                self.put(key, new.data, metadata=new.metadata)
+                found = self.get_stored(key)
+                new = update(found)
+                if new is not None:
+                    self.put(key, new.data, metadata=new.metadata)
+                elif found is not None:
+                    self.delete(key)
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to close
         """Release connections or handles."""
@@ -289,7 +315,7 @@ class Store(ABC):
 
     def refuse_compressed_range(self, key: str, encoding: str) -> NoReturn:
         """Raise: ``key`` is stored with transfer compression, so its byte ranges mean nothing."""
-        raise StorageError(
+        raise CompressedRangeError(
             f"{self.describe(key)} is stored {encoding}-compressed, so its byte ranges mean nothing; "
             "objects read by range (such as shard files) must be stored uncompressed: rewrite it "
             "without compression"

@@ -21,14 +21,17 @@ from ._info import (
 from ._layer_meta import LayerMeta
 from ._paths import KNOWN_FORMATS, CloudPath, parse_cloudpath
 from ._provenance import Provenance
+from ._sharding import SHARDING_TYPE, ShardingSpec
 
 __all__ = [
     "KNOWN_FORMATS",
     "LAYER_TYPES",
+    "SHARDING_TYPE",
     "SPEC_DATA_TYPES",
     "CloudPath",
     "LayerMeta",
     "Provenance",
+    "ShardingSpec",
     "add_scale",
     "check_data_type",
     "create_info",

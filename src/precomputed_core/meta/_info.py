@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..exceptions import InfoValidationError, UnsupportedDataTypeError
+from ._sharding import ShardingSpec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -128,8 +129,21 @@ def _validate_storage(index: int, scale: dict[str, Any]) -> None:
             )
         _triple(f"{where}['compressed_segmentation_block_size']",
                 scale["compressed_segmentation_block_size"], positive=True, exact=True)  # fmt: skip
-    if "sharding" in scale and not isinstance(scale["sharding"], dict):
-        raise InfoValidationError(f"{where}['sharding'] must be a sharding specification object")
+    if "sharding" in scale:
+        _validate_sharding(where, scale)
+
+
+def _validate_sharding(where: str, scale: dict[str, Any]) -> None:
+    """A sharded scale: a valid specification, one chunk size, and chunk ids that fit 64 bits."""
+    ShardingSpec.from_json(scale["sharding"], f"{where}['sharding']")
+    if len(scale["chunk_sizes"]) != 1:
+        raise InfoValidationError(f"{where} is sharded, so its 'chunk_sizes' must hold exactly one size")
+    grid = [-(-int(n) // int(c)) for n, c in zip(scale["size"], scale["chunk_sizes"][0])]
+    if sum(max(0, n - 1).bit_length() for n in grid) > 64:
+        raise InfoValidationError(
+            f"{where} is sharded, but its grid of {grid} chunks needs chunk ids over 64 bits; "
+            "use larger chunks"
+        )
 
 
 def validate_layer(info: Any, *, for_write: bool = False) -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from precomputed_core import Bbox, ByteRange, ChunkGrid, CloudVolume, LayerMeta, ObjectMetadata
-from precomputed_core.exceptions import FeatureUnavailableError
-from precomputed_core.format import ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
+from precomputed_core.exceptions import InfoValidationError
+from precomputed_core.format import ChunkIO, ChunkPart, ShardedChunkIO, UnshardedChunkIO, chunk_io_for
 from precomputed_core.geometry import chunk_name
 
 
@@ -73,10 +73,14 @@ def test_a_chunk_io_without_parts_reads_whole_chunks(minimal_store):
     assert chunks.read_parts([ChunkPart(chunk, 0, 1, 10)]) == [None]
 
 
-def test_a_sharded_scale_is_refused_until_sharding_lands(minimal_store):
-    meta = _meta(sharding={"@type": "neuroglancer_uint64_sharded_v1"})
-    with pytest.raises(FeatureUnavailableError, match="sharded format"):
-        chunk_io_for(minimal_store, meta, 0)
+def test_a_sharded_scale_gets_the_sharded_chunk_io(minimal_store):
+    spec = {"@type": "neuroglancer_uint64_sharded_v1", "hash": "identity", "preshift_bits": 0,
+            "minishard_bits": 1, "shard_bits": 2}  # fmt: skip
+    chunks = chunk_io_for(minimal_store, _meta(sharding=spec), 0)
+    assert isinstance(chunks, ShardedChunkIO)
+    assert chunks.spec.to_json()["data_encoding"] == "raw"
+    with pytest.raises(InfoValidationError, match=r"\['hash'\] must be one of"):
+        chunk_io_for(minimal_store, _meta(sharding={"@type": "neuroglancer_uint64_sharded_v1"}), 0)
 
 
 def test_the_pipeline_reaches_storage_only_through_chunk_io(tmp_path, monkeypatch):

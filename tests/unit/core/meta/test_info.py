@@ -652,10 +652,40 @@ def test_validate_info_compressed_segmentation_bad_block_size():
         validate_info(_info(scales=[scale]))
 
 
+SHARDING = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 1, "hash": "identity",
+            "minishard_bits": 2, "shard_bits": 3}  # fmt: skip
+
+
 def test_validate_info_sharding_must_be_object():
-    validate_info(_info(scales=[_scale(sharding={"@type": "neuroglancer_uint64_sharded_v1"})]))
+    validate_info(_info(scales=[_scale(sharding=SHARDING)]))
     with pytest.raises(InfoValidationError, match="\\['sharding'\\] must be a sharding specification object"):
         validate_info(_info(scales=[_scale(sharding="yes")]))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"@type": "neuroglancer_sharded"}, "the only sharded format"),
+        ({"hash": "md5"}, "'hash'\\] must be one of"),
+        ({"preshift_bits": -1}, "'preshift_bits'\\] must be an integer from 0 to 64"),
+        ({"minishard_bits": "2"}, "'minishard_bits'\\] must be an integer"),
+        ({"shard_bits": 63}, "minishard_bits \\+ shard_bits is 65"),
+        ({"data_encoding": "zstd"}, "'data_encoding'\\] must be 'raw' or 'gzip'"),
+        ({"minishard_index_encoding": "br"}, "'minishard_index_encoding'\\] must be 'raw' or 'gzip'"),
+    ],
+)
+def test_validate_info_checks_the_sharding_specification(change, message):
+    with pytest.raises(InfoValidationError, match=message):
+        validate_info(_info(scales=[_scale(sharding={**SHARDING, **change})]))
+
+
+def test_a_sharded_scale_has_one_chunk_size_and_ids_within_64_bits():
+    with pytest.raises(InfoValidationError, match="exactly one size"):
+        validate_info(_info(scales=[_scale(sharding=SHARDING, chunk_sizes=[[8, 8, 8], [16, 16, 1]])]))
+    with pytest.raises(InfoValidationError, match="over 64 bits"):
+        validate_info(
+            _info(scales=[_scale(sharding=SHARDING, size=[2**40, 2**40, 2**40], chunk_sizes=[[1, 1, 1]])])
+        )
 
 
 @pytest.mark.parametrize("field", ["mesh", "skeletons", "segment_properties"])

@@ -1,0 +1,164 @@
+"""The bytes of one shard file (``sharded.md``): its shard index, minishard indexes and data.
+
+Parsing checks every offset against the file, so a truncated or garbled shard raises
+:class:`~precomputed_core.exceptions.ShardError` naming it; it never yields bytes from
+the wrong place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from ..exceptions import DecodingError, ShardError
+from ._compression import compress_bytes, decompress_bytes
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+
+    from ..meta import ShardingSpec
+
+__all__ = [
+    "EMPTY_MINISHARD",
+    "MinishardIndex",
+    "build_shard",
+    "check_within",
+    "decode",
+    "encode",
+    "parse_minishard_index",
+    "parse_shard_index",
+    "split_shard",
+]
+
+
+class MinishardIndex(NamedTuple):
+    """The chunks of one minishard: ids (ascending as stored) and absolute ``[start, end)`` offsets."""
+
+    ids: npt.NDArray[np.uint64]
+    starts: npt.NDArray[np.uint64]
+    ends: npt.NDArray[np.uint64]
+
+    def find(self, chunk_id: int) -> tuple[int, int] | None:
+        hits = np.flatnonzero(self.ids == np.uint64(chunk_id))
+        if not len(hits):
+            return None
+        i = hits[-1]  # a repeated id: the last entry wins, as in Neuroglancer
+        return int(self.starts[i]), int(self.ends[i])
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes * 3
+
+
+EMPTY_MINISHARD = MinishardIndex(*(np.zeros(0, np.uint64) for _ in range(3)))
+
+
+def decode(data: bytes, encoding: str, *, where: str, limit: int | None = None) -> bytes:
+    """Undo a ``minishard_index_encoding`` or ``data_encoding`` (``raw`` or ``gzip``)."""
+    if encoding == "raw":
+        return data
+    try:
+        return decompress_bytes(data, "gzip", where=where, limit=limit)
+    except DecodingError as err:
+        raise ShardError(f"{err}; the shard is damaged: rewrite or delete it") from err
+
+
+def encode(data: bytes, encoding: str) -> bytes:
+    return data if encoding == "raw" else compress_bytes(data, "gzip")
+
+
+def parse_shard_index(data: bytes, spec: ShardingSpec, *, where: str) -> npt.NDArray[np.uint64]:
+    """The absolute ``[start, end)`` of each minishard index (a ``num_minishards`` x 2 array)."""
+    if len(data) != spec.shard_index_size:
+        raise ShardError(
+            f"{where} is truncated: {len(data)} bytes where its shard index needs "
+            f"{spec.shard_index_size}; rewrite or delete it"
+        )
+    index = np.frombuffer(data, dtype="<u8").reshape(-1, 2).astype(np.uint64)
+    if np.any(index[:, 0] > index[:, 1]):
+        raise ShardError(f"{where}: its shard index has a minishard ending before it starts; it is damaged")
+    absolute: npt.NDArray[np.uint64] = index + np.uint64(spec.shard_index_size)
+    return absolute
+
+
+def parse_minishard_index(data: bytes, spec: ShardingSpec, *, where: str) -> MinishardIndex:
+    """A minishard index as stored (encoded), decoded into absolute offsets."""
+    raw = decode(data, spec.minishard_index_encoding, where=where)
+    if len(raw) % 24:
+        raise ShardError(f"{where}: a minishard index of {len(raw)} bytes is not a whole number of entries")
+    table = np.frombuffer(raw, dtype="<u8").reshape(3, -1).astype(np.uint64)
+    with np.errstate(over="ignore"):  # uint64 sums wrap as the spec's arithmetic does
+        ids = np.cumsum(table[0], dtype=np.uint64)
+        sizes = table[2]
+        ends = np.cumsum(table[1] + sizes, dtype=np.uint64) + np.uint64(spec.shard_index_size)
+    return MinishardIndex(ids, ends - sizes, ends)
+
+
+def check_within(index: MinishardIndex, size: int | None, *, where: str) -> None:
+    """Raise if any chunk lies past the end of a shard of ``size`` bytes (None: unknown)."""
+    if len(index.ids) and (
+        np.any(index.ends < index.starts) or (size is not None and int(index.ends.max()) > size)
+    ):
+        raise ShardError(
+            f"{where}: its index points past the end of the shard ({size} bytes); "
+            "the shard is truncated or damaged: rewrite or delete it"
+        )
+
+
+def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, bytes]:
+    """Every chunk of a whole shard file, by id, still in its ``data_encoding``."""
+    view = memoryview(data)
+    index = parse_shard_index(bytes(view[: spec.shard_index_size]), spec, where=where)
+    if index.size and int(index[:, 1].max()) > len(data):
+        raise ShardError(
+            f"{where}: its shard index points past its end ({len(data)} bytes); "
+            "the shard is truncated: rewrite or delete it"
+        )
+    chunks: dict[int, bytes] = {}
+    for start, end in index.tolist():
+        if start == end:
+            continue
+        minishard = parse_minishard_index(bytes(view[start:end]), spec, where=where)
+        check_within(minishard, len(data), where=where)
+        for chunk_id, lo, hi in zip(
+            minishard.ids.tolist(), minishard.starts.tolist(), minishard.ends.tolist()
+        ):
+            chunks[chunk_id] = bytes(view[lo:hi])
+    return chunks
+
+
+def build_shard(spec: ShardingSpec, chunks: Mapping[int, bytes]) -> bytes:
+    """A shard file holding ``chunks`` (by id, already in the ``data_encoding``).
+
+    Each minishard's chunks are laid out in id order, followed by its index: chunks
+    near each other in space are near each other in the file, so a cutout reads them
+    with few ranged requests.
+    """
+    ids = np.array(sorted(chunks), dtype=np.uint64)
+    _, minishards = spec.locate(ids) if len(ids) else (ids, ids)
+    parts: list[bytes] = []
+    index = np.zeros((spec.num_minishards, 2), dtype="<u8")
+    offset = 0  # relative to the end of the shard index
+    order = np.argsort(minishards, kind="stable")
+    bounds = np.searchsorted(minishards[order], np.arange(spec.num_minishards + 1, dtype=np.uint64))
+    for minishard in np.flatnonzero(np.diff(bounds)).tolist():
+        members = ids[order[bounds[minishard] : bounds[minishard + 1]]]
+        table = np.zeros((3, len(members)), dtype="<u8")
+        table[0, 0] = members[0]
+        table[0, 1:] = np.diff(members)
+        previous_end = 0  # the first start is relative to the end of the shard index
+        for i, chunk_id in enumerate(members.tolist()):
+            data = chunks[chunk_id]
+            table[1, i] = offset - previous_end
+            table[2, i] = len(data)
+            parts.append(data)
+            offset += len(data)
+            previous_end = offset
+        encoded = encode(table.tobytes(), spec.minishard_index_encoding)
+        index[minishard] = (offset, offset + len(encoded))
+        parts.append(encoded)
+        offset += len(encoded)
+    return index.tobytes() + b"".join(parts)

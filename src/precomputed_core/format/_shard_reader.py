@@ -1,0 +1,314 @@
+"""Read ids out of the shard files of one directory: a sharded scale, meshes or skeletons.
+
+A read takes three rounds of ranged requests, each covering every shard at once:
+the shard indexes, then the minishard indexes the ids need, then the chunks,
+adjacent ones merged into one request. Indexes are kept in a bounded LRU, each with
+the size of the shard it came from; later reads are conditional on that size, so a
+shard rewritten since (by another process) is noticed and its index read again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..exceptions import CompressedRangeError, ShardError, StorageError
+from ..interfaces import ByteRange
+from ._compression import decompress_bytes
+from ._shard_file import (
+    EMPTY_MINISHARD,
+    MinishardIndex,
+    check_within,
+    decode,
+    parse_minishard_index,
+    parse_shard_index,
+    split_shard,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+    from ..interfaces import SizedBytes, Store, StoredObject
+    from ..meta import ShardingSpec
+
+__all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader"]
+
+#: Memory for cached shard and minishard indexes, per reader.
+DEFAULT_INDEX_CACHE_BYTES = 64 * 2**20
+#: Chunks closer than this in a shard file are fetched with one request (the gap is read too).
+_MERGE_GAP = 64 * 2**10
+#: Reads again after finding a shard rewritten under them, before giving up.
+_STALE_ATTEMPTS = 5
+
+
+@dataclass
+class _Shard:
+    """What is known of one shard file: its size and indexes (minishards filled in as needed)."""
+
+    size: int | None
+    index: npt.NDArray[np.uint64]
+    minishards: dict[int, MinishardIndex] = field(default_factory=dict)
+    #: Every item of a shard stored with transfer compression (read whole, never cached).
+    items: dict[int, bytes] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.index.nbytes + sum(m.nbytes for m in self.minishards.values()) + 200
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where an id's data is: its shard file, the byte range there, and that file's size."""
+
+    key: str
+    start: int
+    end: int
+    size: int | None
+    data: bytes | None = None  # the item itself, from a shard that had to be read whole
+
+
+class _Stale(Exception):
+    """A shard changed between reading its index and its data: read them again."""
+
+
+class ShardReader:
+    """The shard files of ``spec`` in ``store`` under ``prefix`` (a scale key, or ``mesh``)."""
+
+    def __init__(
+        self, store: Store, spec: ShardingSpec, prefix: str, *, cache_bytes: int = DEFAULT_INDEX_CACHE_BYTES
+    ) -> None:
+        self.store = store
+        self.spec = spec
+        self.prefix = prefix.rstrip("/")
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[str, _Shard] = OrderedDict()
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
+
+    # --- naming ----------------------------------------------------------------
+
+    def shard_key(self, shard: int) -> str:
+        name = self.spec.shard_key(shard)
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def keys_of(self, ids: npt.ArrayLike) -> list[str]:
+        """The shard file of each id."""
+        shards, _ = self.spec.locate(np.asarray(ids, dtype=np.uint64))
+        return [self.shard_key(s) for s in shards.tolist()]
+
+    def describe(self, chunk_id: int) -> str:
+        return self.store.describe(self.keys_of([chunk_id])[0])
+
+    # --- the index cache ---------------------------------------------------------
+
+    def _cached(self, key: str) -> _Shard | None:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+            return entry
+
+    def _remember(self, key: str, entry: _Shard) -> None:
+        with self._lock:
+            old = self._cache.pop(key, None)
+            if old is not None:
+                self._cached_bytes -= old.nbytes
+            self._cache[key] = entry
+            self._cached_bytes += entry.nbytes
+            while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
+                _, evicted = self._cache.popitem(last=False)
+                self._cached_bytes -= evicted.nbytes
+
+    def forget(self, keys: Sequence[str] | None = None) -> None:
+        """Drop cached indexes (of ``keys``, or all): after this process rewrites a shard."""
+        with self._lock:
+            for key in list(self._cache) if keys is None else keys:
+                entry = self._cache.pop(key, None)
+                if entry is not None:
+                    self._cached_bytes -= entry.nbytes
+
+    # --- reading -------------------------------------------------------------------
+
+    def locate(self, ids: Sequence[int]) -> list[Located | None]:
+        """Where each id's data is in its shard; None where the id (or its shard) is absent."""
+        for attempt in range(_STALE_ATTEMPTS):
+            try:
+                return self._locate(ids, fresh=attempt > 0)
+            except _Stale:
+                continue
+        raise StorageError(
+            f"the shards of {self.store.describe(self.prefix)} changed each time they were read, "
+            f"{_STALE_ATTEMPTS} times in a row; read again once the writers are done"
+        )
+
+    def read(self, ids: Sequence[int], *, limits: Sequence[int | None] | None = None) -> list[bytes | None]:
+        """Each id's data (its ``data_encoding`` removed), or None where it is absent.
+
+        ``limits`` bound each item's decompressed size (a gzip bomb raises).
+        """
+        bounds: list[int | None] = [None] * len(ids) if limits is None else list(limits)
+        for attempt in range(_STALE_ATTEMPTS):
+            try:
+                located = self._locate(ids, fresh=attempt > 0)
+                return self._fetch(ids, located, bounds)
+            except _Stale:
+                continue
+        raise StorageError(
+            f"the shards of {self.store.describe(self.prefix)} changed each time they were read, "
+            f"{_STALE_ATTEMPTS} times in a row; read again once the writers are done"
+        )
+
+    def _locate(self, ids: Sequence[int], *, fresh: bool) -> list[Located | None]:
+        wanted = np.asarray(ids, dtype=np.uint64)
+        shards, minishards = self.spec.locate(wanted)
+        keys = [self.shard_key(s) for s in shards.tolist()]
+        if fresh:
+            self.forget(list(dict.fromkeys(keys)))
+        entries = self._shards(list(dict.fromkeys(keys)))
+        self._load_minishards(entries, keys, minishards.tolist())
+        located: list[Located | None] = []
+        for chunk_id, key, minishard in zip(wanted.tolist(), keys, minishards.tolist()):
+            entry = entries[key]
+            if entry is None:
+                located.append(None)
+                continue
+            if entry.items is not None:
+                item = entry.items.get(chunk_id)
+                located.append(None if item is None else Located(key, 0, len(item), None, item))
+                continue
+            found = entry.minishards[minishard].find(chunk_id)
+            located.append(None if found is None else Located(key, found[0], found[1], entry.size))
+        return located
+
+    def _shards(self, keys: list[str]) -> dict[str, _Shard | None]:
+        """Each shard's index, from the cache or with one ranged read per missing shard, together."""
+        entries: dict[str, _Shard | None] = {key: self._cached(key) for key in keys}
+        missing = [key for key, entry in entries.items() if entry is None]
+        if not missing:
+            return entries
+        size = self.spec.shard_index_size
+        try:
+            replies: list[SizedBytes | _Shard | None] = list(
+                self.store.get_sized_ranges([ByteRange(key, 0, size) for key in missing])
+            )
+        except CompressedRangeError:  # some shard is stored compressed: find which, one by one
+            replies = [self._one_index(key) for key in missing]
+        for key, reply in zip(missing, replies):
+            if reply is None or isinstance(reply, _Shard):
+                entries[key] = reply
+                continue
+            if reply.whole_size == 0 or (not reply.data and reply.whole_size is None):
+                self.store.refuse_empty(self.store.describe(key))
+            index = parse_shard_index(reply.data, self.spec, where=self.store.describe(key))
+            if reply.whole_size is not None and index.size and int(index[:, 1].max()) > reply.whole_size:
+                raise ShardError(
+                    f"{self.store.describe(key)}: its shard index points past its end "
+                    f"({reply.whole_size} bytes); the shard is truncated: rewrite or delete it"
+                )
+            entry = _Shard(reply.whole_size, index)
+            entries[key] = entry
+            self._remember(key, entry)
+        return entries
+
+    def _one_index(self, key: str) -> SizedBytes | _Shard | None:
+        """One shard's index, or a shard stored with transfer compression, read whole.
+
+        Other tools may write ``.shard.gz`` files or shards with ``Content-Encoding: gzip``;
+        their byte ranges mean nothing, so they are read whole, for this read only.
+        """
+        try:
+            return self.store.get_sized_ranges([ByteRange(key, 0, self.spec.shard_index_size)])[0]
+        except CompressedRangeError:
+            stored = self.store.get_stored(key)
+            if stored is None:
+                return None
+            return _Shard(None, np.zeros((0, 2), np.uint64), items=self.opened(key, stored))
+
+    def _load_minishards(
+        self, entries: dict[str, _Shard | None], keys: list[str], minishards: list[int]
+    ) -> None:
+        wanted: dict[tuple[str, int], ByteRange] = {}
+        for key, minishard in zip(keys, minishards):
+            entry = entries[key]
+            if entry is None or entry.items is not None:
+                continue
+            if minishard in entry.minishards or (key, minishard) in wanted:
+                continue
+            start, end = (int(v) for v in entry.index[minishard])
+            if start == end:
+                entry.minishards[minishard] = EMPTY_MINISHARD
+                continue
+            wanted[key, minishard] = ByteRange(key, start, end, whole_size=entry.size)
+        if not wanted:
+            return
+        replies = self.store.get_ranges(list(wanted.values()))
+        for (key, minishard), request, data in zip(wanted, wanted.values(), replies):
+            entry = entries[key]
+            assert entry is not None
+            if data is None:
+                raise _Stale(key)
+            where = self.store.describe(key)
+            if len(data) != request.end - request.start:  # type: ignore[operator]
+                raise ShardError(
+                    f"{where}: a minishard index lies past the end of the shard; it is truncated"
+                )
+            index = parse_minishard_index(data, self.spec, where=where)
+            check_within(index, entry.size, where=where)
+            entry.minishards[minishard] = index
+            self._remember(key, entry)
+
+    def _fetch(
+        self, ids: Sequence[int], located: list[Located | None], limits: list[int | None]
+    ) -> list[bytes | None]:
+        """The data of located ids: per shard, nearby ranges merged into one request."""
+        order = sorted((i for i, at in enumerate(located) if at is not None and at.data is None),
+                       key=lambda i: (located[i].key, located[i].start))  # type: ignore[union-attr]  # fmt: skip
+        requests: list[ByteRange] = []
+        members: list[list[int]] = []
+        for i in order:
+            at = located[i]
+            assert at is not None
+            last = requests[-1] if requests else None
+            if last is not None and last.key == at.key and at.start - last.end <= _MERGE_GAP:  # type: ignore[operator]
+                requests[-1] = ByteRange(at.key, last.start, max(last.end, at.end), whole_size=at.size)  # type: ignore[type-var]
+                members[-1].append(i)
+            else:
+                requests.append(ByteRange(at.key, at.start, at.end, whole_size=at.size))
+                members.append([i])
+        out: list[bytes | None] = [None] * len(ids)
+        for i, at in enumerate(located):
+            if at is not None and at.data is not None:
+                out[i] = decode(
+                    at.data, self.spec.data_encoding, where=self.store.describe(at.key), limit=limits[i]
+                )
+        for request, group, data in zip(requests, members, self.store.get_ranges(requests)):
+            if data is None:
+                raise _Stale(request.key)
+            where = self.store.describe(request.key)
+            if len(data) != request.end - request.start:  # type: ignore[operator]
+                raise ShardError(f"{where} is truncated: its index points past its end; rewrite or delete it")
+            view = memoryview(data)
+            for i in group:
+                at = located[i]
+                assert at is not None
+                part = bytes(view[at.start - request.start : at.end - request.start])
+                out[i] = decode(part, self.spec.data_encoding, where=where, limit=limits[i])
+        return out
+
+    # --- whole shards (writes) --------------------------------------------------------
+
+    def opened(self, key: str, stored: StoredObject) -> dict[int, bytes]:
+        """Every item of a whole stored shard, by id, still in its ``data_encoding``."""
+        where = stored.source or self.store.describe(key)
+        if not stored.data:
+            self.store.refuse_empty(where)
+        data = stored.data
+        if stored.metadata.content_encoding is not None:
+            data = decompress_bytes(data, stored.metadata.content_encoding, where=where)
+        return split_shard(data, self.spec, where=where)

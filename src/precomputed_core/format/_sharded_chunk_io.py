@@ -1,0 +1,169 @@
+"""The chunks of a sharded scale: items of shard files, keyed by compressed Morton code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..interfaces import ObjectMetadata, StoredObject
+from ._chunk_io import ChunkEdit, ChunkIO
+from ._morton import axis_bits, cell_shape, compressed_morton
+from ._shard_file import build_shard, decode, encode
+from ._shard_reader import ShardReader
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+    from ..geometry import Chunk, ChunkGrid
+    from ..interfaces import Store, Update
+    from ..meta import ShardingSpec
+
+__all__ = ["ShardedChunkIO", "shard_shape"]
+
+#: Chunks per read call: one shard's chunks in a few calls, so threads decode in parallel.
+_READ_BATCH = 32
+
+#: What happens to one chunk in a shard rewrite: new bytes, an edit of the old, or removal.
+_Change = bytes | ChunkEdit | None
+
+
+def shard_shape(grid: ChunkGrid, spec: ShardingSpec) -> tuple[int, int, int] | None:
+    """The shape in chunks of the box each shard file holds, or None if shards are not boxes.
+
+    Only with the identity hash, and only when no chunk id has bits above the shard
+    number (two boxes would share a file), is a shard a box of the grid, as tensorstore
+    computes it.
+    """
+    bits = grid_bits(grid)
+    total = sum(bits)
+    if spec.hash != "identity" or total > spec.preshift_bits + spec.minishard_bits + spec.shard_bits:
+        return None
+    return cell_shape(bits, min(spec.preshift_bits + spec.minishard_bits, total))
+
+
+def grid_bits(grid: ChunkGrid) -> tuple[int, int, int]:
+    x, y, z = (-(-size // chunk) for size, chunk in zip(grid.size, grid.chunk))
+    return axis_bits((x, y, z))
+
+
+class ShardedChunkIO(ChunkIO):
+    """A sharded scale: each chunk an item of a ``<scale key>/<shard>.shard`` file.
+
+    Every write is a read-modify-write of each shard it touches, through the store's
+    :meth:`~precomputed_core.Store.update_many` (file locks, conditional writes), so
+    no chunk outside the written ones is ever lost, whatever else writes the shard.
+    """
+
+    def __init__(self, store: Store, grid: ChunkGrid, spec: ShardingSpec) -> None:
+        super().__init__(store, grid)
+        self.spec = spec
+        self.reader = ShardReader(store, spec, grid.key)
+        self._bits = grid_bits(grid)
+        shape = shard_shape(grid, spec)
+        # Hashed shards are scattered over the volume: workers split on chunks and the
+        # shard updates (locks, conditional writes) keep every writer's chunks.
+        self._work_grid = grid if shape is None else grid.coarsened(shape)
+
+    @property
+    def work_grid(self) -> ChunkGrid:
+        return self._work_grid
+
+    def chunk_ids(self, chunks: Sequence[Chunk]) -> npt.NDArray[np.uint64]:
+        """The compressed Morton code of each chunk's grid position."""
+        lo = np.array([c.lo for c in chunks], dtype=np.int64).reshape(-1, 3)
+        coords = (lo - np.asarray(self.grid.offset)) // np.asarray(self.grid.chunk)
+        return compressed_morton(coords, self._bits)
+
+    def describe(self, chunk: Chunk) -> str:
+        key = self.reader.keys_of(self.chunk_ids([chunk]))[0]
+        return f"{chunk.name} in shard {self.store.describe(key)}"
+
+    def compression(self, requested: str | None) -> str | None:
+        return None  # the shard's data_encoding compresses chunks, not the write's compress
+
+    def batches(self, chunks: Sequence[Chunk], *, writing: bool) -> list[list[int]]:
+        """By shard: a write rewrites each shard once; a read takes a shard's chunks in a few calls."""
+        groups: dict[str, list[int]] = {}
+        for index, key in enumerate(self.reader.keys_of(self.chunk_ids(chunks))):
+            groups.setdefault(key, []).append(index)
+        if writing:
+            return list(groups.values())
+        return [g[i : i + _READ_BATCH] for g in groups.values() for i in range(0, len(g), _READ_BATCH)]
+
+    # --- reads --------------------------------------------------------------------
+
+    def read_many(
+        self, chunks: Sequence[Chunk], *, limits: Sequence[int | None] | None = None
+    ) -> list[bytes | None]:
+        return self.reader.read(self.chunk_ids(chunks).tolist(), limits=limits)
+
+    def exists_many(self, chunks: Sequence[Chunk]) -> dict[str, bool]:
+        located = self.reader.locate(self.chunk_ids(chunks).tolist())
+        return {chunk.name: at is not None for chunk, at in zip(chunks, located)}
+
+    # --- writes -------------------------------------------------------------------
+
+    def write_many(self, items: Sequence[tuple[Chunk, bytes]], *, metadata: ObjectMetadata) -> None:
+        self.store_many(items, (), metadata=metadata)
+
+    def update_many(self, edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata) -> None:
+        self.store_many((), edits, metadata=metadata)
+
+    def delete_many(self, chunks: Sequence[Chunk]) -> None:
+        ids = self.chunk_ids(chunks).tolist()
+        self._rewrite(dict.fromkeys(ids), ObjectMetadata())
+
+    def store_many(
+        self, items: Sequence[tuple[Chunk, bytes]], edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata
+    ) -> None:
+        changes: dict[int, _Change] = {}
+        if items:
+            ids = self.chunk_ids([chunk for chunk, _ in items]).tolist()
+            # Encoded here, outside the shard's lock: only edits need the stored chunk.
+            changes.update((i, encode(data, self.spec.data_encoding)) for i, (_, data) in zip(ids, items))
+        if edits:
+            changes.update(zip(self.chunk_ids([e.chunk for e in edits]).tolist(), edits))
+        self._rewrite(changes, metadata)
+
+    def _rewrite(self, changes: dict[int, _Change], metadata: ObjectMetadata) -> None:
+        """Apply ``changes`` to their shards, each as one update of its shard file."""
+        if not changes:
+            return
+        by_shard: dict[str, dict[int, _Change]] = {}
+        for key, (chunk_id, change) in zip(self.reader.keys_of(list(changes)), changes.items()):
+            by_shard.setdefault(key, {})[chunk_id] = change
+        stored = ObjectMetadata(cache_control=metadata.cache_control)
+        updates = {key: self._update(key, mine, stored) for key, mine in by_shard.items()}
+        try:
+            self.store.update_many(updates)
+        finally:
+            self.reader.forget(list(updates))
+
+    def _update(self, key: str, changes: dict[int, _Change], metadata: ObjectMetadata) -> Update:
+        spec, where = self.spec, self.store.describe(key)
+
+        def update(found: StoredObject | None) -> StoredObject | None:
+            # Everything already in the shard is kept: a shard is never rebuilt from only
+            # the chunks being written.
+            items = {} if found is None else self.reader.opened(key, found)
+            for chunk_id, change in changes.items():
+                if change is None:
+                    items.pop(chunk_id, None)
+                elif isinstance(change, bytes):
+                    items[chunk_id] = change
+                else:
+                    old = items.get(chunk_id)
+                    current = (
+                        None
+                        if old is None
+                        else decode(old, spec.data_encoding, where=where, limit=change.limit)
+                    )
+                    items[chunk_id] = encode(change.update(current), spec.data_encoding)
+            if not items:
+                return None  # a shard left empty is removed
+            return StoredObject(build_shard(spec, items), metadata)
+
+        return update

@@ -1,0 +1,124 @@
+"""The sharding specification of ``sharded.md``: which shard file and minishard holds an id.
+
+Volumes key their chunks by compressed Morton code; meshes and skeletons key
+theirs by segment id. Either way an id is shifted, hashed and split into a
+minishard number and a shard number, as this class says.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from ..exceptions import InfoValidationError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = ["SHARDING_TYPE", "ShardingSpec"]
+
+SHARDING_TYPE = "neuroglancer_uint64_sharded_v1"
+_HASHES = ("identity", "murmurhash3_x86_128")
+_ENCODINGS = ("raw", "gzip")
+_MASK64 = (1 << 64) - 1
+
+Encoding = Literal["raw", "gzip"]
+
+
+def _murmur(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    # mmh3 is the C implementation everyone uses (cloud-volume too); the id is hashed as
+    # 8 little-endian bytes, and the low 8 bytes of the digest are the hashed id.
+    import mmh3
+
+    raw = values.astype("<u8").tobytes()
+    hashed = [mmh3.hash128(raw[i : i + 8], 0, False) & _MASK64 for i in range(0, len(raw), 8)]
+    return np.array(hashed, dtype=np.uint64)
+
+
+def _bits(spec: dict[str, Any], name: str, where: str) -> int:
+    value = spec.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value <= 64:
+        raise InfoValidationError(f"{where}[{name!r}] must be an integer from 0 to 64, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardingSpec:
+    """A ``neuroglancer_uint64_sharded_v1`` specification.
+
+    >>> spec = ShardingSpec.from_json({"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 3,
+    ...     "hash": "identity", "minishard_bits": 2, "shard_bits": 5})
+    >>> spec.shard_key(7), spec.locate(np.array([0b10_11_000], dtype=np.uint64))
+    ('07.shard', (array([2], dtype=uint64), array([3], dtype=uint64)))
+    """
+
+    preshift_bits: int
+    hash: str
+    minishard_bits: int
+    shard_bits: int
+    minishard_index_encoding: Encoding = "raw"
+    data_encoding: Encoding = "raw"
+
+    @classmethod
+    def from_json(cls, spec: Any, where: str = "sharding") -> ShardingSpec:
+        """Parse and check a ``"sharding"`` object; ``where`` names it in errors."""
+        if not isinstance(spec, dict):
+            raise InfoValidationError(f"{where} must be a sharding specification object")
+        if spec.get("@type") != SHARDING_TYPE:
+            raise InfoValidationError(
+                f"{where}['@type'] is {spec.get('@type')!r}; the only sharded format is {SHARDING_TYPE!r}"
+            )
+        if spec.get("hash") not in _HASHES:
+            raise InfoValidationError(f"{where}['hash'] must be one of {_HASHES}, got {spec.get('hash')!r}")
+        encodings = []
+        for name in ("minishard_index_encoding", "data_encoding"):
+            value = spec.get(name, "raw")
+            if value not in _ENCODINGS:
+                raise InfoValidationError(f"{where}[{name!r}] must be 'raw' or 'gzip', got {value!r}")
+            encodings.append(value)
+        preshift, minishard, shard = (
+            _bits(spec, name, where) for name in ("preshift_bits", "minishard_bits", "shard_bits")
+        )
+        if minishard + shard > 64:
+            raise InfoValidationError(
+                f"{where}: minishard_bits + shard_bits is {minishard + shard}; a hashed id has 64 bits"
+            )
+        return cls(preshift, spec["hash"], minishard, shard, *encodings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "@type": SHARDING_TYPE,
+            "preshift_bits": self.preshift_bits,
+            "hash": self.hash,
+            "minishard_bits": self.minishard_bits,
+            "shard_bits": self.shard_bits,
+            "minishard_index_encoding": self.minishard_index_encoding,
+            "data_encoding": self.data_encoding,
+        }
+
+    @property
+    def num_minishards(self) -> int:
+        return 1 << self.minishard_bits
+
+    @property
+    def shard_index_size(self) -> int:
+        """Bytes of the shard index at the start of every shard file."""
+        return 16 << self.minishard_bits
+
+    def hashed(self, ids: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+        shifted = np.asarray(ids, dtype=np.uint64) >> np.uint64(self.preshift_bits)
+        return shifted if self.hash == "identity" else _murmur(shifted)
+
+    def locate(self, ids: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        """The shard number and minishard number of each id."""
+        hashed = self.hashed(ids)
+        minishard = hashed & np.uint64(self.num_minishards - 1)
+        shard = (hashed >> np.uint64(self.minishard_bits)) & np.uint64((1 << self.shard_bits) - 1)
+        return shard, minishard
+
+    def shard_key(self, shard: int) -> str:
+        """The file name of shard number ``shard``: lowercase hex, ``ceil(shard_bits / 4)`` digits."""
+        return f"{int(shard):0{math.ceil(self.shard_bits / 4)}x}.shard"
