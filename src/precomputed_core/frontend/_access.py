@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import EmptyRequestError, GeometryError, OutOfBoundsError
+from ..exceptions import EmptyRequestError, FeatureUnavailableError, GeometryError, OutOfBoundsError
 from ..geometry import Bbox, Vec
 from ..parallel import Recipe
 from ._array_input import as_write_array
 from ._cutout import VolumeCutout
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy.typing as npt
 
     from ..interfaces import Volume
@@ -166,3 +168,14 @@ class VoxelAccess:
     def delete(self, bbox: Any, mip: int, settings: Settings) -> None:
         """Delete the chunks of a chunk-aligned ``bbox``."""
         self.volume.delete(self.box(bbox, mip, bounded=True, crop=settings.crop), mip=mip)
+
+    def work_boxes(self, bbox: Any, mip: int, settings: Settings) -> Iterator[Bbox]:
+        """The cells of the volume's work grid (shards, or chunks) over ``bbox``, clipped to it."""
+        grid = self.volume.work_grid(mip)
+        if grid is None:
+            raise FeatureUnavailableError(
+                f"{self.volume.url} does not say how its storage is split into boxes"
+            )
+        cells = grid.cover(self.box(bbox, mip, bounded=True, crop=True))
+        for lo, hi in zip(cells.lo, cells.hi):
+            yield Bbox(lo, hi)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume
-from ..meta import Provenance, parse_cloudpath
+from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ._access import VoxelAccess
 from ._new_info import add_scale_to, create_new_info
@@ -18,7 +18,7 @@ from ._shared_memory import SharedMemoryAccess, new_location
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
     from ..meta import CloudPath, LayerMeta
@@ -258,9 +258,16 @@ class CloudVolume:
         chunk_size: Sequence[int] | None = None,
         *,
         encoding_level: int | None = None,
+        sharding: bool | dict[str, Any] | None = None,
+        shard_bytes: int = DEFAULT_SHARD_BYTES,
     ) -> dict[str, Any]:
-        """Add a mip ``factor`` times coarser than mip 0 to ``vol.info`` (not committed)."""
-        return add_scale_to(self._volume, factor, encoding, chunk_size, encoding_level=encoding_level)
+        """Add a mip ``factor`` times coarser than mip 0 to ``vol.info`` (not committed).
+
+        ``sharding=True`` makes it sharded with parameters chosen for it (shards of
+        about ``shard_bytes`` voxel bytes); a dict is a sharding specification.
+        """
+        return add_scale_to(self._volume, factor, encoding, chunk_size, encoding_level=encoding_level,
+                            sharding=sharding, shard_bytes=shard_bytes)  # fmt: skip
 
     def reset_scales(self) -> None:
         """Drop every mip but 0 from ``vol.info`` (not committed)."""
@@ -308,8 +315,20 @@ class CloudVolume:
         return self._voxels.exists(bbox, self.mip, self._settings())
 
     def delete(self, bbox: Any) -> None:
-        """Delete the chunks of a chunk-aligned ``bbox`` at this mip."""
+        """Delete the chunks of a chunk-aligned ``bbox`` at this mip (in shards too)."""
         self._voxels.delete(bbox, self.mip, self._settings())
+
+    def shard_boxes(self, bbox: Any = None, mip: int | None = None) -> Iterator[Bbox]:
+        """The boxes, clipped to the volume, that a pipeline writes one at a time.
+
+        In a sharded scale whose shards are boxes (identity hash), one box per shard
+        file touching ``bbox`` (default: the whole scale): writing each box whole
+        rewrites each shard once, and workers given different boxes never share a
+        shard. Elsewhere (unsharded scales, hashed shards) the boxes are chunks.
+        """
+        settings = self._settings(mip)
+        box = self.meta.bounds(settings.mip) if bbox is None else bbox
+        return self._voxels.work_boxes(box, settings.mip, settings)
 
     def bbox_to_mip(self, bbox: Any, mip: int, to_mip: int) -> Bbox:
         """Convert a box in voxels of ``mip`` into voxels of ``to_mip`` (grown to whole voxels)."""

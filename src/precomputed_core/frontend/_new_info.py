@@ -8,7 +8,7 @@ import numpy as np
 
 from ..exceptions import FeatureUnavailableError
 from ..image import PrecomputedVolume
-from ..meta import add_scale, create_info
+from ..meta import DEFAULT_SHARD_BYTES, add_scale, create_info
 from ..plugins import get_codec
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ def create_new_info(
     redirect: str | None = None,
     *,
     encoding_level: int | None = None,
+    sharding: bool | dict[str, Any] | None = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> dict[str, Any]:
     """Build a validated info for a new layer (cloud-volume's argument order).
 
@@ -47,12 +49,17 @@ def create_new_info(
     Raises ``UnsupportedDataTypeError`` for types outside the spec,
     ``UnsupportedEncodingError`` for an encoding no installed codec has and
     ``InfoValidationError`` for other bad values.
+
+    ``sharding=True`` makes every scale sharded, with parameters chosen for each
+    (identity hash, shards of about ``shard_bytes`` voxel bytes: see the sharding
+    page of the docs); a dict is a sharding specification used for every scale.
     """
     info = create_info(
         num_channels, layer_type, data_type, encoding, resolution, voxel_offset, volume_size,
         mesh=mesh, skeletons=skeletons, chunk_size=chunk_size,
         compressed_segmentation_block_size=compressed_segmentation_block_size,
         max_mip=max_mip, factor=factor, redirect=redirect, encoding_level=encoding_level,
+        sharding=sharding, shard_bytes=shard_bytes,
     )  # fmt: skip
     for scale in info["scales"]:
         get_codec(scale["encoding"]).check(np.dtype(info["data_type"]), info["num_channels"], scale)
@@ -66,6 +73,8 @@ def add_scale_to(
     chunk_size: Sequence[int] | None = None,
     *,
     encoding_level: int | None = None,
+    sharding: bool | dict[str, Any] | None = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> dict[str, Any]:
     """Add a mip ``factor`` times coarser than mip 0 to the volume's info (not committed)."""
     if not isinstance(volume, PrecomputedVolume):
@@ -75,7 +84,8 @@ def add_scale_to(
         )
     meta = volume.meta
     scale = add_scale(
-        meta.info, factor, encoding=encoding, chunk_size=chunk_size, encoding_level=encoding_level
-    )
+        meta.info, factor, encoding=encoding, chunk_size=chunk_size, encoding_level=encoding_level,
+        sharding=sharding, shard_bytes=shard_bytes,
+    )  # fmt: skip
     get_codec(scale["encoding"]).check(meta.dtype, meta.num_channels, scale)
     return scale

@@ -21,9 +21,10 @@ from ._info import (
 from ._layer_meta import LayerMeta
 from ._paths import KNOWN_FORMATS, CloudPath, parse_cloudpath
 from ._provenance import Provenance
-from ._sharding import SHARDING_TYPE, ShardingSpec
+from ._sharding import DEFAULT_SHARD_BYTES, SHARDING_TYPE, ShardingSpec, sharding_for_scale
 
 __all__ = [
+    "DEFAULT_SHARD_BYTES",
     "KNOWN_FORMATS",
     "LAYER_TYPES",
     "SHARDING_TYPE",
@@ -37,6 +38,7 @@ __all__ = [
     "create_info",
     "parse_cloudpath",
     "scale_key",
+    "sharding_for_scale",
     "validate_info",
     "validate_layer",
 ]

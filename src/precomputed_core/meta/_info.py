@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..exceptions import InfoValidationError, UnsupportedDataTypeError
-from ._sharding import ShardingSpec
+from ._sharding import DEFAULT_SHARD_BYTES, ShardingSpec, sharding_for_scale
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -202,6 +202,26 @@ def validate_info(info: Any, *, for_write: bool = False) -> None:
         _validate_storage(index, scale)
 
 
+def set_sharding(
+    info: dict[str, Any],
+    scale: dict[str, Any],
+    sharding: bool | dict[str, Any] | None,
+    *,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+) -> None:
+    """Make ``scale`` sharded: ``True`` chooses parameters for it (shards of about
+    ``shard_bytes`` voxel bytes, :func:`sharding_for_scale`); a dict is a sharding
+    specification, used as given; None or False leaves it unsharded."""
+    if sharding is None or sharding is False:
+        return
+    if sharding is True:
+        itemsize = np.dtype(str(info["data_type"])).itemsize
+        chosen = sharding_for_scale(scale, itemsize, int(info["num_channels"]), shard_bytes=shard_bytes)
+        scale["sharding"] = chosen.to_json()
+        return
+    scale["sharding"] = ShardingSpec.from_json(copy.deepcopy(sharding), "sharding").to_json()
+
+
 def _closest_divisor(value: int, target: int) -> int:
     divisors = [d for d in range(1, value + 1) if value % d == 0]
     return min(divisors, key=lambda d: (abs(d - target), -d))
@@ -214,12 +234,15 @@ def add_scale(
     encoding: str | None = None,
     chunk_size: Sequence[Any] | None = None,
     encoding_level: int | None = None,
+    sharding: bool | dict[str, Any] | None = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> dict[str, Any]:
     """Add (or replace) the scale ``factor`` times coarser than mip 0; return it.
 
     As in cloud-volume: the size is rounded up and the offset down, the key
     is named from the new resolution, and without ``chunk_size`` each axis of
-    mip 0's chunk size is replaced by its divisor closest to 64.
+    mip 0's chunk size is replaced by its divisor closest to 64. ``sharding``
+    (see :func:`set_sharding`) makes the scale sharded.
     """
     factors = _triple("factor", np.round(np.asarray(factor, dtype=np.float64)), positive=True)
     full = info["scales"][0]
@@ -245,6 +268,7 @@ def add_scale(
         scale["compressed_segmentation_block_size"] = copy.deepcopy(
             full.get("compressed_segmentation_block_size", [8, 8, 8])
         )
+    set_sharding(info, scale, sharding, shard_bytes=shard_bytes)
     for index, existing in enumerate(info["scales"]):
         if np.allclose(np.asarray(existing["resolution"], dtype=float), resolution):
             if index == 0:
@@ -272,6 +296,8 @@ def create_info(
     factor: Sequence[Any] = (2, 2, 1),
     redirect: str | None = None,
     encoding_level: int | None = None,
+    sharding: bool | dict[str, Any] | None = None,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> dict[str, Any]:
     """Build and validate a new info (see ``CloudVolume.create_new_info``)."""
     name = check_data_type(data_type)
@@ -313,9 +339,10 @@ def create_info(
         info["mesh"] = mesh if isinstance(mesh, str) else "mesh"
     if skeletons:
         info["skeletons"] = skeletons if isinstance(skeletons, str) else "skeletons"
+    set_sharding(info, scale, sharding, shard_bytes=shard_bytes)
     factors = np.asarray(factor, dtype=np.float64)
     for mip in range(1, max_mip + 1):
         add_scale(info, factors**mip, encoding=encoding, chunk_size=chunk_size,
-                  encoding_level=encoding_level)  # fmt: skip
+                  encoding_level=encoding_level, sharding=sharding, shard_bytes=shard_bytes)  # fmt: skip
     validate_info(info, for_write=True)
     return info

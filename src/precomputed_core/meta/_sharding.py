@@ -18,7 +18,7 @@ from ..exceptions import InfoValidationError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["SHARDING_TYPE", "ShardingSpec"]
+__all__ = ["DEFAULT_SHARD_BYTES", "SHARDING_TYPE", "ShardingSpec", "sharding_for_scale"]
 
 SHARDING_TYPE = "neuroglancer_uint64_sharded_v1"
 _HASHES = ("identity", "murmurhash3_x86_128")
@@ -26,6 +26,13 @@ _ENCODINGS = ("raw", "gzip")
 _MASK64 = (1 << 64) - 1
 
 Encoding = Literal["raw", "gzip"]
+
+#: Voxel bytes (before compression) a chosen shard holds: large enough that a
+#: petascale layer has few files, small enough to rewrite one in seconds.
+DEFAULT_SHARD_BYTES = 2**30
+#: Chunks per minishard when shards are larger (tensorstore's choice): a minishard
+#: index of 512 entries is 12 KiB, one small read per cutout.
+_MINISHARD_CHUNKS_BITS = 9
 
 
 def _murmur(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -122,3 +129,31 @@ class ShardingSpec:
     def shard_key(self, shard: int) -> str:
         """The file name of shard number ``shard``: lowercase hex, ``ceil(shard_bits / 4)`` digits."""
         return f"{int(shard):0{math.ceil(self.shard_bits / 4)}x}.shard"
+
+
+def sharding_for_scale(
+    scale: dict[str, Any], itemsize: int, num_channels: int, *, shard_bytes: int = DEFAULT_SHARD_BYTES
+) -> ShardingSpec:
+    """Good sharding parameters for a scale: shards of about ``shard_bytes`` voxel bytes.
+
+    Identity hash, so each shard file holds one box of whole chunks (the shard
+    grid that parallel work and :meth:`CloudVolume.shard_boxes` use); 512 chunks per
+    minishard; the rest of the chunk id picks the shard. Minishard indexes are
+    gzipped, and so are the chunks of ``raw`` and ``compressed_segmentation`` scales
+    (jpeg and png are compressed already).
+
+    >>> scale = {"size": [4096, 4096, 1024], "chunk_sizes": [[64, 64, 64]], "encoding": "raw"}
+    >>> spec = sharding_for_scale(scale, 1, 1)
+    >>> spec.preshift_bits, spec.minishard_bits, spec.shard_bits
+    (9, 3, 4)
+    """
+    if isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int | np.integer) or shard_bytes < 1:
+        raise InfoValidationError(f"shard_bytes must be a positive number of bytes, got {shard_bytes!r}")
+    chunk = [int(c) for c in scale["chunk_sizes"][0]]
+    grid = [-(-int(n) // c) for n, c in zip(scale["size"], chunk)]
+    total = sum(max(0, n - 1).bit_length() for n in grid)
+    chunk_bytes = math.prod(chunk) * itemsize * num_channels
+    within = min(total, max(0, round(math.log2(max(1.0, shard_bytes / chunk_bytes)))))
+    preshift = min(within, _MINISHARD_CHUNKS_BITS)
+    compressed = "raw" if scale.get("encoding") in ("jpeg", "png") else "gzip"
+    return ShardingSpec(preshift, "identity", within - preshift, total - within, "gzip", compressed)  # type: ignore[arg-type]

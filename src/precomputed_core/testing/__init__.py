@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import gzip
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pytest
 
-from ..exceptions import DecodingError, EncodingError, StorageError
+from ..exceptions import CompressedRangeError, DecodingError, EncodingError
 from ..interfaces import ByteRange, ChunkSpec, Codec, ObjectMetadata, Store, StoredObject
 from ..meta import SPEC_DATA_TYPES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["CodecContract", "StoreContract", "random_array"]
 
@@ -161,8 +164,41 @@ class StoreContract:
         payload = bytes(range(200)) * 3
         store.put("b/gz", gzip.compress(payload), metadata=_GZIP)
         assert store.get_ranges([ByteRange("b/gz", 0, 4, whole_size=len(payload))]) == [None]
-        with pytest.raises(StorageError, match="b/gz"):
+        with pytest.raises(CompressedRangeError, match="b/gz"):
             store.get_ranges([ByteRange("b/gz", 0, 4)])
+
+    def test_sized_ranges_give_the_whole_size(self, store: Store) -> None:
+        payload = bytes(range(256)) * 4
+        store.put("s/a", payload)
+        found = store.get_sized_ranges([ByteRange("s/a", 10, 20), ByteRange("s/none", 0, 4),
+                                        ByteRange("s/a", 1000, None, whole_size=len(payload))])  # fmt: skip
+        first, missing, last = found
+        assert first is not None
+        assert (first.data, first.whole_size) == (payload[10:20], len(payload))
+        assert missing is None
+        assert last is not None
+        assert last.data == payload[1000:]
+        assert store.get_sized_ranges([ByteRange("s/a", 0, 4, whole_size=5)]) == [None]
+
+    # --- updates -------------------------------------------------------------------
+
+    def test_an_update_rewrites_creates_and_removes(self, store: Store) -> None:
+        store.put("u/a", b"one")
+        seen: dict[str, bytes | None] = {}
+
+        def append(key: str) -> Callable[[StoredObject | None], StoredObject | None]:
+            def update(found: StoredObject | None) -> StoredObject | None:
+                seen[key] = None if found is None else found.data
+                return StoredObject((b"" if found is None else found.data) + b"+")
+
+            return update
+
+        store.update_many({"u/a": append("u/a"), "u/new": append("u/new")})
+        assert seen == {"u/a": b"one", "u/new": None}
+        assert (store.get("u/a"), store.get("u/new")) == (b"one+", b"+")
+        store.update_many({"u/a": lambda found: None, "u/never": lambda found: None})
+        assert (store.get("u/a"), store.exists("u/a"), store.get("u/never")) == (None, False, None)
+        assert store.get("u/new") == b"+"
 
     # --- objects as stored ---------------------------------------------------------
 
