@@ -6,7 +6,8 @@ the cheapest calls we know, decodes them with the encoding's own library and pla
 into one preallocated output array: the least work any implementation must do.
 
 A dataset is described by a dict: ``shape``, ``dtype``, ``encoding``, ``chunk``,
-``content`` (``noise``, ``smooth`` or ``labels``) and, for compressed_segmentation, ``block``.
+``content`` (``noise``, ``smooth`` or ``labels``), for compressed_segmentation ``block``,
+and for a sharded scale ``sharding`` (its specification).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def make_info(data: dict[str, Any]) -> dict[str, Any]:
         scale["jpeg_quality"] = 85
     if data["encoding"] == "compressed_segmentation":
         scale["compressed_segmentation_block_size"] = list(data["block"])
+    if data.get("sharding"):
+        scale["sharding"] = dict(data["sharding"])
     kind = "segmentation" if data["content"] == "labels" else "image"
     return {
         "@type": "neuroglancer_multiscale_volume",
@@ -73,7 +76,7 @@ def chunk_boxes(shape: tuple[int, ...], chunk: tuple[int, ...], box: tuple[slice
 def write_dataset(path: str, data: dict[str, Any]) -> None:
     """Write a layer for the read workloads: raw with plain numpy and files, others with precomputed."""
     voxels = sample(data, seed=1)
-    if data["encoding"] != "raw" or "://" in path:
+    if data["encoding"] != "raw" or "://" in path or data.get("sharding"):
         from precomputed_core import CloudVolume
 
         vol = CloudVolume(path if "://" in path else f"file://{path}", info=make_info(data), progress=False)
@@ -124,6 +127,13 @@ class Tensorstore:
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
         import tensorstore as ts
 
+        if path.startswith("s3://"):  # the S3 stand-in (benchmarks/_s3.py): reads only
+            bucket, _, prefix = path.removeprefix("s3://").partition("/")
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+            store = {"driver": "s3", "bucket": bucket, "path": prefix + "/", "aws_region": "us-east-1",
+                     "endpoint": os.environ["AWS_ENDPOINT_URL_S3"]}  # fmt: skip
+            return ts.open({"driver": "neuroglancer_precomputed", "kvstore": store}).result()
         if info is not None:
             os.makedirs(path, exist_ok=True)
             with open(os.path.join(path, "info"), "w") as f:

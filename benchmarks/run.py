@@ -36,6 +36,11 @@ PEERS = ["precomputed", "cloud-volume", "tensorstore"]
 ON_S3 = ["precomputed", "cloud-volume"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
+#: Workload j's sharding: 8 shards of 4x4x4 chunks, 8 minishards each (a 512^3 volume of 64^3
+#: chunks has 9 bits of chunk id); chunks stored raw, so the libraries, not gzip, are measured.
+SHARDING = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 3, "hash": "identity",
+            "minishard_bits": 3, "shard_bits": 3, "minishard_index_encoding": "gzip",
+            "data_encoding": "raw"}  # fmt: skip
 
 
 @dataclass
@@ -80,8 +85,12 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     )
     par = _volume((512, 512, 128) if q else (1024, 1024, 512))
     s3 = _volume((256, 256, 128) if q else (512, 512, 512), storage="s3")
+    shard = _volume((256, 256, 256) if q else (512, 512, 512), sharding=SHARDING)
+    s3_shard = {**shard, "storage": "s3"}
     cutouts = 20 if q else 200
-    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3}
+    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3, "shard": shard,
+                "s3-shard": s3_shard}  # fmt: skip
+    random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
         Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
@@ -155,6 +164,14 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             s3,
         ),
         Workload("s3-read", "(h) full read of the same volume from S3", "read", "s3", ON_S3, s3),
+        Workload("shard-read", f"(j) full read of a sharded uint8 {_dims(shard)}, raw, 64^3 chunks, "
+                 "8 shards of 4x4x4 chunks", "read", "shard", PEERS, shard),  # fmt: skip
+        Workload("shard-random", f"(j) {cutouts} random unaligned 100x100x50 cutouts of it", "random",
+                 "shard", PEERS, {**shard, **random_shard}),  # fmt: skip
+        Workload("s3-shard-read", "(j) full read of the same sharded volume from S3", "read", "s3-shard",
+                 PEERS, s3_shard),  # fmt: skip
+        Workload("s3-shard-random", f"(j) {cutouts} random unaligned 100x100x50 cutouts of it from S3",
+                 "random", "s3-shard", PEERS, {**s3_shard, **random_shard}),  # fmt: skip
     ], datasets
 
 

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from precomputed_core import ObjectMetadata, SizedBytes, StoredObject
+from precomputed_core import ObjectMetadata, RangeRead, StoredObject
 from precomputed_core.exceptions import StorageError
 
 if TYPE_CHECKING:
     from precomputed_core import ByteRange, Store
 
-__all__ = ["RangeReply", "answer", "answer_sized"]
+__all__ = ["RangeReply", "answer", "answer_read"]
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
 
@@ -31,6 +31,7 @@ class RangeReply:
     data: bytes
     metadata: ObjectMetadata = ObjectMetadata()
     content_range: str | None = None
+    version: str | None = None  # the ETag or generation of the object the part came from
 
 
 def _parse(header: str | None, where: str) -> tuple[int, int, int | None]:
@@ -45,11 +46,11 @@ def _parse(header: str | None, where: str) -> tuple[int, int, int | None]:
 
 def answer(store: Store, request: ByteRange, reply: RangeReply) -> bytes | None:
     """The bytes of ``request`` in ``reply`` (None: read the object whole, see ``ByteRange``)."""
-    sized = answer_sized(store, request, reply)
+    sized = answer_read(store, request, reply)
     return None if sized is None else sized.data
 
 
-def answer_sized(store: Store, request: ByteRange, reply: RangeReply) -> SizedBytes | None:
+def answer_read(store: Store, request: ByteRange, reply: RangeReply) -> RangeRead | None:
     """:func:`answer`, with the whole object's size (from ``Content-Range``, when it says)."""
     encoding = reply.metadata.content_encoding
     if encoding is not None:
@@ -57,10 +58,10 @@ def answer_sized(store: Store, request: ByteRange, reply: RangeReply) -> SizedBy
             return None
         store.refuse_compressed_range(request.key, encoding)
     if reply.status == 416:  # the range starts past the end: no bytes, as slicing gives
-        return None if request.whole_size is not None else SizedBytes(b"", None)
+        return None if request.whole_size is not None else RangeRead(b"", None)
     if reply.status != 206:
         data = store.cut_range(request, StoredObject(reply.data, reply.metadata))
-        return None if data is None else SizedBytes(data, len(reply.data))
+        return None if data is None else RangeRead(data, len(reply.data), reply.version)
     where = store.describe(request.key)
     first, last, total = _parse(reply.content_range, where)
     if request.whole_size is not None and total != request.whole_size:
@@ -72,4 +73,4 @@ def answer_sized(store: Store, request: ByteRange, reply: RangeReply) -> SizedBy
             f"{where}: asked for {request.http_range}, got bytes {first}-{last} in a body of "
             f"{len(reply.data)} bytes; the reply is cut short or misplaced, try again"
         )
-    return SizedBytes(reply.data, total)
+    return RangeRead(reply.data, total, reply.version)

@@ -19,7 +19,7 @@ import time
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from precomputed_core import ObjectMetadata, SizedBytes, Store, StoredObject, decompress_bytes, object_locks
+from precomputed_core import ObjectMetadata, RangeRead, Store, StoredObject, decompress_bytes, object_locks
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
     PermissionDeniedError,
@@ -27,7 +27,7 @@ from precomputed_core.exceptions import (
     StorageError,
 )
 
-from ._ranges import RangeReply, answer_sized
+from ._ranges import RangeReply, answer_read
 from ._retry import RetryPolicy, WriteConflict, http_status, retrying, storage_error
 
 if TYPE_CHECKING:
@@ -286,21 +286,21 @@ class RemoteStore(Store):
                 return RangeReply(416, b"")
             raise
 
-    async def _range(self, request: ByteRange) -> SizedBytes | None:
+    async def _range(self, request: ByteRange) -> RangeRead | None:
         if request.empty:  # no Range header can say "no bytes": only whether the object exists
-            return SizedBytes(b"", None) if await self._exists(request.key) else None
+            return RangeRead(b"", None) if await self._exists(request.key) else None
         try:
             reply = await self._attempt(
                 lambda p: self._fetch_range(p, request.http_range), "read", request.key
             )
         except FileNotFoundError:
             return None
-        return answer_sized(self, request, reply)
+        return answer_read(self, request, reply)
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
-        return [None if part is None else part.data for part in self.get_sized_ranges(ranges)]
+        return [None if part is None else part.data for part in self.read_ranges(ranges)]
 
-    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
+    def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
         """Each range with its own ranged GET, all of them concurrently (``concurrency`` at once)."""
         requests = list(ranges)
         return self._sync(lambda: self._each(requests, self._range))

@@ -126,7 +126,8 @@ class GCSStore(RemoteStore):
         headers, data = await self._call("GET", self._fs.url(path), headers={"Range": header})
         # gcsfs does not give the status: a part comes with its Content-Range.
         content_range = headers.get("Content-Range")
-        return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range)
+        return RangeReply(206 if content_range else 200, data, metadata_of(headers), content_range,
+                          headers.get("x-goog-generation"))  # fmt: skip
 
     async def store(
         self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS

@@ -87,7 +87,8 @@ class HTTPStore(RemoteStore):
             self._fs._raise_not_found_for_status(response, path)
             data = await response.read()
             headers = response.headers
-            return RangeReply(response.status, data, metadata_of(headers), headers.get("Content-Range"))
+            return RangeReply(response.status, data, metadata_of(headers), headers.get("Content-Range"),
+                              headers.get("ETag") or headers.get("Last-Modified"))  # fmt: skip
 
     async def head(self, path: str) -> None:
         # Not fsspec's _info: it reports every failure, a timeout too, as "not found".

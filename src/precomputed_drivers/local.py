@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from precomputed_core import (
     CloudPath,
     ObjectMetadata,
-    SizedBytes,
+    RangeRead,
     Store,
     StoredObject,
     decompress_bytes,
@@ -61,14 +61,14 @@ def _read(
     path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
 ) -> bytes | None:
     """Bytes [start, end) of a file with one open and pread (None if missing or not whole_size)."""
-    found = _read_sized(path, start, end, whole_size=whole_size)
+    found = _read_versioned(path, start, end, whole_size=whole_size)
     return None if found is None else found.data
 
 
-def _read_sized(
+def _read_versioned(
     path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
-) -> SizedBytes | None:
-    """:func:`_read`, with the file's size."""
+) -> RangeRead | None:
+    """:func:`_read`, with the file's size and version."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except _MISSING:
@@ -76,7 +76,8 @@ def _read_sized(
     except OSError as err:
         raise _storage_error("read", path, err) from err
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        size = info.st_size
         if whole_size is not None and size != whole_size:
             return None
         begin = start if start >= 0 else max(0, size + start)
@@ -88,7 +89,10 @@ def _read_sized(
                 break
             parts.append(part)
             offset += len(part)
-        return SizedBytes(parts[0] if len(parts) == 1 else b"".join(parts), size)
+        # The file is replaced by renames, never rewritten in place: its inode and
+        # modification time name the version whose bytes this open file holds.
+        version = f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
+        return RangeRead(parts[0] if len(parts) == 1 else b"".join(parts), size, version)
     except OSError as err:
         raise _storage_error("read", path, err) from err
     finally:
@@ -181,12 +185,12 @@ class LocalStore(Store):
         # One open and pread each: local reads are memory copies, the caller's threads overlap them.
         return [None if (part := self._range(r)) is None else part.data for r in ranges]
 
-    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
+    def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
         return [self._range(r) for r in ranges]
 
-    def _range(self, request: ByteRange) -> SizedBytes | None:
+    def _range(self, request: ByteRange) -> RangeRead | None:
         path = self._path(request.key)
-        data = _read_sized(path, request.start, request.end, whole_size=request.whole_size)
+        data = _read_versioned(path, request.start, request.end, whole_size=request.whole_size)
         if data is None and request.whole_size is None:
             for suffix, method in VARIANTS:
                 if method is not None and os.path.isfile(path + suffix):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from precomputed_core import (
     CloudPath,
     ObjectMetadata,
-    SizedBytes,
+    RangeRead,
     Store,
     StoredObject,
     decompress_bytes,
@@ -84,22 +84,25 @@ class MemoryStore(Store):
     def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
         return [None if (part := self._range(r)) is None else part.data for r in ranges]
 
-    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> list[SizedBytes | None]:
+    def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
         return [self._range(r) for r in ranges]
 
-    def _range(self, request: ByteRange) -> SizedBytes | None:
+    def _range(self, request: ByteRange) -> RangeRead | None:
         path = self._key_path(request.key)
         try:
-            size = self._fs.size(path)
+            info = self._fs.info(path)
+            size = info["size"]
             if request.whole_size is not None and size != request.whole_size:
                 return None
+            # Every write makes a new file object, created at a new time.
+            version = f"{id(self._fs.store.get(path))}:{info.get('created')}:{size}"
             # A slice of the object's buffer, copied once (fsspec's memory cat_file).
-            return SizedBytes(self._fs.cat_file(path, request.start, request.end), size)
+            return RangeRead(self._fs.cat_file(path, request.start, request.end), size, version)
         except FileNotFoundError:
             pass
         found = self._stored(request.key)  # only a compressed variant, or nothing
         data = None if found is None else self.cut_range(request, found[0])
-        return None if data is None or found is None else SizedBytes(data, len(found[0].data))
+        return None if data is None or found is None else RangeRead(data, len(found[0].data))
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = ObjectMetadata()) -> None:
         path = self._key_path(key) + stored_suffix(metadata.content_encoding)

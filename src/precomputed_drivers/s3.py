@@ -144,7 +144,8 @@ class S3Store(RemoteStore):
     async def fetch_range(self, path: str, header: str) -> RangeReply:
         response, data = await self._get_object(path, Range=header)
         status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
-        return RangeReply(status, data, metadata_of(response, _S3_NAMES), response.get("ContentRange"))
+        return RangeReply(status, data, metadata_of(response, _S3_NAMES), response.get("ContentRange"),
+                          response.get("ETag"))  # fmt: skip
 
     async def store(
         self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS

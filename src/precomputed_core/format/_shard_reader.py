@@ -3,8 +3,9 @@
 A read takes three rounds of ranged requests, each covering every shard at once:
 the shard indexes, then the minishard indexes the ids need, then the chunks,
 adjacent ones merged into one request. Indexes are kept in a bounded LRU, each with
-the size of the shard it came from; later reads are conditional on that size, so a
-shard rewritten since (by another process) is noticed and its index read again.
+the size and version of the shard it came from. Every later read of the shard must
+come from that same version (an ETag, a generation, a file's inode and mtime), so a
+shard rewritten since, by any writer, is noticed and its index read again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from ..interfaces import SizedBytes, Store, StoredObject
+    from ..interfaces import RangeRead, Store, StoredObject
     from ..meta import ShardingSpec
 
 __all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader"]
@@ -52,6 +53,7 @@ class _Shard:
     """What is known of one shard file: its size and indexes (minishards filled in as needed)."""
 
     size: int | None
+    version: str | None
     index: npt.NDArray[np.uint64]
     minishards: dict[int, MinishardIndex] = field(default_factory=dict)
     #: Every item of a shard stored with transfer compression (read whole, never cached).
@@ -70,11 +72,19 @@ class Located:
     start: int
     end: int
     size: int | None
+    version: str | None = None
     data: bytes | None = None  # the item itself, from a shard that had to be read whole
 
 
 class _Stale(Exception):
     """A shard changed between reading its index and its data: read them again."""
+
+
+def _same_version(reply: RangeRead | None, version: str | None, key: str) -> bytes:
+    """The bytes of a read of ``key``, if they come from the version its index came from."""
+    if reply is None or (version is not None and reply.version is not None and reply.version != version):
+        raise _Stale(key)
+    return reply.data
 
 
 class ShardReader:
@@ -180,10 +190,12 @@ class ShardReader:
                 continue
             if entry.items is not None:
                 item = entry.items.get(chunk_id)
-                located.append(None if item is None else Located(key, 0, len(item), None, item))
+                located.append(None if item is None else Located(key, 0, len(item), None, None, item))
                 continue
             found = entry.minishards[minishard].find(chunk_id)
-            located.append(None if found is None else Located(key, found[0], found[1], entry.size))
+            located.append(
+                None if found is None else Located(key, found[0], found[1], entry.size, entry.version)
+            )
         return located
 
     def _shards(self, keys: list[str]) -> dict[str, _Shard | None]:
@@ -194,8 +206,8 @@ class ShardReader:
             return entries
         size = self.spec.shard_index_size
         try:
-            replies: list[SizedBytes | _Shard | None] = list(
-                self.store.get_sized_ranges([ByteRange(key, 0, size) for key in missing])
+            replies: list[RangeRead | _Shard | None] = list(
+                self.store.read_ranges([ByteRange(key, 0, size) for key in missing])
             )
         except CompressedRangeError:  # some shard is stored compressed: find which, one by one
             replies = [self._one_index(key) for key in missing]
@@ -211,24 +223,24 @@ class ShardReader:
                     f"{self.store.describe(key)}: its shard index points past its end "
                     f"({reply.whole_size} bytes); the shard is truncated: rewrite or delete it"
                 )
-            entry = _Shard(reply.whole_size, index)
+            entry = _Shard(reply.whole_size, reply.version, index)
             entries[key] = entry
             self._remember(key, entry)
         return entries
 
-    def _one_index(self, key: str) -> SizedBytes | _Shard | None:
+    def _one_index(self, key: str) -> RangeRead | _Shard | None:
         """One shard's index, or a shard stored with transfer compression, read whole.
 
         Other tools may write ``.shard.gz`` files or shards with ``Content-Encoding: gzip``;
         their byte ranges mean nothing, so they are read whole, for this read only.
         """
         try:
-            return self.store.get_sized_ranges([ByteRange(key, 0, self.spec.shard_index_size)])[0]
+            return self.store.read_ranges([ByteRange(key, 0, self.spec.shard_index_size)])[0]
         except CompressedRangeError:
             stored = self.store.get_stored(key)
             if stored is None:
                 return None
-            return _Shard(None, np.zeros((0, 2), np.uint64), items=self.opened(key, stored))
+            return _Shard(None, None, np.zeros((0, 2), np.uint64), items=self.opened(key, stored))
 
     def _load_minishards(
         self, entries: dict[str, _Shard | None], keys: list[str], minishards: list[int]
@@ -247,12 +259,11 @@ class ShardReader:
             wanted[key, minishard] = ByteRange(key, start, end, whole_size=entry.size)
         if not wanted:
             return
-        replies = self.store.get_ranges(list(wanted.values()))
-        for (key, minishard), request, data in zip(wanted, wanted.values(), replies):
+        replies = self.store.read_ranges(list(wanted.values()))
+        for (key, minishard), request, reply in zip(wanted, wanted.values(), replies):
             entry = entries[key]
             assert entry is not None
-            if data is None:
-                raise _Stale(key)
+            data = _same_version(reply, entry.version, key)
             where = self.store.describe(key)
             if len(data) != request.end - request.start:  # type: ignore[operator]
                 raise ShardError(
@@ -287,9 +298,10 @@ class ShardReader:
                 out[i] = decode(
                     at.data, self.spec.data_encoding, where=self.store.describe(at.key), limit=limits[i]
                 )
-        for request, group, data in zip(requests, members, self.store.get_ranges(requests)):
-            if data is None:
-                raise _Stale(request.key)
+        versions = [located[group[0]].version for group in members]  # type: ignore[union-attr]
+        replies = self.store.read_ranges(requests)
+        for request, group, version, reply in zip(requests, members, versions, replies):
+            data = _same_version(reply, version, request.key)
             where = self.store.describe(request.key)
             if len(data) != request.end - request.start:  # type: ignore[operator]
                 raise ShardError(f"{where} is truncated: its index points past its end; rewrite or delete it")

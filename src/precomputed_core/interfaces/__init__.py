@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._codec import ChunkSpec, Codec
 from ._object_locks import object_lock, object_locks
-from ._store import ByteRange, ObjectMetadata, SizedBytes, Store, StoredObject, Update
+from ._store import ByteRange, ObjectMetadata, RangeRead, Store, StoredObject, Update
 from ._volume import ReadOptions, Volume, WriteOptions
 
 __all__ = [
@@ -19,7 +19,7 @@ __all__ = [
     "Codec",
     "ObjectMetadata",
     "ReadOptions",
-    "SizedBytes",
+    "RangeRead",
     "Store",
     "StoredObject",
     "Update",

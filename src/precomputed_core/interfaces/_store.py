@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from ..meta import CloudPath
 
-__all__ = ["ByteRange", "ObjectMetadata", "SizedBytes", "Store", "StoredObject", "Update"]
+__all__ = ["ByteRange", "ObjectMetadata", "RangeRead", "Store", "StoredObject", "Update"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +88,17 @@ class ByteRange:
         return data[self.start :] if self.end is None else data[self.start : self.end]
 
 
-class SizedBytes(NamedTuple):
-    """The bytes of a range, and the size of the whole object as stored (None if the store cannot tell)."""
+class RangeRead(NamedTuple):
+    """The bytes of a range, with the whole object's size and version as stored.
+
+    ``version`` names the object's contents (an ETag, a GCS generation, a file's
+    inode and modification time): two reads with the same version saw the same
+    bytes. Either is None where the store cannot tell.
+    """
 
     data: bytes
     whole_size: int | None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,19 +211,25 @@ class Store(ABC):
         objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
         return [self.cut_range(r, objects[r.key]) for r in ranges]
 
-    def get_sized_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[SizedBytes | None]:
-        """:meth:`get_ranges`, with each object's whole size: what a later ``whole_size`` names.
+    def read_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[RangeRead | None]:
+        """:meth:`get_ranges`, with each object's whole size and version (see :class:`RangeRead`).
 
-        A reader that keeps an index of an object (a shard's) checks with it that the
-        object has not been rewritten since. Stores that serve ranges override this.
+        A reader that keeps an index of an object (a shard's) checks with them that the
+        object has not been rewritten since. Stores that serve ranges override this;
+        this default reads each object whole and names its version by a checksum.
         """
         objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
-        sized: builtins.list[SizedBytes | None] = []
+        versions = {key: None if o is None else f"crc32:{zlib.crc32(o.data)}" for key, o in objects.items()}
+        reads: builtins.list[RangeRead | None] = []
         for request in ranges:
             found = objects[request.key]
             data = self.cut_range(request, found)
-            sized.append(None if data is None or found is None else SizedBytes(data, len(found.data)))
-        return sized
+            reads.append(
+                None
+                if data is None or found is None
+                else RangeRead(data, len(found.data), versions[request.key])
+            )
+        return reads
 
     def get_range(
         self, key: str, start: int, end: int | None, *, whole_size: int | None = None

@@ -170,7 +170,7 @@ class StoreContract:
     def test_sized_ranges_give_the_whole_size(self, store: Store) -> None:
         payload = bytes(range(256)) * 4
         store.put("s/a", payload)
-        found = store.get_sized_ranges([ByteRange("s/a", 10, 20), ByteRange("s/none", 0, 4),
+        found = store.read_ranges([ByteRange("s/a", 10, 20), ByteRange("s/none", 0, 4),
                                         ByteRange("s/a", 1000, None, whole_size=len(payload))])  # fmt: skip
         first, missing, last = found
         assert first is not None
@@ -178,7 +178,7 @@ class StoreContract:
         assert missing is None
         assert last is not None
         assert last.data == payload[1000:]
-        assert store.get_sized_ranges([ByteRange("s/a", 0, 4, whole_size=5)]) == [None]
+        assert store.read_ranges([ByteRange("s/a", 0, 4, whole_size=5)]) == [None]
 
     # --- updates -------------------------------------------------------------------
 

@@ -185,9 +185,9 @@ class CountingStore:
         self.calls.append([(r.key, r.start, r.end) for r in ranges])
         return self.inner.get_ranges(ranges)
 
-    def get_sized_ranges(self, ranges):
+    def read_ranges(self, ranges):
         self.calls.append([(r.key, r.start, r.end) for r in ranges])
-        return self.inner.get_sized_ranges(ranges)
+        return self.inner.read_ranges(ranges)
 
 
 def written(store, sharding, prefix, items):
@@ -293,3 +293,16 @@ def test_stored_object_source_names_a_compressed_shard_in_errors(request):
     reader = ShardReader(store, sharding, "s")
     with pytest.raises(ShardError, match=r"file:///d/s/0\.shard\.gz"):
         reader.opened("s/0.shard", StoredObject(b"\x00" * 10, source="file:///d/s/0.shard.gz"))
+
+
+def test_a_shard_rewritten_to_the_same_size_is_read_again(request):
+    """Same size, different layout (one chunk deleted, another added): the version tells."""
+    store = open_store(f"mem://{request.node.name}")
+    sharding = spec(preshift_bits=0, minishard_bits=0, shard_bits=0)
+    written(store, sharding, "s", {1: b"aaaa"})
+    reader = ShardReader(store, sharding, "s")
+    assert reader.read([1, 2]) == [b"aaaa", None]
+    before = len(store.get("s/0.shard"))
+    written(store, sharding, "s", {2: b"bbbb"})
+    assert len(store.get("s/0.shard")) == before
+    assert reader.read([1, 2]) == [None, b"bbbb"]
