@@ -119,6 +119,8 @@ class RemoteStore(Store):
     io_threads = 4
     #: Every key of a batch is requested at once; ``io_threads`` batches run together.
     batch_size = 32
+    #: A request costs a round trip; 256 KiB more of a reply costs less.
+    read_gap = 256 * 2**10
     policy = RetryPolicy()
     #: Requests in flight at once per call (exists/delete of a large box pass every chunk).
     concurrency = 64

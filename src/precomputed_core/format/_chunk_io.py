@@ -76,6 +76,9 @@ class ChunkIO(ABC):
         """How to group ``chunks`` (by index) into calls, or None: runs of :attr:`batch_size`."""
         return None
 
+    def prefetch(self, chunks: Sequence[Chunk]) -> None:  # noqa: B027 - most chunk I/O has no index
+        """Get ready to read ``chunks`` in many calls (a sharded scale loads their indexes at once)."""
+
     def store_many(
         self, items: Sequence[tuple[Chunk, bytes]], edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata
     ) -> None:

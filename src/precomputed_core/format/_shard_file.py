@@ -35,25 +35,24 @@ __all__ = [
 
 
 class MinishardIndex(NamedTuple):
-    """The chunks of one minishard: ids (ascending as stored) and absolute ``[start, end)`` offsets."""
+    """The chunks of one minishard: each id's absolute ``[start, end)`` in the shard file.
 
-    ids: npt.NDArray[np.uint64]
-    starts: npt.NDArray[np.uint64]
-    ends: npt.NDArray[np.uint64]
+    A dict: a cutout looks up a few ids in it, each in constant time. A repeated id
+    keeps its last entry, as in Neuroglancer.
+    """
+
+    entries: dict[int, tuple[int, int]]
+    end: int  # where its last chunk ends (0 if it has none)
 
     def find(self, chunk_id: int) -> tuple[int, int] | None:
-        hits = np.flatnonzero(self.ids == np.uint64(chunk_id))
-        if not len(hits):
-            return None
-        i = hits[-1]  # a repeated id: the last entry wins, as in Neuroglancer
-        return int(self.starts[i]), int(self.ends[i])
+        return self.entries.get(chunk_id)
 
     @property
     def nbytes(self) -> int:
-        return self.ids.nbytes * 3
+        return 64 + 160 * len(self.entries)  # a dict entry, its key and its tuple of two ints
 
 
-EMPTY_MINISHARD = MinishardIndex(*(np.zeros(0, np.uint64) for _ in range(3)))
+EMPTY_MINISHARD = MinishardIndex({}, 0)
 
 
 def decode(data: bytes, encoding: str, *, where: str, limit: int | None = None) -> bytes:
@@ -94,14 +93,18 @@ def parse_minishard_index(data: bytes, spec: ShardingSpec, *, where: str) -> Min
         ids = np.cumsum(table[0], dtype=np.uint64)
         sizes = table[2]
         ends = np.cumsum(table[1] + sizes, dtype=np.uint64) + np.uint64(spec.shard_index_size)
-    return MinishardIndex(ids, ends - sizes, ends)
+    starts = ends - sizes
+    if np.any(ends < sizes):
+        raise ShardError(
+            f"{where}: a minishard index places a chunk before the start of the file; it is damaged"
+        )
+    entries = dict(zip(ids.tolist(), zip(starts.tolist(), ends.tolist())))
+    return MinishardIndex(entries, int(ends.max()) if len(ends) else 0)
 
 
 def check_within(index: MinishardIndex, size: int | None, *, where: str) -> None:
     """Raise if any chunk lies past the end of a shard of ``size`` bytes (None: unknown)."""
-    if len(index.ids) and (
-        np.any(index.ends < index.starts) or (size is not None and int(index.ends.max()) > size)
-    ):
+    if size is not None and index.end > size:
         raise ShardError(
             f"{where}: its index points past the end of the shard ({size} bytes); "
             "the shard is truncated or damaged: rewrite or delete it"
@@ -123,9 +126,7 @@ def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, byt
             continue
         minishard = parse_minishard_index(bytes(view[start:end]), spec, where=where)
         check_within(minishard, len(data), where=where)
-        for chunk_id, lo, hi in zip(
-            minishard.ids.tolist(), minishard.starts.tolist(), minishard.ends.tolist()
-        ):
+        for chunk_id, (lo, hi) in minishard.entries.items():
             chunks[chunk_id] = bytes(view[lo:hi])
     return chunks
 
@@ -133,14 +134,14 @@ def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, byt
 def build_shard(spec: ShardingSpec, chunks: Mapping[int, bytes]) -> bytes:
     """A shard file holding ``chunks`` (by id, already in the ``data_encoding``).
 
-    Each minishard's chunks are laid out in id order, followed by its index: chunks
-    near each other in space are near each other in the file, so a cutout reads them
-    with few ranged requests.
+    The chunks come first, minishard by minishard and in id order within each, so
+    chunks near each other in space are near each other in the file; all the minishard
+    indexes follow, together, so a reader of many chunks fetches them in one request.
     """
     ids = np.array(sorted(chunks), dtype=np.uint64)
     _, minishards = spec.locate(ids) if len(ids) else (ids, ids)
     parts: list[bytes] = []
-    index = np.zeros((spec.num_minishards, 2), dtype="<u8")
+    tables: list[tuple[int, bytes]] = []
     offset = 0  # relative to the end of the shard index
     order = np.argsort(minishards, kind="stable")
     bounds = np.searchsorted(minishards[order], np.arange(spec.num_minishards + 1, dtype=np.uint64))
@@ -157,7 +158,9 @@ def build_shard(spec: ShardingSpec, chunks: Mapping[int, bytes]) -> bytes:
             parts.append(data)
             offset += len(data)
             previous_end = offset
-        encoded = encode(table.tobytes(), spec.minishard_index_encoding)
+        tables.append((minishard, encode(table.tobytes(), spec.minishard_index_encoding)))
+    index = np.zeros((spec.num_minishards, 2), dtype="<u8")
+    for minishard, encoded in tables:
         index[minishard] = (offset, offset + len(encoded))
         parts.append(encoded)
         offset += len(encoded)

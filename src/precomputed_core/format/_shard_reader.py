@@ -38,12 +38,10 @@ if TYPE_CHECKING:
     from ..interfaces import RangeRead, Store, StoredObject
     from ..meta import ShardingSpec
 
-__all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader"]
+__all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader", "Stale"]
 
 #: Memory for cached shard and minishard indexes, per reader.
 DEFAULT_INDEX_CACHE_BYTES = 64 * 2**20
-#: Chunks closer than this in a shard file are fetched with one request (the gap is read too).
-_MERGE_GAP = 64 * 2**10
 #: Reads again after finding a shard rewritten under them, before giving up.
 _STALE_ATTEMPTS = 5
 
@@ -76,14 +74,14 @@ class Located:
     data: bytes | None = None  # the item itself, from a shard that had to be read whole
 
 
-class _Stale(Exception):
+class Stale(Exception):
     """A shard changed between reading its index and its data: read them again."""
 
 
 def _same_version(reply: RangeRead | None, version: str | None, key: str) -> bytes:
     """The bytes of a read of ``key``, if they come from the version its index came from."""
     if reply is None or (version is not None and reply.version is not None and reply.version != version):
-        raise _Stale(key)
+        raise Stale(key)
     return reply.data
 
 
@@ -150,7 +148,7 @@ class ShardReader:
         for attempt in range(_STALE_ATTEMPTS):
             try:
                 return self._locate(ids, fresh=attempt > 0)
-            except _Stale:
+            except Stale:
                 continue
         raise StorageError(
             f"the shards of {self.store.describe(self.prefix)} changed each time they were read, "
@@ -167,7 +165,7 @@ class ShardReader:
             try:
                 located = self._locate(ids, fresh=attempt > 0)
                 return self._fetch(ids, located, bounds)
-            except _Stale:
+            except Stale:
                 continue
         raise StorageError(
             f"the shards of {self.store.describe(self.prefix)} changed each time they were read, "
@@ -245,7 +243,7 @@ class ShardReader:
     def _load_minishards(
         self, entries: dict[str, _Shard | None], keys: list[str], minishards: list[int]
     ) -> None:
-        wanted: dict[tuple[str, int], ByteRange] = {}
+        wanted: dict[tuple[str, int], Located] = {}
         for key, minishard in zip(keys, minishards):
             entry = entries[key]
             if entry is None or entry.items is not None:
@@ -256,61 +254,68 @@ class ShardReader:
             if start == end:
                 entry.minishards[minishard] = EMPTY_MINISHARD
                 continue
-            wanted[key, minishard] = ByteRange(key, start, end, whole_size=entry.size)
+            wanted[key, minishard] = Located(key, start, end, entry.size, entry.version)
         if not wanted:
             return
-        replies = self.store.read_ranges(list(wanted.values()))
-        for (key, minishard), request, reply in zip(wanted, wanted.values(), replies):
+        for (key, minishard), data in zip(wanted, self.read_spans(list(wanted.values()))):
             entry = entries[key]
             assert entry is not None
-            data = _same_version(reply, entry.version, key)
             where = self.store.describe(key)
-            if len(data) != request.end - request.start:  # type: ignore[operator]
-                raise ShardError(
-                    f"{where}: a minishard index lies past the end of the shard; it is truncated"
-                )
             index = parse_minishard_index(data, self.spec, where=where)
             check_within(index, entry.size, where=where)
             entry.minishards[minishard] = index
             self._remember(key, entry)
 
-    def _fetch(
-        self, ids: Sequence[int], located: list[Located | None], limits: list[int | None]
-    ) -> list[bytes | None]:
-        """The data of located ids: per shard, nearby ranges merged into one request."""
-        order = sorted((i for i, at in enumerate(located) if at is not None and at.data is None),
-                       key=lambda i: (located[i].key, located[i].start))  # type: ignore[union-attr]  # fmt: skip
+    def read_spans(self, spans: list[Located]) -> list[bytes]:
+        """The bytes of each span, all in one round of requests.
+
+        Spans of one shard closer than the store's ``read_gap`` share a request (a
+        remote store's round trip costs more than the bytes between them). Every reply
+        must come from the shard version the spans were found in, else :class:`Stale`.
+        """
+        gap = self.store.read_gap
+        order = sorted(range(len(spans)), key=lambda i: (spans[i].key, spans[i].start))
         requests: list[ByteRange] = []
         members: list[list[int]] = []
         for i in order:
-            at = located[i]
-            assert at is not None
+            at = spans[i]
             last = requests[-1] if requests else None
-            if last is not None and last.key == at.key and at.start - last.end <= _MERGE_GAP:  # type: ignore[operator]
-                requests[-1] = ByteRange(at.key, last.start, max(last.end, at.end), whole_size=at.size)  # type: ignore[type-var]
+            if gap and last is not None and last.key == at.key and at.start - int(last.end or 0) <= gap:
+                requests[-1] = ByteRange(
+                    at.key, last.start, max(int(last.end or 0), at.end), whole_size=at.size
+                )
                 members[-1].append(i)
             else:
                 requests.append(ByteRange(at.key, at.start, at.end, whole_size=at.size))
                 members.append([i])
-        out: list[bytes | None] = [None] * len(ids)
-        for i, at in enumerate(located):
-            if at is not None and at.data is not None:
-                out[i] = decode(
-                    at.data, self.spec.data_encoding, where=self.store.describe(at.key), limit=limits[i]
+        out: list[bytes] = [b""] * len(spans)
+        for request, group, reply in zip(requests, members, self.store.read_ranges(requests)):
+            data = _same_version(reply, spans[group[0]].version, request.key)
+            if len(data) != int(request.end or 0) - request.start:
+                raise ShardError(
+                    f"{self.store.describe(request.key)} is truncated: its index points past its end; "
+                    "rewrite or delete it"
                 )
-        versions = [located[group[0]].version for group in members]  # type: ignore[union-attr]
-        replies = self.store.read_ranges(requests)
-        for request, group, version, reply in zip(requests, members, versions, replies):
-            data = _same_version(reply, version, request.key)
-            where = self.store.describe(request.key)
-            if len(data) != request.end - request.start:  # type: ignore[operator]
-                raise ShardError(f"{where} is truncated: its index points past its end; rewrite or delete it")
             view = memoryview(data)
             for i in group:
-                at = located[i]
-                assert at is not None
-                part = bytes(view[at.start - request.start : at.end - request.start])
-                out[i] = decode(part, self.spec.data_encoding, where=where, limit=limits[i])
+                at = spans[i]
+                whole = (at.start, at.end) == (request.start, request.end)
+                out[i] = data if whole else bytes(view[at.start - request.start : at.end - request.start])
+        return out
+
+    def _fetch(
+        self, ids: Sequence[int], located: list[Located | None], limits: list[int | None]
+    ) -> list[bytes | None]:
+        """The data of located ids (from their shards, or from shards read whole), decoded."""
+        out: list[bytes | None] = [None] * len(ids)
+        ranged = [i for i, at in enumerate(located) if at is not None and at.data is None]
+        parts = self.read_spans([located[i] for i in ranged])  # type: ignore[misc]
+        found = dict(zip(ranged, parts))
+        for i, at in enumerate(located):
+            if at is None:
+                continue
+            part = at.data if at.data is not None else found[i]
+            out[i] = decode(part, self.spec.data_encoding, where=self.store.describe(at.key), limit=limits[i])
         return out
 
     # --- whole shards (writes) --------------------------------------------------------

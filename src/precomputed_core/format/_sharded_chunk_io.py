@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..interfaces import ObjectMetadata, StoredObject
-from ._chunk_io import ChunkEdit, ChunkIO
+from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart
 from ._morton import axis_bits, cell_shape, compressed_morton
 from ._shard_file import build_shard, decode, encode
-from ._shard_reader import ShardReader
+from ._shard_reader import Located, ShardReader, Stale
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,15 +85,49 @@ class ShardedChunkIO(ChunkIO):
         return None  # the shard's data_encoding compresses chunks, not the write's compress
 
     def batches(self, chunks: Sequence[Chunk], *, writing: bool) -> list[list[int]]:
-        """By shard: a write rewrites each shard once; a read takes a shard's chunks in a few calls."""
+        """By shard: a write rewrites each shard once; a read takes the chunks in shard order."""
         groups: dict[str, list[int]] = {}
         for index, key in enumerate(self.reader.keys_of(self.chunk_ids(chunks))):
             groups.setdefault(key, []).append(index)
         if writing:
             return list(groups.values())
-        return [g[i : i + _READ_BATCH] for g in groups.values() for i in range(0, len(g), _READ_BATCH)]
+        # Reads need no grouping: one call reads from several shards in the same requests.
+        # In shard order, so a call's chunks share their shards' indexes and requests.
+        ordered = [i for group in groups.values() for i in group]
+        return [ordered[i : i + _READ_BATCH] for i in range(0, len(ordered), _READ_BATCH)]
 
     # --- reads --------------------------------------------------------------------
+
+    @property
+    def supports_partial_reads(self) -> bool:
+        # Parts of a chunk stored raw in the shard: a byte range of the shard file.
+        return self.spec.data_encoding == "raw" and self.store.supports_ranges
+
+    def read_parts(self, parts: Sequence[ChunkPart]) -> list[bytes | None]:
+        """Parts of chunks, each one ranged read of its shard; None where the whole chunk is needed."""
+        located = self.reader.locate(self.chunk_ids([p.chunk for p in parts]).tolist())
+        wanted: list[int] = []
+        spans: list[Located] = []
+        for i, (part, at) in enumerate(zip(parts, located)):
+            # Missing, stored whole (a compressed shard), or of the wrong size: read it whole.
+            if at is None or at.data is not None or at.end - at.start != part.whole_size:
+                continue
+            wanted.append(i)
+            spans.append(Located(at.key, at.start + part.start, at.start + part.end, at.size, at.version))
+        out: list[bytes | None] = [None] * len(parts)
+        try:
+            found = self.reader.read_spans(spans)
+        except Stale:
+            self.reader.forget([s.key for s in spans])  # rewritten since: whole-chunk reads find out
+            return out
+        for i, data in zip(wanted, found):
+            out[i] = data
+        return out
+
+    def prefetch(self, chunks: Sequence[Chunk]) -> None:
+        # Every shard's index and minishard indexes in two rounds of requests, before the
+        # threads fetch the chunks: not two rounds per thread and batch.
+        self.reader.locate(self.chunk_ids(chunks).tolist())
 
     def read_many(
         self, chunks: Sequence[Chunk], *, limits: Sequence[int | None] | None = None

@@ -141,6 +141,8 @@ def run_batches(
         runner.run(task, len(pieces), progress=progress, desc=desc, nbytes=nbytes)
         return
     batches = groups
+    if not writing and len(batches) > 1:
+        layout.chunks.prefetch([p.chunk for p in pieces])
 
     def grouped_task(indices: Iterator[int]) -> None:
         for index in indices:

@@ -136,6 +136,9 @@ class Store(ABC):
     #: Objects per ``get_many``/``put_many`` call the pipeline makes from one thread;
     #: stores that batch requests (one round trip for many keys) raise it.
     batch_size: int = 1
+    #: Unwanted bytes worth reading to save a request: ranges of one object closer than
+    #: this are read as one (0: never merge; a local read costs no more than a copy).
+    read_gap: int = 0
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
