@@ -13,9 +13,16 @@ SIZE = (32, 32, 32)
 HALF = SIZE[0] // 2
 
 
-def info() -> dict[str, Any]:
-    return CloudVolume.create_new_info(1, "segmentation", "uint32", "raw", [1, 1, 1], [0, 0, 0], list(SIZE),
-                                       chunk_size=SIZE)  # fmt: skip
+def info(*, sharded: bool = False) -> dict[str, Any]:
+    """One chunk; or, ``sharded``, one shard of eight 16^3 chunks, so each writer's half is
+    four whole chunks: aligned writes that still share a stored object, the shard."""
+    chunk = [16, 16, 16] if sharded else list(SIZE)
+    layer = CloudVolume.create_new_info(1, "segmentation", "uint32", "raw", [1, 1, 1], [0, 0, 0], list(SIZE),
+                                        chunk_size=chunk)  # fmt: skip
+    if sharded:
+        layer["scales"][0]["sharding"] = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 3,
+                                          "hash": "identity", "minishard_bits": 0, "shard_bits": 0}  # fmt: skip
+    return layer
 
 
 def value(round_: int, writer: int) -> int:

@@ -21,17 +21,27 @@ from precomputed_core import CloudVolume, StoredObject
 WRITABLE = [pytest.param(name, marks=getattr(pytest.mark, name)) for name in ("local", "s3", "gcs")]
 
 
-@pytest.fixture(params=WRITABLE)
-def layer(request, tmp_path):
-    """A new one-chunk layer on each writable backend; its URL."""
+def _new_layer(request, tmp_path, info):
     if request.param == "local":
         url = f"file://{tmp_path}/layer"
     elif request.param == "s3":
         url = f"s3://{request.getfixturevalue('s3_bucket')}/layer"
     else:
         url = f"gs://{request.getfixturevalue('gcs_bucket')}/layer"
-    CloudVolume(url, info=writers.info(), progress=False).commit_info()
+    CloudVolume(url, info=info, progress=False).commit_info()
     return url
+
+
+@pytest.fixture(params=WRITABLE)
+def layer(request, tmp_path):
+    """A new one-chunk layer on each writable backend; its URL."""
+    return _new_layer(request, tmp_path, writers.info())
+
+
+@pytest.fixture(params=WRITABLE)
+def sharded_layer(request, tmp_path):
+    """A new layer of one shard of eight chunks on each writable backend; its URL."""
+    return _new_layer(request, tmp_path, writers.info(sharded=True))
 
 
 def _race_threads(vols, round_):
@@ -100,6 +110,22 @@ def test_processes_lose_no_voxels(layer):
     for process in processes:
         process.start()
     assert _referee(processes, barrier, CloudVolume(layer, progress=False), rounds) == []
+
+
+def test_processes_writing_whole_chunks_of_one_shard_lose_none(sharded_layer):
+    """Chunk-aligned writes need no lock in an unsharded scale; in a sharded one the chunks
+    share a shard file, and each write is a read-modify-write of it that loses nothing."""
+    rounds = 10
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "STORAGE_EMULATOR"))}
+    processes = [
+        context.Process(target=writers.writer_process, args=(sharded_layer, w, rounds, barrier, env))
+        for w in (0, 1)
+    ]
+    for process in processes:
+        process.start()
+    assert _referee(processes, barrier, CloudVolume(sharded_layer, progress=False), rounds) == []
 
 
 def test_forked_writers_use_the_volume_their_parent_opened(layer):

@@ -128,6 +128,15 @@ def test_shards_written_with_transfer_compression_by_other_tools_are_read(backen
         store.put(key, gzip.compress(store.get(key)), metadata=ObjectMetadata(content_encoding="gzip"))
     reader = CloudVolume(backend.read_url("layer"), progress=False)
     np.testing.assert_array_equal(reader[_box((0, 0, 0), SIZE)][..., 0], data)
+    # A write into them keeps their other chunks, and stores them plainly again.
+    writer.non_aligned_writes = True
+    writer[_box((5, 5, 5), (40, 40, 20))] = 9
+    data[5:40, 5:40, 5:20] = 9
+    np.testing.assert_array_equal(reader[_box((0, 0, 0), SIZE)][..., 0], data)
+    rewritten, *untouched = _shard_keys(writer)[:3]
+    assert rewritten == "4_4_40/0.shard"  # the shard of the written box
+    assert store.get_stored(rewritten).metadata.content_encoding is None
+    assert [store.get_stored(k).metadata.content_encoding for k in untouched] == ["gzip", "gzip"]
 
 
 @pytest.mark.parametrize(
