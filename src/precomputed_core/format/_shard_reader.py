@@ -42,6 +42,8 @@ __all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader", "Stale"]
 
 #: Memory for cached shard and minishard indexes, per reader.
 DEFAULT_INDEX_CACHE_BYTES = 64 * 2**20
+#: Up to this many ids are located in plain Python; more, with numpy.
+_FEW = 64
 #: Reads again after finding a shard rewritten under them, before giving up.
 _STALE_ATTEMPTS = 5
 
@@ -98,17 +100,28 @@ class ShardReader:
         self._cache: OrderedDict[str, _Shard] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
+        self._keys: dict[int, str] = {}
 
     # --- naming ----------------------------------------------------------------
 
     def shard_key(self, shard: int) -> str:
-        name = self.spec.shard_key(shard)
-        return f"{self.prefix}/{name}" if self.prefix else name
+        key = self._keys.get(shard)
+        if key is None:
+            name = self.spec.shard_key(shard)
+            key = self._keys[shard] = f"{self.prefix}/{name}" if self.prefix else name
+        return key
 
-    def keys_of(self, ids: npt.ArrayLike) -> list[str]:
+    def where(self, ids: Sequence[int]) -> tuple[list[str], list[int]]:
+        """The shard file and minishard number of each id."""
+        if len(ids) <= _FEW:
+            pairs = [self.spec.locate_one(i) for i in ids]
+            return [self.shard_key(s) for s, _ in pairs], [m for _, m in pairs]
+        shards, minishards = self.spec.locate(np.asarray(ids, dtype=np.uint64))
+        return [self.shard_key(s) for s in shards.tolist()], minishards.tolist()
+
+    def keys_of(self, ids: Sequence[int]) -> list[str]:
         """The shard file of each id."""
-        shards, _ = self.spec.locate(np.asarray(ids, dtype=np.uint64))
-        return [self.shard_key(s) for s in shards.tolist()]
+        return self.where(ids)[0]
 
     def describe(self, chunk_id: int) -> str:
         return self.store.describe(self.keys_of([chunk_id])[0])
@@ -122,11 +135,17 @@ class ShardReader:
                 self._cache.move_to_end(key)
             return entry
 
-    def _remember(self, key: str, entry: _Shard) -> None:
+    def _remember(self, key: str, entry: _Shard, minishards: dict[int, MinishardIndex] | None = None) -> None:
+        """Keep ``entry`` (with ``minishards`` added to it) as the newest cached shard.
+
+        Entries are shared by threads: their minishards change only under the lock.
+        """
         with self._lock:
             old = self._cache.pop(key, None)
             if old is not None:
                 self._cached_bytes -= old.nbytes
+            if minishards:
+                entry.minishards.update(minishards)
             self._cache[key] = entry
             self._cached_bytes += entry.nbytes
             while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
@@ -164,6 +183,7 @@ class ShardReader:
         for attempt in range(_STALE_ATTEMPTS):
             try:
                 located = self._locate(ids, fresh=attempt > 0)
+                self._check_sizes(ids, located, bounds)
                 return self._fetch(ids, located, bounds)
             except Stale:
                 continue
@@ -172,16 +192,26 @@ class ShardReader:
             f"{_STALE_ATTEMPTS} times in a row; read again once the writers are done"
         )
 
+    def _check_sizes(
+        self, ids: Sequence[int], located: list[Located | None], limits: list[int | None]
+    ) -> None:
+        """Refuse an index that gives an item more bytes than the item can take: memory stays
+        bounded whatever a damaged or hostile shard says."""
+        for chunk_id, at, limit in zip(ids, located, limits):
+            if at is not None and limit is not None and at.end - at.start > limit:
+                raise ShardError(
+                    f"{self.store.describe(at.key)}: its index gives item {chunk_id} {at.end - at.start} "
+                    f"bytes, more than it can hold ({limit}); the shard is damaged: rewrite or delete it"
+                )
+
     def _locate(self, ids: Sequence[int], *, fresh: bool) -> list[Located | None]:
-        wanted = np.asarray(ids, dtype=np.uint64)
-        shards, minishards = self.spec.locate(wanted)
-        keys = [self.shard_key(s) for s in shards.tolist()]
+        keys, minishards = self.where(ids)
         if fresh:
             self.forget(list(dict.fromkeys(keys)))
         entries = self._shards(list(dict.fromkeys(keys)))
-        self._load_minishards(entries, keys, minishards.tolist())
+        self._load_minishards(entries, keys, minishards)
         located: list[Located | None] = []
-        for chunk_id, key, minishard in zip(wanted.tolist(), keys, minishards.tolist()):
+        for chunk_id, key, minishard in zip(ids, keys, minishards):
             entry = entries[key]
             if entry is None:
                 located.append(None)
@@ -252,19 +282,23 @@ class ShardReader:
                 continue
             start, end = (int(v) for v in entry.index[minishard])
             if start == end:
-                entry.minishards[minishard] = EMPTY_MINISHARD
+                self._remember(key, entry, {minishard: EMPTY_MINISHARD})
                 continue
             wanted[key, minishard] = Located(key, start, end, entry.size, entry.version)
         if not wanted:
             return
+        parsed: dict[str, dict[int, MinishardIndex]] = {}
         for (key, minishard), data in zip(wanted, self.read_spans(list(wanted.values()))):
             entry = entries[key]
             assert entry is not None
             where = self.store.describe(key)
             index = parse_minishard_index(data, self.spec, where=where)
             check_within(index, entry.size, where=where)
-            entry.minishards[minishard] = index
-            self._remember(key, entry)
+            parsed.setdefault(key, {})[minishard] = index
+        for key, indexes in parsed.items():
+            entry = entries[key]
+            assert entry is not None
+            self._remember(key, entry, indexes)
 
     def read_spans(self, spans: list[Located]) -> list[bytes]:
         """The bytes of each span, all in one round of requests.

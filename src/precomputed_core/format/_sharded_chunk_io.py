@@ -15,16 +15,20 @@ from ._shard_reader import Located, ShardReader, Stale
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import numpy.typing as npt
-
     from ..geometry import Chunk, ChunkGrid
     from ..interfaces import Store, Update
     from ..meta import ShardingSpec
 
 __all__ = ["ShardedChunkIO", "shard_shape"]
 
-#: Chunks per read call: one shard's chunks in a few calls, so threads decode in parallel.
-_READ_BATCH = 32
+#: Chunks per read call, at least: few, so that each chunk's bytes are placed before the
+#: next are read and the allocator reuses the memory (measured: 1.3x faster cutouts than
+#: 32 per call on local disk). Stores that batch requests (remote ones) get their own
+#: ``batch_size``, so that one call's chunks share requests.
+_READ_BATCH = 2
+
+#: Chunks along one axis up to which chunk ids come from lookup tables (a few MiB at most).
+_TABLE_MAX = 2**18
 
 #: What happens to one chunk in a shard rewrite: new bytes, an edit of the old, or removal.
 _Change = bytes | ChunkEdit | None
@@ -42,6 +46,22 @@ def shard_shape(grid: ChunkGrid, spec: ShardingSpec) -> tuple[int, int, int] | N
     if spec.hash != "identity" or total > spec.preshift_bits + spec.minishard_bits + spec.shard_bits:
         return None
     return cell_shape(bits, min(spec.preshift_bits + spec.minishard_bits, total))
+
+
+def _morton_tables(grid: ChunkGrid, bits: tuple[int, int, int]) -> tuple[list[int], ...] | None:
+    """Each axis's share of the Morton code, by grid coordinate: an id is three lookups, OR-ed.
+
+    None for grids too long on some axis to tabulate (ids are then computed with numpy).
+    """
+    shape = [-(-size // chunk) for size, chunk in zip(grid.size, grid.chunk)]
+    if max(shape) > _TABLE_MAX:
+        return None
+    tables = []
+    for axis, n in enumerate(shape):
+        coords = np.zeros((n, 3), dtype=np.int64)
+        coords[:, axis] = np.arange(n)
+        tables.append(compressed_morton(coords, bits).tolist())
+    return tuple(tables)
 
 
 def grid_bits(grid: ChunkGrid) -> tuple[int, int, int]:
@@ -62,6 +82,7 @@ class ShardedChunkIO(ChunkIO):
         self.spec = spec
         self.reader = ShardReader(store, spec, grid.key)
         self._bits = grid_bits(grid)
+        self._tables = _morton_tables(grid, self._bits)
         shape = shard_shape(grid, spec)
         # Hashed shards are scattered over the volume: workers split on chunks and the
         # shard updates (locks, conditional writes) keep every writer's chunks.
@@ -71,11 +92,19 @@ class ShardedChunkIO(ChunkIO):
     def work_grid(self) -> ChunkGrid:
         return self._work_grid
 
-    def chunk_ids(self, chunks: Sequence[Chunk]) -> npt.NDArray[np.uint64]:
+    def chunk_ids(self, chunks: Sequence[Chunk]) -> list[int]:
         """The compressed Morton code of each chunk's grid position."""
+        (ox, oy, oz), (cx, cy, cz) = self.grid.offset, self.grid.chunk
+        if self._tables is not None:
+            tx, ty, tz = self._tables
+            return [
+                tx[(x - ox) // cx] | ty[(y - oy) // cy] | tz[(z - oz) // cz]
+                for x, y, z in (c.lo for c in chunks)
+            ]
         lo = np.array([c.lo for c in chunks], dtype=np.int64).reshape(-1, 3)
         coords = (lo - np.asarray(self.grid.offset)) // np.asarray(self.grid.chunk)
-        return compressed_morton(coords, self._bits)
+        ids: list[int] = compressed_morton(coords, self._bits).tolist()
+        return ids
 
     def describe(self, chunk: Chunk) -> str:
         key = self.reader.keys_of(self.chunk_ids([chunk]))[0]
@@ -94,7 +123,8 @@ class ShardedChunkIO(ChunkIO):
         # Reads need no grouping: one call reads from several shards in the same requests.
         # In shard order, so a call's chunks share their shards' indexes and requests.
         ordered = [i for group in groups.values() for i in group]
-        return [ordered[i : i + _READ_BATCH] for i in range(0, len(ordered), _READ_BATCH)]
+        size = max(_READ_BATCH, self.store.batch_size)
+        return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
     # --- reads --------------------------------------------------------------------
 
@@ -105,7 +135,7 @@ class ShardedChunkIO(ChunkIO):
 
     def read_parts(self, parts: Sequence[ChunkPart]) -> list[bytes | None]:
         """Parts of chunks, each one ranged read of its shard; None where the whole chunk is needed."""
-        located = self.reader.locate(self.chunk_ids([p.chunk for p in parts]).tolist())
+        located = self.reader.locate(self.chunk_ids([p.chunk for p in parts]))
         wanted: list[int] = []
         spans: list[Located] = []
         for i, (part, at) in enumerate(zip(parts, located)):
@@ -127,15 +157,15 @@ class ShardedChunkIO(ChunkIO):
     def prefetch(self, chunks: Sequence[Chunk]) -> None:
         # Every shard's index and minishard indexes in two rounds of requests, before the
         # threads fetch the chunks: not two rounds per thread and batch.
-        self.reader.locate(self.chunk_ids(chunks).tolist())
+        self.reader.locate(self.chunk_ids(chunks))
 
     def read_many(
         self, chunks: Sequence[Chunk], *, limits: Sequence[int | None] | None = None
     ) -> list[bytes | None]:
-        return self.reader.read(self.chunk_ids(chunks).tolist(), limits=limits)
+        return self.reader.read(self.chunk_ids(chunks), limits=limits)
 
     def exists_many(self, chunks: Sequence[Chunk]) -> dict[str, bool]:
-        located = self.reader.locate(self.chunk_ids(chunks).tolist())
+        located = self.reader.locate(self.chunk_ids(chunks))
         return {chunk.name: at is not None for chunk, at in zip(chunks, located)}
 
     # --- writes -------------------------------------------------------------------
@@ -147,7 +177,7 @@ class ShardedChunkIO(ChunkIO):
         self.store_many((), edits, metadata=metadata)
 
     def delete_many(self, chunks: Sequence[Chunk]) -> None:
-        ids = self.chunk_ids(chunks).tolist()
+        ids = self.chunk_ids(chunks)
         self._rewrite(dict.fromkeys(ids), ObjectMetadata())
 
     def store_many(
@@ -155,11 +185,11 @@ class ShardedChunkIO(ChunkIO):
     ) -> None:
         changes: dict[int, _Change] = {}
         if items:
-            ids = self.chunk_ids([chunk for chunk, _ in items]).tolist()
+            ids = self.chunk_ids([chunk for chunk, _ in items])
             # Encoded here, outside the shard's lock: only edits need the stored chunk.
             changes.update((i, encode(data, self.spec.data_encoding)) for i, (_, data) in zip(ids, items))
         if edits:
-            changes.update(zip(self.chunk_ids([e.chunk for e in edits]).tolist(), edits))
+            changes.update(zip(self.chunk_ids([e.chunk for e in edits]), edits))
         self._rewrite(changes, metadata)
 
     def _rewrite(self, changes: dict[int, _Change], metadata: ObjectMetadata) -> None:

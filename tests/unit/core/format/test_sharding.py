@@ -313,3 +313,41 @@ def test_a_shard_rewritten_to_the_same_size_is_read_again(request):
     written(store, sharding, "s", {2: b"bbbb"})
     assert len(store.get("s/0.shard")) == before
     assert reader.read([1, 2]) == [None, b"bbbb"]
+
+
+def test_an_index_that_gives_an_item_more_bytes_than_it_can_hold_is_refused(request):
+    """Memory stays bounded whatever a shard says: an item is never read past its limit."""
+    store = open_store(f"mem://{request.node.name}")
+    sharding = spec(preshift_bits=0, minishard_bits=0, shard_bits=0)
+    written(store, sharding, "s", {1: b"x" * 5000})
+    reader = ShardReader(store, sharding, "s")
+    assert reader.read([1], limits=[5000]) == [b"x" * 5000]
+    with pytest.raises(ShardError, match="gives item 1 5000 bytes, more than it can hold"):
+        reader.read([1], limits=[4096])
+
+
+def test_threads_reading_one_shard_share_its_cached_indexes(request):
+    import threading
+
+    store = open_store(f"mem://{request.node.name}")
+    sharding = spec(preshift_bits=2, minishard_bits=5, shard_bits=0)
+    items = {i: b"%d" % i for i in range(2000)}
+    written(store, sharding, "s", items)
+    reader = ShardReader(store, sharding, "s", cache_bytes=2**20)
+    errors = []
+
+    def work(offset):
+        try:
+            for start in range(offset, 2000, 40):
+                ids = list(range(start, min(start + 10, 2000)))
+                assert reader.read(ids) == [items[i] for i in ids]
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(k * 10,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert reader._cached_bytes == sum(e.nbytes for e in reader._cache.values())
