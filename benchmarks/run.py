@@ -164,14 +164,38 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             s3,
         ),
         Workload("s3-read", "(h) full read of the same volume from S3", "read", "s3", ON_S3, s3),
-        Workload("shard-read", f"(j) full read of a sharded uint8 {_dims(shard)}, raw, 64^3 chunks, "
-                 "8 shards of 4x4x4 chunks", "read", "shard", PEERS, shard),  # fmt: skip
-        Workload("shard-random", f"(j) {cutouts} random unaligned 100x100x50 cutouts of it", "random",
-                 "shard", PEERS, {**shard, **random_shard}),  # fmt: skip
-        Workload("s3-shard-read", "(j) full read of the same sharded volume from S3", "read", "s3-shard",
-                 PEERS, s3_shard),  # fmt: skip
-        Workload("s3-shard-random", f"(j) {cutouts} random unaligned 100x100x50 cutouts of it from S3",
-                 "random", "s3-shard", PEERS, {**s3_shard, **random_shard}),  # fmt: skip
+        Workload(
+            "shard-read",
+            f"(j) full read of a sharded uint8 {_dims(shard)}, raw, 64^3 chunks, 8 shards of 4x4x4 chunks",
+            "read",
+            "shard",
+            PEERS,
+            shard,
+        ),
+        Workload(
+            "shard-random",
+            f"(j) {cutouts} random unaligned 100x100x50 cutouts of it",
+            "random",
+            "shard",
+            PEERS,
+            {**shard, **random_shard},
+        ),
+        Workload(
+            "s3-shard-read",
+            "(j) full read of the same sharded volume from S3",
+            "read",
+            "s3-shard",
+            PEERS,
+            s3_shard,
+        ),
+        Workload(
+            "s3-shard-random",
+            f"(j) {cutouts} random unaligned 100x100x50 cutouts of it from S3",
+            "random",
+            "s3-shard",
+            PEERS,
+            {**s3_shard, **random_shard},
+        ),
     ], datasets
 
 
@@ -266,9 +290,11 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "library: they `pread` each chunk file, decode it with the encoding's own library "
         "(simplejpeg, compressed-segmentation) and place it into one preallocated, huge-page-advised "
         "array, one share of the chunks per thread: the least work a full read needs.",
-        "- Workload h runs against moto's S3 server on 127.0.0.1 in the benchmark's own parent "
-        "process (a stand-in, not a cloud): both libraries find it through `AWS_ENDPOINT_URL_S3` "
-        "and a secrets file, and the server's own Python costs most of the time.",
+        "- Workloads h and j (S3 rows) run against moto's S3 server on 127.0.0.1 in the benchmark's "
+        "own parent process (a stand-in, not a cloud): precomputed and cloud-volume find it through "
+        "`AWS_ENDPOINT_URL_S3` and a secrets file, tensorstore through its s3 kvstore's `endpoint`; "
+        "the server's own Python costs much of the time. Workload j's shards are written by "
+        "precomputed (identity hash, chunks stored raw, gzip minishard indexes).",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]
