@@ -129,7 +129,7 @@ def _validate_storage(index: int, scale: dict[str, Any]) -> None:
             )
         _triple(f"{where}['compressed_segmentation_block_size']",
                 scale["compressed_segmentation_block_size"], positive=True, exact=True)  # fmt: skip
-    if "sharding" in scale:
+    if scale.get("sharding") is not None:  # null, as some writers put it, means unsharded
         _validate_sharding(where, scale)
 
 

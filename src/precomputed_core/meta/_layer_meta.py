@@ -129,7 +129,7 @@ class LayerMeta:
         return None if block is None else Vec(*block)
 
     def is_sharded(self, mip: int) -> bool:
-        return "sharding" in self.scale(mip)
+        return self.scale(mip).get("sharding") is not None
 
     def grid(self, mip: int) -> ChunkGrid:
         """The chunk grid of a Precomputed scale (from its ``chunk_sizes``)."""

@@ -658,6 +658,7 @@ SHARDING = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 1, "hash
 
 def test_validate_info_sharding_must_be_object():
     validate_info(_info(scales=[_scale(sharding=SHARDING)]))
+    validate_info(_info(scales=[_scale(sharding=None)]))  # null: unsharded, as some writers say it
     with pytest.raises(InfoValidationError, match="\\['sharding'\\] must be a sharding specification object"):
         validate_info(_info(scales=[_scale(sharding="yes")]))
 
