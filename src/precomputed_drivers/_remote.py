@@ -299,9 +299,6 @@ class RemoteStore(Store):
             return None
         return answer_read(self, request, reply)
 
-    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
-        return [None if part is None else part.data for part in self.read_ranges(ranges)]
-
     def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
         """Each range with its own ranged GET, all of them concurrently (``concurrency`` at once)."""
         requests = list(ranges)

@@ -181,11 +181,8 @@ class LocalStore(Store):
         stored, path = found
         return decompress_bytes(stored.data, stored.metadata.content_encoding, where="file://" + path)
 
-    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
-        # One open and pread each: local reads are memory copies, the caller's threads overlap them.
-        return [None if (part := self._range(r)) is None else part.data for r in ranges]
-
     def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
+        # One open and pread each: local reads are memory copies, the caller's threads overlap them.
         return [self._range(r) for r in ranges]
 
     def _range(self, request: ByteRange) -> RangeRead | None:

@@ -81,9 +81,6 @@ class MemoryStore(Store):
     def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
         return {key: None if (found := self._stored(key)) is None else found[0] for key in keys}
 
-    def get_ranges(self, ranges: Sequence[ByteRange]) -> list[bytes | None]:
-        return [None if (part := self._range(r)) is None else part.data for r in ranges]
-
     def read_ranges(self, ranges: Sequence[ByteRange]) -> list[RangeRead | None]:
         return [self._range(r) for r in ranges]
 

@@ -208,18 +208,17 @@ class Store(ABC):
     def get_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[bytes | None]:
         """The bytes of each range, in order; None where the object does not exist.
 
-        Stores that serve ranges (``supports_ranges``) override this with real range
-        requests, issued concurrently. This default reads each object whole, once.
+        The bytes of :meth:`read_ranges`, which is what a store overrides.
         """
-        objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
-        return [self.cut_range(r, objects[r.key]) for r in ranges]
+        return [None if part is None else part.data for part in self.read_ranges(ranges)]
 
     def read_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[RangeRead | None]:
-        """:meth:`get_ranges`, with each object's whole size and version (see :class:`RangeRead`).
+        """Each range's bytes with the object's whole size and version (see :class:`RangeRead`).
 
         A reader that keeps an index of an object (a shard's) checks with them that the
-        object has not been rewritten since. Stores that serve ranges override this;
-        this default reads each object whole and names its version by a checksum.
+        object has not been rewritten since. Stores that serve ranges (``supports_ranges``)
+        override this with real range requests, issued concurrently; this default reads
+        each object whole, once, and names its version by a checksum.
         """
         objects = self.get_stored_many(dict.fromkeys(r.key for r in ranges))
         versions = {key: None if o is None else f"crc32:{zlib.crc32(o.data)}" for key, o in objects.items()}
