@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
 from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
-from ._morton import axis_bits, cell_shape, compressed_morton
+from ._morton import cell_shape, compressed_morton
 from ._shard_file import build_shard, split_shard
 from ._shard_reader import ShardReader
 from ._sharded_chunk_io import ShardedChunkIO, shard_shape
@@ -24,7 +24,6 @@ __all__ = [
     "ShardReader",
     "ShardedChunkIO",
     "UnshardedChunkIO",
-    "axis_bits",
     "build_shard",
     "cell_shape",
     "compressed_morton",

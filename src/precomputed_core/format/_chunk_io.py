@@ -21,7 +21,21 @@ if TYPE_CHECKING:
     from ..interfaces import ObjectMetadata, Store
     from ..meta import LayerMeta
 
-__all__ = ["ChunkEdit", "ChunkIO", "ChunkPart", "UnshardedChunkIO", "chunk_io_for"]
+__all__ = ["ChunkEdit", "ChunkIO", "ChunkPart", "UnshardedChunkIO", "chunk_io_for", "opened_bytes"]
+
+
+def opened_bytes(store: Store, stored: StoredObject, where: str, limit: int | None = None) -> bytes:
+    """A stored object's bytes with transfer compression removed, to at most ``limit`` bytes.
+
+    An empty object is refused (no chunk or shard is empty); errors name the file the
+    bytes came from (``stored.source``, such as a ``.gz`` file) or else ``where``.
+    """
+    if not stored.data:
+        store.refuse_empty(stored.source or where)
+    encoding = stored.metadata.content_encoding
+    if encoding is None:
+        return stored.data
+    return decompress_bytes(stored.data, encoding, where=stored.source or where, limit=limit)
 
 
 class ChunkPart(NamedTuple):
@@ -94,13 +108,7 @@ class ChunkIO(ABC):
 
     def opened(self, chunk: Chunk, stored: StoredObject, limit: int | None) -> bytes:
         """A stored chunk's encoded bytes: decompressed, to at most ``limit`` bytes."""
-        if not stored.data:
-            self.store.refuse_empty(self.describe(chunk))
-        encoding = stored.metadata.content_encoding
-        if encoding is None:
-            return stored.data
-        where = stored.source or self.describe(chunk)
-        return decompress_bytes(stored.data, encoding, where=where, limit=limit)
+        return opened_bytes(self.store, stored, self.describe(chunk), limit)
 
     @abstractmethod
     def read_many(

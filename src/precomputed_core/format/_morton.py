@@ -14,17 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["axis_bits", "cell_shape", "compressed_morton"]
-
-
-def axis_bits(grid_shape: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Bits per axis of the grid coordinates of a ``grid_shape`` grid of chunks.
-
-    >>> axis_bits((4, 3, 1))
-    (2, 2, 0)
-    """
-    x, y, z = (max(0, int(n) - 1).bit_length() for n in grid_shape)
-    return x, y, z
+__all__ = ["cell_shape", "compressed_morton"]
 
 
 def compressed_morton(coords: npt.ArrayLike, bits: tuple[int, int, int]) -> npt.NDArray[np.uint64]:

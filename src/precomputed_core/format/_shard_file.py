@@ -102,9 +102,9 @@ def parse_minishard_index(data: bytes, spec: ShardingSpec, *, where: str) -> Min
     return MinishardIndex(entries, int(ends.max()) if len(ends) else 0)
 
 
-def check_within(index: MinishardIndex, size: int | None, *, where: str) -> None:
-    """Raise if any chunk lies past the end of a shard of ``size`` bytes (None: unknown)."""
-    if size is not None and index.end > size:
+def check_within(end: int, size: int | None, *, where: str) -> None:
+    """Raise if an index reaches ``end`` in a shard of only ``size`` bytes (None: unknown)."""
+    if size is not None and end > size:
         raise ShardError(
             f"{where}: its index points past the end of the shard ({size} bytes); "
             "the shard is truncated or damaged: rewrite or delete it"
@@ -115,17 +115,13 @@ def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, byt
     """Every chunk of a whole shard file, by id, still in its ``data_encoding``."""
     view = memoryview(data)
     index = parse_shard_index(bytes(view[: spec.shard_index_size]), spec, where=where)
-    if index.size and int(index[:, 1].max()) > len(data):
-        raise ShardError(
-            f"{where}: its shard index points past its end ({len(data)} bytes); "
-            "the shard is truncated: rewrite or delete it"
-        )
+    check_within(int(index[:, 1].max()), len(data), where=where)
     chunks: dict[int, bytes] = {}
     for start, end in index.tolist():
         if start == end:
             continue
         minishard = parse_minishard_index(bytes(view[start:end]), spec, where=where)
-        check_within(minishard, len(data), where=where)
+        check_within(minishard.end, len(data), where=where)
         for chunk_id, (lo, hi) in minishard.entries.items():
             chunks[chunk_id] = bytes(view[lo:hi])
     return chunks

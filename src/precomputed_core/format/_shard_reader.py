@@ -13,13 +13,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from ..exceptions import CompressedRangeError, ShardError, StorageError
 from ..interfaces import ByteRange
-from ._compression import decompress_bytes
+from ._chunk_io import opened_bytes
 from ._shard_file import (
     EMPTY_MINISHARD,
     MinishardIndex,
@@ -31,7 +31,7 @@ from ._shard_file import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import numpy.typing as npt
 
@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_INDEX_CACHE_BYTES", "Located", "ShardReader", "Stale"]
 
+T = TypeVar("T")
+
 #: Memory for cached shard and minishard indexes, per reader.
 DEFAULT_INDEX_CACHE_BYTES = 64 * 2**20
-#: Up to this many ids are located in plain Python; more, with numpy.
-_FEW = 64
 #: Reads again after finding a shard rewritten under them, before giving up.
 _STALE_ATTEMPTS = 5
 
@@ -113,18 +113,12 @@ class ShardReader:
 
     def where(self, ids: Sequence[int]) -> tuple[list[str], list[int]]:
         """The shard file and minishard number of each id."""
-        if len(ids) <= _FEW:
-            pairs = [self.spec.locate_one(i) for i in ids]
-            return [self.shard_key(s) for s, _ in pairs], [m for _, m in pairs]
-        shards, minishards = self.spec.locate(np.asarray(ids, dtype=np.uint64))
-        return [self.shard_key(s) for s in shards.tolist()], minishards.tolist()
+        pairs = [self.spec.locate_one(i) for i in ids]
+        return [self.shard_key(s) for s, _ in pairs], [m for _, m in pairs]
 
     def keys_of(self, ids: Sequence[int]) -> list[str]:
         """The shard file of each id."""
         return self.where(ids)[0]
-
-    def describe(self, chunk_id: int) -> str:
-        return self.store.describe(self.keys_of([chunk_id])[0])
 
     # --- the index cache ---------------------------------------------------------
 
@@ -164,15 +158,7 @@ class ShardReader:
 
     def locate(self, ids: Sequence[int]) -> list[Located | None]:
         """Where each id's data is in its shard; None where the id (or its shard) is absent."""
-        for attempt in range(_STALE_ATTEMPTS):
-            try:
-                return self._locate(ids, fresh=attempt > 0)
-            except Stale:
-                continue
-        raise StorageError(
-            f"the shards of {self.store.describe(self.prefix)} changed each time they were read, "
-            f"{_STALE_ATTEMPTS} times in a row; read again once the writers are done"
-        )
+        return self._until_current(lambda fresh: self._locate(ids, fresh=fresh))
 
     def read(self, ids: Sequence[int], *, limits: Sequence[int | None] | None = None) -> list[bytes | None]:
         """Each id's data (its ``data_encoding`` removed), or None where it is absent.
@@ -180,11 +166,19 @@ class ShardReader:
         ``limits`` bound each item's decompressed size (a gzip bomb raises).
         """
         bounds: list[int | None] = [None] * len(ids) if limits is None else list(limits)
-        for attempt in range(_STALE_ATTEMPTS):
+
+        def attempt(fresh: bool) -> list[bytes | None]:
+            located = self._locate(ids, fresh=fresh)
+            self._check_sizes(ids, located, bounds)
+            return self._fetch(ids, located, bounds)
+
+        return self._until_current(attempt)
+
+    def _until_current(self, attempt: Callable[[bool], T]) -> T:
+        """``attempt(fresh)``, again with indexes read afresh while a shard changes under it."""
+        for number in range(_STALE_ATTEMPTS):
             try:
-                located = self._locate(ids, fresh=attempt > 0)
-                self._check_sizes(ids, located, bounds)
-                return self._fetch(ids, located, bounds)
+                return attempt(number > 0)
             except Stale:
                 continue
         raise StorageError(
@@ -243,14 +237,11 @@ class ShardReader:
             if reply is None or isinstance(reply, _Shard):
                 entries[key] = reply
                 continue
-            if reply.whole_size == 0 or (not reply.data and reply.whole_size is None):
-                self.store.refuse_empty(self.store.describe(key))
-            index = parse_shard_index(reply.data, self.spec, where=self.store.describe(key))
-            if reply.whole_size is not None and index.size and int(index[:, 1].max()) > reply.whole_size:
-                raise ShardError(
-                    f"{self.store.describe(key)}: its shard index points past its end "
-                    f"({reply.whole_size} bytes); the shard is truncated: rewrite or delete it"
-                )
+            where = self.store.describe(key)
+            if not reply.data:  # the first bytes of a file that has none
+                self.store.refuse_empty(where)
+            index = parse_shard_index(reply.data, self.spec, where=where)
+            check_within(int(index[:, 1].max()), reply.whole_size, where=where)
             entry = _Shard(reply.whole_size, reply.version, index)
             entries[key] = entry
             self._remember(key, entry)
@@ -293,7 +284,7 @@ class ShardReader:
             assert entry is not None
             where = self.store.describe(key)
             index = parse_minishard_index(data, self.spec, where=where)
-            check_within(index, entry.size, where=where)
+            check_within(index.end, entry.size, where=where)
             parsed.setdefault(key, {})[minishard] = index
         for key, indexes in parsed.items():
             entry = entries[key]
@@ -356,10 +347,5 @@ class ShardReader:
 
     def opened(self, key: str, stored: StoredObject) -> dict[int, bytes]:
         """Every item of a whole stored shard, by id, still in its ``data_encoding``."""
-        where = stored.source or self.store.describe(key)
-        if not stored.data:
-            self.store.refuse_empty(where)
-        data = stored.data
-        if stored.metadata.content_encoding is not None:
-            data = decompress_bytes(data, stored.metadata.content_encoding, where=where)
-        return split_shard(data, self.spec, where=where)
+        data = opened_bytes(self.store, stored, self.store.describe(key))
+        return split_shard(data, self.spec, where=stored.source or self.store.describe(key))

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..interfaces import ObjectMetadata, StoredObject
+from ..meta import chunk_id_bits
 from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart
-from ._morton import axis_bits, cell_shape, compressed_morton
+from ._morton import cell_shape, compressed_morton
 from ._shard_file import build_shard, decode, encode
 from ._shard_reader import Located, ShardReader, Stale
 
@@ -65,8 +66,7 @@ def _morton_tables(grid: ChunkGrid, bits: tuple[int, int, int]) -> tuple[list[in
 
 
 def grid_bits(grid: ChunkGrid) -> tuple[int, int, int]:
-    x, y, z = (-(-size // chunk) for size, chunk in zip(grid.size, grid.chunk))
-    return axis_bits((x, y, z))
+    return chunk_id_bits(grid.size, grid.chunk)
 
 
 class ShardedChunkIO(ChunkIO):

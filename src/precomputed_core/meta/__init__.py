@@ -21,7 +21,7 @@ from ._info import (
 from ._layer_meta import LayerMeta
 from ._paths import KNOWN_FORMATS, CloudPath, parse_cloudpath
 from ._provenance import Provenance
-from ._sharding import DEFAULT_SHARD_BYTES, SHARDING_TYPE, ShardingSpec, sharding_for_scale
+from ._sharding import DEFAULT_SHARD_BYTES, SHARDING_TYPE, ShardingSpec, chunk_id_bits, sharding_for_scale
 
 __all__ = [
     "DEFAULT_SHARD_BYTES",
@@ -35,6 +35,7 @@ __all__ = [
     "ShardingSpec",
     "add_scale",
     "check_data_type",
+    "chunk_id_bits",
     "create_info",
     "parse_cloudpath",
     "scale_key",

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..exceptions import InfoValidationError, UnsupportedDataTypeError
-from ._sharding import DEFAULT_SHARD_BYTES, ShardingSpec, sharding_for_scale
+from ._sharding import DEFAULT_SHARD_BYTES, ShardingSpec, chunk_id_bits, sharding_for_scale
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -138,10 +138,10 @@ def _validate_sharding(where: str, scale: dict[str, Any]) -> None:
     ShardingSpec.from_json(scale["sharding"], f"{where}['sharding']")
     if len(scale["chunk_sizes"]) != 1:
         raise InfoValidationError(f"{where} is sharded, so its 'chunk_sizes' must hold exactly one size")
-    grid = [-(-int(n) // int(c)) for n, c in zip(scale["size"], scale["chunk_sizes"][0])]
-    if sum(max(0, n - 1).bit_length() for n in grid) > 64:
+    bits = chunk_id_bits(scale["size"], scale["chunk_sizes"][0])
+    if sum(bits) > 64:
         raise InfoValidationError(
-            f"{where} is sharded, but its grid of {grid} chunks needs chunk ids over 64 bits; "
+            f"{where} is sharded, but its grid of chunks needs chunk ids over 64 bits ({sum(bits)}); "
             "use larger chunks"
         )
 

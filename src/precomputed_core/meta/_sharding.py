@@ -16,9 +16,11 @@ import numpy as np
 from ..exceptions import InfoValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy.typing as npt
 
-__all__ = ["DEFAULT_SHARD_BYTES", "SHARDING_TYPE", "ShardingSpec", "sharding_for_scale"]
+__all__ = ["DEFAULT_SHARD_BYTES", "SHARDING_TYPE", "ShardingSpec", "chunk_id_bits", "sharding_for_scale"]
 
 SHARDING_TYPE = "neuroglancer_uint64_sharded_v1"
 _HASHES = ("identity", "murmurhash3_x86_128")
@@ -35,14 +37,14 @@ DEFAULT_SHARD_BYTES = 2**30
 _MINISHARD_CHUNKS_BITS = 9
 
 
-def _murmur(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    # mmh3 is the C implementation everyone uses (cloud-volume too); the id is hashed as
-    # 8 little-endian bytes, and the low 8 bytes of the digest are the hashed id.
-    import mmh3
+def chunk_id_bits(size: Sequence[Any], chunk: Sequence[Any]) -> tuple[int, int, int]:
+    """Bits of each axis's grid coordinate in the chunk ids of a scale (compressed Morton code).
 
-    raw = values.astype("<u8").tobytes()
-    hashed = [mmh3.hash128(raw[i : i + 8], 0, False) & _MASK64 for i in range(0, len(raw), 8)]
-    return np.array(hashed, dtype=np.uint64)
+    >>> chunk_id_bits([1000, 1000, 100], [64, 64, 64])
+    (4, 4, 1)
+    """
+    x, y, z = (max(0, -(-int(n) // int(c)) - 1).bit_length() for n, c in zip(size, chunk))
+    return x, y, z
 
 
 def _bits(spec: dict[str, Any], name: str, where: str) -> int:
@@ -115,27 +117,26 @@ class ShardingSpec:
         """Bytes of the shard index at the start of every shard file."""
         return 16 << self.minishard_bits
 
-    def hashed(self, ids: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-        shifted = np.asarray(ids, dtype=np.uint64) >> np.uint64(self.preshift_bits)
-        return shifted if self.hash == "identity" else _murmur(shifted)
-
-    def locate(self, ids: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-        """The shard number and minishard number of each id."""
-        hashed = self.hashed(ids)
-        minishard = hashed & np.uint64(self.num_minishards - 1)
-        shard = (hashed >> np.uint64(self.minishard_bits)) & np.uint64((1 << self.shard_bits) - 1)
-        return shard, minishard
+    def locate(self, ids: npt.ArrayLike) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        """The shard number and minishard number of each id, as arrays."""
+        flat = np.asarray(ids, dtype=np.uint64).reshape(-1).tolist()
+        pairs = np.array([self.locate_one(i) for i in flat], dtype=np.uint64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
 
     def locate_one(self, chunk_id: int) -> tuple[int, int]:
-        """:meth:`locate` of one id, in plain ints (a cutout locates a few: numpy costs more)."""
-        shifted = chunk_id >> self.preshift_bits
+        """The shard number and minishard number of one id.
+
+        Plain ints: a cutout locates a few ids, for which numpy costs more than it saves.
+        mmh3 is the C MurmurHash3 everyone uses (cloud-volume too); the shifted id is hashed
+        as 8 little-endian bytes, and the low 8 bytes of the digest are the hashed id.
+        """
+        hashed = chunk_id >> self.preshift_bits
         if self.hash != "identity":
             import mmh3
 
-            shifted = mmh3.hash128(shifted.to_bytes(8, "little"), 0, False) & _MASK64
-        return (shifted >> self.minishard_bits) & ((1 << self.shard_bits) - 1), shifted & (
-            self.num_minishards - 1
-        )
+            hashed = mmh3.hash128(hashed.to_bytes(8, "little"), 0, False) & _MASK64
+        shard = (hashed >> self.minishard_bits) & ((1 << self.shard_bits) - 1)
+        return shard, hashed & (self.num_minishards - 1)
 
     def shard_key(self, shard: int) -> str:
         """The file name of shard number ``shard``: lowercase hex, ``ceil(shard_bits / 4)`` digits."""
@@ -161,8 +162,7 @@ def sharding_for_scale(
     if isinstance(shard_bytes, bool) or not isinstance(shard_bytes, int | np.integer) or shard_bytes < 1:
         raise InfoValidationError(f"shard_bytes must be a positive number of bytes, got {shard_bytes!r}")
     chunk = [int(c) for c in scale["chunk_sizes"][0]]
-    grid = [-(-int(n) // c) for n, c in zip(scale["size"], chunk)]
-    total = sum(max(0, n - 1).bit_length() for n in grid)
+    total = sum(chunk_id_bits(scale["size"], chunk))
     chunk_bytes = math.prod(chunk) * itemsize * num_channels
     within = min(total, max(0, round(math.log2(max(1.0, shard_bytes / chunk_bytes)))))
     preshift = min(within, _MINISHARD_CHUNKS_BITS)

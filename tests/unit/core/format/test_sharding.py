@@ -18,13 +18,13 @@ from precomputed_core.exceptions import ShardError, StorageError
 from precomputed_core.format import (
     ShardedChunkIO,
     ShardReader,
-    axis_bits,
     build_shard,
     cell_shape,
     compressed_morton,
     shard_shape,
     split_shard,
 )
+from precomputed_core.meta import chunk_id_bits
 from precomputed_drivers.memory import MemoryStore
 
 RNG = np.random.default_rng(12)
@@ -62,6 +62,11 @@ def test_compressed_morton_matches_the_definition(grid):
         ids = compressed_morton(every, bits)
         assert len(set(ids.tolist())) == len(every)
         assert int(ids.max()) < 2 ** sum(bits)
+
+
+def axis_bits(grid):
+    """Bits per axis of the coordinates of a grid of this shape (chunks of one voxel)."""
+    return chunk_id_bits(grid, (1, 1, 1))
 
 
 def test_axis_bits_and_cell_shapes():
