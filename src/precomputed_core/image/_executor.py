@@ -130,7 +130,8 @@ def run_batches(
 
     By default, runs of the store's ``batch_size``; a sharded scale groups by shard.
     """
-    groups = layout.chunks.batches([p.chunk for p in pieces], writing=writing)
+    chunks = [p.chunk for p in pieces]
+    groups = layout.chunks.batches(chunks, writing=writing)
     desc = "Uploading" if writing else "Downloading"
     if groups is None:
 
@@ -140,9 +141,9 @@ def run_batches(
 
         runner.run(task, len(pieces), progress=progress, desc=desc, nbytes=nbytes)
         return
-    batches = groups
+    batches = groups  # narrowed to a list, for the closure
     if not writing and len(batches) > 1:
-        layout.chunks.prefetch([p.chunk for p in pieces])
+        layout.chunks.prefetch(chunks)
 
     def grouped_task(indices: Iterator[int]) -> None:
         for index in indices:
