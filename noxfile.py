@@ -26,7 +26,14 @@ ORACLES = ["tensorstore==0.1.86", "cloud-volume==12.15.2"]
 
 BACKEND_PYTHON = "3.11"
 # The lowest versions pyproject.toml allows, tried together (s3fs and gcsfs pin their fsspec).
-LOWEST = ["numpy==1.26.4", "fsspec==2024.2.0", "s3fs==2024.2.0", "gcsfs==2024.2.0", "mmh3==4.0.0"]
+LOWEST = [
+    "numpy==1.26.4",
+    "fsspec==2024.2.0",
+    "s3fs==2024.2.0",
+    "gcsfs==2024.2.0",
+    "mmh3==4.0.0",
+    "DracoPy==1.4.2",
+]
 
 nox.options.sessions = ["tests", "s3", "gcs", "http", "interop", "lowest", "lint"]
 nox.options.default_venv_backend = "venv"

@@ -75,6 +75,11 @@ def chunk_boxes(shape: tuple[int, ...], chunk: tuple[int, ...], box: tuple[slice
 
 def write_dataset(path: str, data: dict[str, Any]) -> None:
     """Write a layer for the read workloads: raw with plain numpy and files, others with precomputed."""
+    if data.get("meshes"):
+        from _meshes import write_meshes
+
+        write_meshes(path, data)
+        return
     voxels = sample(data, seed=1)
     if data["encoding"] != "raw" or "://" in path or data.get("sharding"):
         from precomputed_core import CloudVolume
@@ -119,6 +124,11 @@ class CloudVolumeAPI:
         """A write that covers chunks only in part: they are read, patched and written back."""
         vol.non_aligned_writes = True
         vol[box] = data
+
+    def meshes(self, vol: Any, ids: list[int], multires: bool) -> Any:
+        from _meshes import fetch_and_merge
+
+        return fetch_and_merge(vol, self._module, ids, multires)
 
 
 class Tensorstore:

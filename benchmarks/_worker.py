@@ -110,6 +110,19 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         vol = impl.open(path, make_info(params))
         work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes
+    elif workload == "meshes":
+        from _meshes import segment_ids
+
+        vol = impl.open(path)
+        _ = vol.mesh.meta.info  # warm: imports and the mesh info, nothing of the segments
+        ids = segment_ids(params)
+        multires = params["format"] != "legacy"
+        holder: dict[str, Any] = {}
+
+        def work() -> None:
+            holder["mesh"] = impl.meshes(vol, ids, multires)
+
+        nbytes = -1  # filled in from the merged mesh after the timed work
     else:
         vol = impl.open(path)
         impl.read(vol, (slice(0, 64), slice(0, 64), slice(0, 64)))  # warm: imports, info, threads
@@ -146,6 +159,8 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         result = work()
         seconds = time.perf_counter() - start
     peak = _status("VmHWM")
+    if workload == "meshes":  # the merged mesh, as vertices and triangles
+        nbytes = holder["mesh"].vertices.nbytes + holder["mesh"].faces.nbytes
     del result
     # One process: its own peak resident size. With worker processes, whose result lives in
     # shared memory: heaps of all of them plus shared memory, above the same just before.

@@ -49,7 +49,7 @@ class Workload:
 
     key: str
     title: str
-    kind: str  # write | read | random | big | patch
+    kind: str  # write | read | random | big | patch | meshes
     dataset: str  # which prepared volume it reads ("" for writes)
     impls: list[str]
     params: dict[str, Any] = field(default_factory=dict)  # the volume (see _impls) and workload options
@@ -88,8 +88,12 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     shard = _volume((256, 256, 256) if q else (512, 512, 512), sharding=SHARDING)
     s3_shard = {**shard, "storage": "s3"}
     cutouts = 20 if q else 200
+    meshes = _volume((256, 256, 64), dtype="uint64", content="labels", storage="s3", meshes=True,
+                     format="legacy", segments=20 if q else 100, fragments=10)  # fmt: skip
+    meshes_multires = {**meshes, "format": "multires-sharded"}
     datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3, "shard": shard,
-                "s3-shard": s3_shard}  # fmt: skip
+                "s3-shard": s3_shard, "meshes-legacy": meshes,
+                "meshes-multires": meshes_multires}  # fmt: skip
     random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
@@ -196,6 +200,23 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             PEERS,
             {**s3_shard, **random_shard},
         ),
+        Workload(
+            "mesh-legacy",
+            f"(k) fetch and merge {meshes['segments']} segments' legacy meshes from S3 "
+            f"({meshes['fragments']} gzip fragments of 2,048 triangles each per segment)",
+            "meshes",
+            "meshes-legacy",
+            ON_S3,
+            meshes,
+        ),
+        Workload(
+            "mesh-multires",
+            "(k) the same segments from a sharded multi-resolution (Draco) layer on S3, finest level",
+            "meshes",
+            "meshes-multires",
+            ON_S3,
+            meshes_multires,
+        ),
     ], datasets
 
 
@@ -295,6 +316,10 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "`AWS_ENDPOINT_URL_S3` and a secrets file, tensorstore through its s3 kvstore's `endpoint`; "
         "the server's own Python costs much of the time. Workload j's shards are written by "
         "precomputed (identity hash, chunks stored raw, gzip minishard indexes).",
+        "- Workload k measures meshes: its MB/s are the bytes of the merged mesh (float32 vertices "
+        "and uint32 triangles) per second of fetching and merging. The legacy meshes are merged "
+        "with duplicate vertices removed (`vol.mesh.get(ids)`), the multi-resolution ones "
+        "concatenated (`Mesh.concatenate` of `vol.mesh.get(ids, lod=0)`), in both libraries.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]

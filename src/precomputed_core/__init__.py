@@ -44,7 +44,9 @@ from .interfaces import (
     object_lock,
     object_locks,
 )
+from .meshes import Mesh
 from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, ShardingSpec, parse_cloudpath
+from .skeletons import Skeleton
 
 __version__ = "0.1.0"
 
@@ -62,6 +64,7 @@ __all__ = [
     "EmptyVolumeException",
     "InfoUnavailableError",
     "LayerMeta",
+    "Mesh",
     "ObjectMetadata",
     "OutOfBoundsError",
     "PrecomputedError",
@@ -69,6 +72,7 @@ __all__ = [
     "Provenance",
     "ReadOptions",
     "ShardingSpec",
+    "Skeleton",
     "RangeRead",
     "Store",
     "StoredObject",

@@ -33,6 +33,7 @@ __all__ = [
     "PrecomputedError",
     "ReadOnlyError",
     "ScaleUnavailableError",
+    "SegmentNotFoundError",
     "ShardError",
     "SharedMemoryError",
     "StorageError",
@@ -98,6 +99,10 @@ class CompressedRangeError(StorageError):
 
 class EmptyVolumeException(StorageError, FileNotFoundError):
     """A chunk inside the volume bounds is missing and ``fill_missing=False``."""
+
+
+class SegmentNotFoundError(StorageError, FileNotFoundError, ValueError):
+    """A segment has no stored mesh or skeleton (a ``ValueError`` too, as cloud-volume raises)."""
 
 
 class ReadOnlyError(StorageError):

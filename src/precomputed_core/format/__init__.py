@@ -9,27 +9,36 @@ their ids) and how objects are compressed on the wire. May import ``interfaces``
 
 from __future__ import annotations
 
-from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for
+from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for, opened_bytes
 from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
 from ._morton import cell_shape, compressed_morton
-from ._shard_file import build_shard, split_shard
-from ._shard_reader import ShardReader
+from ._object_dir import MAX_OBJECT_BYTES, ObjectDirectory
+from ._shard_file import build_shard, decode, shard_entries, split_shard
+from ._shard_reader import Located, ShardReader
 from ._sharded_chunk_io import ShardedChunkIO, shard_shape
+from ._sharded_objects import ShardedObjects
 
 __all__ = [
+    "MAX_OBJECT_BYTES",
     "SUFFIXES",
     "ChunkEdit",
     "ChunkIO",
     "ChunkPart",
     "ShardReader",
+    "Located",
+    "ObjectDirectory",
     "ShardedChunkIO",
+    "ShardedObjects",
     "UnshardedChunkIO",
     "build_shard",
     "cell_shape",
     "compressed_morton",
     "shard_shape",
     "split_shard",
+    "shard_entries",
+    "decode",
     "chunk_io_for",
+    "opened_bytes",
     "compress_bytes",
     "decompress_bytes",
     "normalize_compress",

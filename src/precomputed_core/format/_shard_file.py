@@ -25,6 +25,7 @@ __all__ = [
     "EMPTY_MINISHARD",
     "MinishardIndex",
     "build_shard",
+    "shard_entries",
     "check_within",
     "decode",
     "encode",
@@ -111,29 +112,39 @@ def check_within(end: int, size: int | None, *, where: str) -> None:
         )
 
 
-def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, bytes]:
-    """Every chunk of a whole shard file, by id, still in its ``data_encoding``."""
+def shard_entries(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, tuple[int, int]]:
+    """Where each item of a whole shard file lies: ``[start, end)`` by id."""
     view = memoryview(data)
     index = parse_shard_index(bytes(view[: spec.shard_index_size]), spec, where=where)
     check_within(int(index[:, 1].max()), len(data), where=where)
-    chunks: dict[int, bytes] = {}
+    entries: dict[int, tuple[int, int]] = {}
     for start, end in index.tolist():
         if start == end:
             continue
         minishard = parse_minishard_index(bytes(view[start:end]), spec, where=where)
         check_within(minishard.end, len(data), where=where)
-        for chunk_id, (lo, hi) in minishard.entries.items():
-            chunks[chunk_id] = bytes(view[lo:hi])
-    return chunks
+        entries.update(minishard.entries)
+    return entries
 
 
-def build_shard(spec: ShardingSpec, chunks: Mapping[int, bytes]) -> bytes:
+def split_shard(data: bytes, spec: ShardingSpec, *, where: str) -> dict[int, bytes]:
+    """Every chunk of a whole shard file, by id, still in its ``data_encoding``."""
+    view = memoryview(data)
+    return {i: bytes(view[lo:hi]) for i, (lo, hi) in shard_entries(data, spec, where=where).items()}
+
+
+def build_shard(
+    spec: ShardingSpec, chunks: Mapping[int, bytes], prefixes: Mapping[int, bytes] | None = None
+) -> bytes:
     """A shard file holding ``chunks`` (by id, already in the ``data_encoding``).
 
     The chunks come first, minishard by minishard and in id order within each, so
     chunks near each other in space are near each other in the file; all the minishard
     indexes follow, together, so a reader of many chunks fetches them in one request.
+    An id's ``prefixes`` entry is written just before its data, outside the range the
+    index gives (where a multi-resolution mesh keeps its fragments, before its manifest).
     """
+    prefixes = prefixes or {}
     ids = np.array(sorted(chunks), dtype=np.uint64)
     _, minishards = spec.locate(ids) if len(ids) else (ids, ids)
     parts: list[bytes] = []
@@ -148,6 +159,9 @@ def build_shard(spec: ShardingSpec, chunks: Mapping[int, bytes]) -> bytes:
         table[0, 1:] = np.diff(members)
         previous_end = 0  # the first start is relative to the end of the shard index
         for i, chunk_id in enumerate(members.tolist()):
+            prefix = prefixes.get(chunk_id, b"")
+            parts.append(prefix)
+            offset += len(prefix)
             data = chunks[chunk_id]
             table[1, i] = offset - previous_end
             table[2, i] = len(data)

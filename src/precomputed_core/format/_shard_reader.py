@@ -174,6 +174,28 @@ class ShardReader:
 
         return self._until_current(attempt)
 
+    def read_then(
+        self,
+        ids: Sequence[int],
+        then: Callable[[list[Located | None], list[bytes | None]], T],
+        *,
+        limits: Sequence[int | None] | None = None,
+    ) -> T:
+        """``then(located, data)`` of each id, all read again if a shard changes meanwhile.
+
+        For items that lead to more reads of the same shard (a mesh manifest, then its
+        fragments): ``then`` reads them with :meth:`read_spans`, which notices a shard
+        rewritten since its index was read and starts the whole read over.
+        """
+        bounds: list[int | None] = [None] * len(ids) if limits is None else list(limits)
+
+        def attempt(fresh: bool) -> T:
+            located = self._locate(ids, fresh=fresh)
+            self._check_sizes(ids, located, bounds)
+            return then(located, self._fetch(ids, located, bounds))
+
+        return self._until_current(attempt)
+
     def _until_current(self, attempt: Callable[[bool], T]) -> T:
         """``attempt(fresh)``, again with indexes read afresh while a shard changes under it."""
         for number in range(_STALE_ATTEMPTS):

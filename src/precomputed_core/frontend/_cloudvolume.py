@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume
+from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
+from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._new_info import add_scale_to, create_new_info
 from ._options import Settings, check_cache, parallel_count, seconds
-from ._pending import DisabledCache, NotYetAvailable
+from ._pending import DisabledCache
 from ._properties import AtMip, ForMip, LayerView, OfLayer
+from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
+    from ..interfaces import Store
     from ..meta import CloudPath, LayerMeta
     from ._cutout import VolumeCutout
 
@@ -99,8 +103,8 @@ class CloudVolume:
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = DisabledCache()
-        self.mesh = NotYetAvailable("mesh access (vol.mesh)", "meshes come in a later release")
-        self.skeleton = NotYetAvailable("skeleton access (vol.skeleton)", "skeletons come in a later release")
+        self.mesh = MeshSource(self._store, lambda: self.meta.info)
+        self.skeleton = SkeletonSource(self._store, lambda: self.meta.info)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, **self._options)
@@ -240,6 +244,29 @@ class CloudVolume:
     mip_bounds = ForMip(LayerView.bounds)
 
     # --- info and provenance ---------------------------------------------------
+
+    def _store(self) -> Store | None:
+        """The layer's object store (None for a volume service, which has only voxels)."""
+        return getattr(self._volume, "store", None)
+
+    @property
+    def segment_properties(self) -> dict[int, dict[str, Any]]:
+        """The layer's segment properties, ``{segid: {property: value}}`` (empty if it has none)."""
+        return read_segment_properties(self._store(), self.meta.info)
+
+    def commit_segment_properties(
+        self, properties: dict[Any, Any], dirname: str = "segment_properties"
+    ) -> dict[str, Any]:
+        """Validate and write segment properties, and name them in the layer's info (committed).
+
+        ``properties`` is ``{segid: {property: value}}`` (``label``, ``description``,
+        ``tags`` as lists of names, other strings, numbers) or a finished
+        ``neuroglancer_segment_properties`` document. Returns the document written.
+        """
+        document = write_segment_properties(self._store(), properties, dirname)
+        self.info["segment_properties"] = dirname
+        self.commit_info()
+        return document
 
     def refresh_info(self) -> dict[str, Any]:
         """Read the info again from storage, discarding local edits."""

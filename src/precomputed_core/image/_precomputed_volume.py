@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..exceptions import InfoUnavailableError, InfoValidationError
 from ..format import chunk_io_for
 from ..interfaces import ObjectMetadata, Volume
-from ..meta import LayerMeta, check_data_type, validate_info
+from ..meta import LayerMeta, check_data_type, json_bytes, parse_json, validate_info
 from ._executor import TaskRunner
 from ._layout import ScaleLayout
 from ._read import read_box
@@ -30,24 +29,6 @@ T = TypeVar("T")
 INFO_KEY = "info"
 PROVENANCE_KEY = "provenance"
 _JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
-
-
-def _json_bytes(document: Any) -> bytes:
-    """JSON of an info or provenance that may hold numpy values (a Vec offset, np.int64)."""
-
-    def plain(value: Any) -> Any:
-        if hasattr(value, "tolist"):
-            return value.tolist()
-        raise InfoValidationError(f"{type(value).__name__} {value!r} cannot be stored in JSON")
-
-    return json.dumps(document, indent=2, default=plain).encode()
-
-
-def _parse_json(data: bytes, where: str) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InfoValidationError(f"{where} is not valid JSON ({err}); fix or rewrite it") from err
 
 
 class PrecomputedVolume(Volume):
@@ -82,7 +63,7 @@ class PrecomputedVolume(Volume):
                 f"no info file at {self.store.describe(INFO_KEY)}; check the path, or create a "
                 "layer with CloudVolume(path, info=CloudVolume.create_new_info(...)) and commit_info()"
             )
-        info: dict[str, Any] = _parse_json(data, self.store.describe(INFO_KEY))
+        info: dict[str, Any] = parse_json(data, self.store.describe(INFO_KEY))
         LayerMeta(info).validate()
         self.meta.info = info
         return info
@@ -90,20 +71,20 @@ class PrecomputedVolume(Volume):
     def commit_info(self) -> None:
         self.store.require_writes("commit the info")
         self.meta.validate(for_write=True)
-        self.store.put(INFO_KEY, _json_bytes(self.meta.info), metadata=_JSON)
+        self.store.put(INFO_KEY, json_bytes(self.meta.info), metadata=_JSON)
 
     def fetch_provenance(self) -> dict[str, Any] | None:
         data = self.store.get(PROVENANCE_KEY)
         if data is None:
             return None
-        document = _parse_json(data, self.store.describe(PROVENANCE_KEY))
+        document = parse_json(data, self.store.describe(PROVENANCE_KEY))
         if not isinstance(document, dict):
             raise InfoValidationError(f"{self.store.describe(PROVENANCE_KEY)} must hold a JSON object")
         return document
 
     def commit_provenance(self, provenance: dict[str, Any]) -> None:
         self.store.require_writes("commit the provenance")
-        self.store.put(PROVENANCE_KEY, _json_bytes(provenance), metadata=_JSON)
+        self.store.put(PROVENANCE_KEY, json_bytes(provenance), metadata=_JSON)
 
     def check_info(self, info: dict[str, Any]) -> None:
         validate_info(info)

@@ -18,15 +18,31 @@ from ._info import (
     validate_info,
     validate_layer,
 )
+from ._json import json_bytes, parse_json
 from ._layer_meta import LayerMeta
 from ._paths import KNOWN_FORMATS, CloudPath, parse_cloudpath
 from ._provenance import Provenance
-from ._sharding import DEFAULT_SHARD_BYTES, SHARDING_TYPE, ShardingSpec, chunk_id_bits, sharding_for_scale
+from ._segids import segment_ids
+from ._segment_properties import (
+    SEGMENT_PROPERTIES_TYPE,
+    properties_by_id,
+    properties_document,
+    validate_segment_properties,
+)
+from ._sharding import (
+    DEFAULT_SHARD_BYTES,
+    SHARDING_TYPE,
+    ShardingSpec,
+    chunk_id_bits,
+    sharding_for_labels,
+    sharding_for_scale,
+)
 
 __all__ = [
     "DEFAULT_SHARD_BYTES",
     "KNOWN_FORMATS",
     "LAYER_TYPES",
+    "SEGMENT_PROPERTIES_TYPE",
     "SHARDING_TYPE",
     "SPEC_DATA_TYPES",
     "CloudPath",
@@ -37,9 +53,16 @@ __all__ = [
     "check_data_type",
     "chunk_id_bits",
     "create_info",
+    "json_bytes",
+    "parse_json",
+    "properties_by_id",
+    "properties_document",
     "parse_cloudpath",
     "scale_key",
+    "segment_ids",
+    "sharding_for_labels",
     "sharding_for_scale",
     "validate_info",
     "validate_layer",
+    "validate_segment_properties",
 ]

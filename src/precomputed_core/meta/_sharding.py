@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-__all__ = ["DEFAULT_SHARD_BYTES", "SHARDING_TYPE", "ShardingSpec", "chunk_id_bits", "sharding_for_scale"]
+__all__ = [
+    "DEFAULT_SHARD_BYTES",
+    "SHARDING_TYPE",
+    "ShardingSpec",
+    "chunk_id_bits",
+    "sharding_for_labels",
+    "sharding_for_scale",
+]
 
 SHARDING_TYPE = "neuroglancer_uint64_sharded_v1"
 _HASHES = ("identity", "murmurhash3_x86_128")
@@ -168,3 +175,41 @@ def sharding_for_scale(
     preshift = min(within, _MINISHARD_CHUNKS_BITS)
     compressed = "raw" if scale.get("encoding") in ("jpeg", "png") else "gzip"
     return ShardingSpec(preshift, "identity", within - preshift, total - within, "gzip", compressed)  # type: ignore[arg-type]
+
+
+def sharding_for_labels(
+    num_labels: int,
+    *,
+    shard_index_bytes: int = 2**13,
+    minishard_index_bytes: int = 2**15,
+    min_shards: int = 1,
+    minishard_index_encoding: Encoding = "gzip",
+    data_encoding: Encoding = "gzip",
+) -> ShardingSpec:
+    """Sharding for about ``num_labels`` meshes or skeletons, keyed by hashed segment id.
+
+    Ids are hashed (murmurhash3_x86_128), so they spread evenly: a shard index
+    holds at most ``shard_index_bytes`` (16 bytes per minishard) and a minishard
+    index about ``minishard_index_bytes`` (24 bytes per segment), as cloud-volume
+    and igneous size them; ``min_shards`` forces more, smaller files.
+
+    >>> spec = sharding_for_labels(100_000)
+    >>> spec.minishard_bits, spec.shard_bits, spec.hash
+    (7, 0, 'murmurhash3_x86_128')
+    """
+    for name, value in (("num_labels", num_labels), ("min_shards", min_shards)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < (name == "min_shards")
+        ):
+            raise InfoValidationError(f"{name} must be a non-negative whole number, got {value!r}")
+    per_minishard = max(1, minishard_index_bytes // 24)
+    max_minishard_bits = max(0, int(math.log2(max(1, shard_index_bytes // 16))))
+    minishards = max(1, -(-int(num_labels) // per_minishard))
+    minishard_bits = min(max_minishard_bits, (minishards - 1).bit_length())
+    shards = max(int(min_shards), -(-minishards // (1 << minishard_bits)))
+    shard_bits = (shards - 1).bit_length()
+    return ShardingSpec(
+        0, "murmurhash3_x86_128", minishard_bits, shard_bits, minishard_index_encoding, data_encoding
+    )

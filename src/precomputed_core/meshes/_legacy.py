@@ -1,0 +1,141 @@
+"""Meshes in the legacy single-resolution format: a ``<segid>:0`` manifest and its fragments.
+
+meshes.md, "Legacy single-resolution mesh format". The manifest is JSON
+(``{"fragments": [...]}``, names relative to the mesh directory); each fragment
+is a vertex count, float32 positions in nanometres and uint32 triangles. Fragments
+may be gzip (a ``.gz`` file on local disk, ``Content-Encoding`` on cloud storage).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..exceptions import DecodingError, SegmentNotFoundError
+from ..format import compress_bytes, normalize_compress
+from ..interfaces import ObjectMetadata
+from ..meta import json_bytes, parse_json
+from ._mesh import Mesh
+from ._transform import apply_transform
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..format import ObjectDirectory
+
+__all__ = ["LegacyMeshes", "manifest_name"]
+
+_JSON = ObjectMetadata(content_type="application/json")
+#: A manifest is a short list of names; anything much larger is not one.
+_MAX_MANIFEST_BYTES = 64 * 2**20
+
+
+def manifest_name(segid: int) -> str:
+    return f"{segid}:0"
+
+
+class LegacyMeshes:
+    """The legacy meshes of one mesh directory."""
+
+    def __init__(self, directory: ObjectDirectory) -> None:
+        self.dir = directory
+
+    def manifests(self, segids: Sequence[int], *, allow_missing: bool = False) -> dict[int, list[str] | None]:
+        """Each segment's fragment names, from its manifest (None where it has none)."""
+        found = self.dir.read_many([manifest_name(s) for s in segids], limit=_MAX_MANIFEST_BYTES)
+        out: dict[int, list[str] | None] = {}
+        for segid in segids:
+            data = found[manifest_name(segid)]
+            if data is None:
+                if not allow_missing:
+                    raise self.missing([segid])
+                out[segid] = None
+                continue
+            where = self.dir.describe(manifest_name(segid))
+            document = parse_json(data, where)
+            fragments = document.get("fragments") if isinstance(document, dict) else None
+            if not isinstance(fragments, list) or not all(isinstance(f, str) and f for f in fragments):
+                raise DecodingError(f"{where} is not a mesh manifest: it needs a list of fragment names")
+            out[segid] = fragments
+        return out
+
+    def missing(self, segids: Sequence[int]) -> SegmentNotFoundError:
+        names = ", ".join(str(s) for s in segids)
+        paths = ", ".join(self.dir.describe(manifest_name(s)) for s in segids[:3])
+        more = "" if len(segids) <= 3 else f" and {len(segids) - 3} more"
+        return SegmentNotFoundError(
+            f"segment {names} has no mesh: no manifest at {paths}{more}; check the segment ids, "
+            "or that the meshes were written to this layer's mesh directory"
+        )
+
+    def exists(self, segids: Sequence[int]) -> dict[int, str | None]:
+        """Each segment's manifest path, or None where it has no mesh."""
+        keys = {self.dir.key(manifest_name(s)): s for s in segids}
+        there = self.dir.store.exists_many(keys)
+        return {keys[key]: self.dir.store.describe(key) if ok else None for key, ok in there.items()}
+
+    def get(self, segids: Sequence[int]) -> dict[int, Mesh]:
+        """Each segment's mesh: its fragments concatenated, in fragment-name order."""
+        manifests = self.manifests(segids)
+        names = sorted({name for fragments in manifests.values() for name in fragments or ()})
+        data = self.dir.read_many(names)
+        lost = [name for name in names if data[name] is None]
+        if lost:
+            raise DecodingError(
+                f"the mesh manifests list fragments that are not stored: "
+                f"{', '.join(self.dir.describe(n) for n in lost[:3])}; rewrite these meshes"
+            )
+        meshes = {}
+        for segid, fragments in manifests.items():
+            parts = [
+                Mesh.from_precomputed(data[name], segid, where=self.dir.describe(name))  # type: ignore[arg-type]
+                for name in sorted(fragments or ())
+            ]
+            meshes[segid] = Mesh.concatenate(*parts, segid=segid) if parts else _empty(segid)
+        return meshes
+
+    def put(self, meshes: Sequence[Mesh], *, compress: Any = None, cache_control: str | None = None) -> None:
+        """Store each mesh as one fragment, then its manifest; then drop fragments no longer listed."""
+        self.dir.store.require_writes("write meshes")
+        method = normalize_compress(compress)
+        segids = [_segid(m) for m in meshes]
+        old = self.manifests(segids, allow_missing=True)
+        fragments = {
+            f"{segid}:0:1": compress_bytes(m.to_precomputed(), method) for segid, m in zip(segids, meshes)
+        }
+        store = self.dir.store
+        metadata = ObjectMetadata(content_encoding=method, cache_control=cache_control)
+        store.put_many({self.dir.key(name): data for name, data in fragments.items()}, metadata=metadata)
+        manifests = {manifest_name(s): json_bytes({"fragments": [f"{s}:0:1"]}) for s in segids}
+        store.put_many({self.dir.key(n): d for n, d in manifests.items()}, metadata=_JSON)
+        stale = {name for names in old.values() for name in names or ()} - set(fragments)
+        if stale:
+            store.delete_many([self.dir.key(name) for name in sorted(stale)])
+
+    def delete(self, segids: Sequence[int]) -> None:
+        """Remove each segment's manifest (first, so no reader finds it half gone), then its fragments."""
+        self.dir.store.require_writes("delete meshes")
+        manifests = self.manifests(segids, allow_missing=True)
+        present = [s for s, names in manifests.items() if names is not None]
+        store = self.dir.store
+        store.delete_many([self.dir.key(manifest_name(s)) for s in present])
+        store.delete_many([self.dir.key(n) for s in present for n in manifests[s] or ()])
+
+
+def _segid(mesh: Mesh) -> int:
+    if mesh.segid is None:
+        raise ValueError("a mesh to store needs its segment id: set mesh.segid")
+    return int(mesh.segid)
+
+
+def _empty(segid: int) -> Mesh:
+    return Mesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.uint32), segid=segid)
+
+
+def transformed(mesh: Mesh, transform: Any) -> Mesh:
+    """``mesh`` with its vertices mapped by an info's ``transform`` (None: unchanged)."""
+    if transform is None:
+        return mesh
+    mesh.vertices = apply_transform(mesh.vertices, transform)
+    return mesh

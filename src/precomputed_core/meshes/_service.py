@@ -1,0 +1,277 @@
+"""``vol.mesh``: a layer's meshes, legacy or multi-resolution, as cloud-volume's mesh source.
+
+The mesh directory's own ``info`` says which format it holds
+(``neuroglancer_legacy_mesh``, the default, or ``neuroglancer_multilod_draco``) and
+whether it is sharded; every call looks at it, so converting and committing the
+info takes effect at once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import FeatureUnavailableError, InfoValidationError
+from ..format import ObjectDirectory
+from ..meta import segment_ids
+from ._legacy import LegacyMeshes, transformed
+from ._mesh import Mesh
+from ._multilod import MultiLodMeshes, manifest_prefix_length
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from ..interfaces import Store
+
+__all__ = ["MeshSource"]
+
+LEGACY = "neuroglancer_legacy_mesh"
+MULTILOD = "neuroglancer_multilod_draco"
+_FORMATS = ("obj", "ply", "precomputed")
+
+
+class MeshMeta(ObjectDirectory):
+    """The mesh directory and its ``info`` (``vol.mesh.meta``)."""
+
+    def is_multires(self) -> bool:
+        kind = self.info.get("@type", LEGACY)
+        if kind not in (LEGACY, MULTILOD):
+            raise InfoValidationError(
+                f"{self.describe('info')}: unknown mesh format {kind!r}; known: {LEGACY}, {MULTILOD}"
+            )
+        return bool(kind == MULTILOD)
+
+    def to_multi_resolution(
+        self, vertex_quantization_bits: int = 16, transform: Sequence[float] | None = None
+    ) -> dict[str, Any]:
+        """Make this info a multi-resolution one (commit it with :meth:`commit_info`).
+
+        ``transform`` maps stored positions to nanometres; the default identity
+        stores nanometres, so any mesh fits whatever the layer's resolution.
+        """
+        if vertex_quantization_bits not in (10, 16):
+            raise ValueError(f"vertex_quantization_bits must be 10 or 16, got {vertex_quantization_bits!r}")
+        self.info.update(
+            {
+                "@type": MULTILOD,
+                "vertex_quantization_bits": int(vertex_quantization_bits),
+                "transform": list(transform)
+                if transform is not None
+                else [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0],
+                "lod_scale_multiplier": 1.0,
+            }
+        )
+        return self.info
+
+    def to_single_resolution(self) -> dict[str, Any]:
+        for key in ("vertex_quantization_bits", "lod_scale_multiplier", "sharding"):
+            self.info.pop(key, None)
+        self.info["@type"] = LEGACY
+        return self.info
+
+
+def _default_info() -> dict[str, Any]:
+    return {"@type": LEGACY}
+
+
+class MeshSource:
+    """A layer's meshes (``vol.mesh``); ``layer_info`` gives the layer's current info."""
+
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        layer_info: Callable[[], dict[str, Any]],
+        *,
+        mesh_dir: str | None = None,
+    ) -> None:
+        self._store = store
+        self._layer_info = layer_info
+        self._mesh_dir = mesh_dir
+        self._meta: MeshMeta | None = None
+
+    @property
+    def path(self) -> str:
+        """The mesh directory, relative to the layer (the info's ``mesh`` key)."""
+        if self._mesh_dir is not None:
+            return self._mesh_dir
+        info = self._layer_info()
+        path = info.get("mesh")
+        if not path:
+            kind = info.get("type", "this")
+            raise InfoValidationError(
+                f"this {kind} layer's info has no 'mesh' key, so it has no meshes; to add some, set "
+                "vol.info['mesh'] = 'mesh' and call vol.commit_info()"
+            )
+        if not isinstance(path, str):
+            raise InfoValidationError(f"the info's 'mesh' key must be a directory name, got {path!r}")
+        return path
+
+    @property
+    def meta(self) -> MeshMeta:
+        store = self._store()
+        if store is None:
+            raise FeatureUnavailableError("this layer's storage holds no meshes (it serves voxels only)")
+        path = self.path
+        if self._meta is None or self._meta.path != path.strip("/") or self._meta.store is not store:
+            self._meta = MeshMeta(
+                store, path, default_info=_default_info, prefix_length=manifest_prefix_length
+            )
+        return self._meta
+
+    # --- reading --------------------------------------------------------------
+
+    def exists(self, segids: Any) -> dict[int, str | None]:
+        """Each segment's manifest path, or None where it has no mesh."""
+        ids = segment_ids(segids)
+        meta = self.meta
+        return MultiLodMeshes(meta).exists(ids) if meta.is_multires() else LegacyMeshes(meta).exists(ids)
+
+    def get(
+        self,
+        segids: Any,
+        remove_duplicate_vertices: bool = True,
+        fuse: bool = True,
+        chunk_size: Sequence[int] | None = None,
+        *,
+        lod: int = 0,
+        concat: bool = True,
+    ) -> Mesh | dict[int, Mesh]:
+        """Segments' meshes, as cloud-volume gives them.
+
+        Legacy meshes: one mesh of every listed segment (``fuse=True``), with exactly
+        repeated vertices merged (``remove_duplicate_vertices``; with ``chunk_size``,
+        only on chunk boundaries), or ``{segid: Mesh}`` with ``fuse=False``.
+        Multi-resolution meshes: ``{segid: Mesh}`` at level of detail ``lod``
+        (0 the finest, -1 the coarsest), as cloud-volume returns them.
+        """
+        ids = segment_ids(segids)
+        meta = self.meta
+        if meta.is_multires():
+            return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing)
+        meshes = LegacyMeshes(meta).get(ids)
+        transform = meta.info.get("transform")
+        if not fuse:
+            return {s: transformed(m, transform) for s, m in meshes.items()}
+        mesh = transformed(Mesh.concatenate(*(meshes[s] for s in sorted(meshes))), transform)
+        mesh.segid = ids[0] if len(ids) == 1 else None
+        if not remove_duplicate_vertices:
+            return mesh
+        if chunk_size is None:
+            return mesh.consolidate()
+        return mesh.deduplicate_chunk_boundaries(chunk_size, offset=(0, 0, 0))
+
+    def save(
+        self,
+        segids: Any,
+        filepath: str | os.PathLike[str] | Any = None,
+        file_format: str = "obj",
+        *,
+        lod: int = 0,
+    ) -> str | None:
+        """Write segments' mesh (merged into one) as OBJ, PLY or a legacy fragment.
+
+        The default file is ``./<segid>.<format>`` (``<first>_<last>.<format>`` for
+        several ids), as cloud-volume names it; ``filepath`` may be a file, a
+        directory or a writable file object. Returns the path written.
+        """
+        if file_format not in _FORMATS:
+            raise ValueError(f"file_format must be one of {', '.join(_FORMATS)}; got {file_format!r}")
+        ids = segment_ids(segids)
+        if self.meta.is_multires():
+            found = self.get(ids, lod=lod)
+            assert isinstance(found, dict)
+            mesh = Mesh.concatenate(*(found[s] for s in ids), segid=ids[0] if len(ids) == 1 else None)
+        else:
+            fused = self.get(ids)
+            assert isinstance(fused, Mesh)
+            mesh = fused
+        data = {"obj": mesh.to_obj, "ply": mesh.to_ply, "precomputed": mesh.to_precomputed}[file_format]()
+        if filepath is not None and hasattr(filepath, "write"):
+            filepath.write(data)
+            return None
+        name = f"{ids[0]}.{file_format}" if len(ids) == 1 else f"{ids[0]}_{ids[-1]}.{file_format}"
+        path = name if filepath is None else os.fspath(filepath)
+        if os.path.isdir(path):
+            path = os.path.join(path, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    # --- writing --------------------------------------------------------------
+
+    def put(
+        self,
+        meshes: Mesh | Iterable[Mesh] | dict[int, Mesh | Sequence[Mesh]],
+        *,
+        compress: Any = None,
+        chunk_shape: Sequence[float] | None = None,
+        lod_scales: Sequence[float] | None = None,
+        cache_control: str | None = None,
+    ) -> None:
+        """Store meshes, replacing what their segments had.
+
+        ``meshes`` is a ``Mesh`` with its ``segid``, several, or ``{segid: mesh}``.
+        For a multi-resolution layer a value may be a list of levels of detail,
+        finest first; ``chunk_shape`` (the finest octree node, in the info's
+        stored units) defaults to one node at the coarsest level. Legacy
+        fragments are gzipped when ``compress`` says so.
+        """
+        by_segment = _by_segment(meshes)
+        meta = self.meta
+        if meta.is_multires():
+            MultiLodMeshes(meta).put(
+                by_segment, chunk_shape=chunk_shape, lod_scales=lod_scales, cache_control=cache_control
+            )
+            return
+        if any(len(levels) != 1 for levels in by_segment.values()):
+            raise ValueError(
+                "legacy meshes have one level of detail; to store several, make the mesh info "
+                "multi-resolution: vol.mesh.meta.to_multi_resolution(); vol.mesh.meta.commit_info()"
+            )
+        if meta.is_sharded:
+            raise FeatureUnavailableError(
+                "legacy meshes cannot be sharded (meshes.md); make them multi-resolution"
+            )
+        flat = []
+        for segid, (given,) in by_segment.items():
+            mesh = given.clone()
+            mesh.segid = segid
+            flat.append(mesh)
+        LegacyMeshes(meta).put(flat, compress=compress, cache_control=cache_control)
+
+    def delete(self, segids: Any) -> None:
+        """Remove segments' meshes (manifests first, then their fragments)."""
+        ids = segment_ids(segids)
+        meta = self.meta
+        if meta.is_multires():
+            MultiLodMeshes(meta).delete(ids)
+        else:
+            LegacyMeshes(meta).delete(ids)
+
+    def __repr__(self) -> str:
+        store = self._store()
+        return f"<MeshSource of {store.url if store is not None else 'a volume service'}>"
+
+
+def _by_segment(meshes: Any) -> dict[int, list[Mesh]]:
+    if isinstance(meshes, Mesh):
+        meshes = [meshes]
+    if isinstance(meshes, dict):
+        items = [(segment_ids(s)[0], v) for s, v in meshes.items()]
+    else:
+        items = []
+        for mesh in meshes:
+            if not isinstance(mesh, Mesh):
+                raise TypeError(f"expected Mesh objects, got {type(mesh).__name__}")
+            if mesh.segid is None:
+                raise ValueError(
+                    "a mesh to store needs its segment id: set mesh.segid, or pass {segid: mesh}"
+                )
+            items.append((int(mesh.segid), mesh))
+    out: dict[int, list[Mesh]] = {}
+    for segid, value in items:
+        levels = [value] if isinstance(value, Mesh) else list(value)
+        if not levels or not all(isinstance(m, Mesh) for m in levels):
+            raise TypeError(f"segment {segid}: expected a Mesh or a list of Meshes (levels of detail)")
+        out[segid] = levels
+    return out
