@@ -110,6 +110,8 @@ class S3Store(RemoteStore):
                     "retries": {"total_max_attempts": 1},
                     "connect_timeout": policy.timeout,
                     "read_timeout": policy.timeout,
+                    # botocore's default of 10 connections would cap a batch's requests in flight.
+                    "max_pool_connections": 64,
                 },
                 **options,
             )

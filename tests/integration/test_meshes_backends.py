@@ -41,7 +41,14 @@ def _area(mesh):
 
 def _layer(backend, name="seg", mesh=True):
     info = CloudVolume.create_new_info(
-        1, "segmentation", "uint64", "raw", [8, 8, 40], [0, 0, 0], [256, 256, 32], mesh="mesh" if mesh else None
+        1,
+        "segmentation",
+        "uint64",
+        "raw",
+        [8, 8, 40],
+        [0, 0, 0],
+        [256, 256, 32],
+        mesh="mesh" if mesh else None,
     )
     vol = CloudVolume(backend.write_url(name), info=info, progress=False)
     vol.commit_info()
@@ -112,7 +119,7 @@ def test_a_corrupt_fragment_raises_naming_it(backend):
 
 
 def test_a_layer_without_meshes_says_so(backend):
-    writer, reader = _layer(backend, mesh=False)
+    _writer, reader = _layer(backend, mesh=False)
     with pytest.raises(InfoValidationError, match="no 'mesh' key"):
         reader.mesh.get(1)
 
@@ -132,7 +139,7 @@ def test_multires_meshes_round_trip_at_every_level(backend, sharded):
     assert ("mesh/11.index" in files) is not sharded
     got = reader.mesh.get([11, 12], lod=0)
     assert sorted(got) == [11, 12]
-    step = 80 * 2.0 ** 1 / (2**16 - 1)  # the coarsest quantization step of level 1
+    step = 80 * 2.0**1 / (2**16 - 1)  # the coarsest quantization step of level 1
     for mesh, original in ((got[11], fine), (got[12], other)):
         assert _area(mesh) == pytest.approx(_area(original), rel=1e-4)
         np.testing.assert_allclose(mesh.vertices.min(0), original.vertices.min(0), atol=step)

@@ -231,22 +231,26 @@ def write_fragmented_layer(url: str) -> dict[int, list[tuple[str, Mesh]]]:
 
     Segment 5's fragment names sort differently as strings and as numbers (1, 10, 2),
     and its manifest lists them in neither order; segment 6 has igneous-style names
-    of chunk ranges, one of them gzipped (``.gz``). Neighbouring fragments repeat
-    the vertices they share, and two fragments of segment 6 meet on the plane
-    x = 12 + 256 nm: a chunk boundary of the layer's 64-voxel chunks (4 nm voxels,
-    voxel offset 3).
+    of chunk ranges (in voxels), one of them gzipped (``.gz``). Neighbouring fragments
+    repeat the vertices they share: segment 6's two fragments meet on the plane
+    x = 12 + 256 nm, a boundary of 64-voxel chunks of the layer (4 nm voxels from
+    voxel offset 3), and both also hold the point (128, 38, 25), on no such boundary.
     """
     directory = local(url, "mesh")
     os.makedirs(directory, exist_ok=True)
     five = split_fragments(sphere(5, seed=5), 3)
     named5 = [("5:0:2", five[0]), ("5:0:10", five[1]), ("5:0:1", five[2])]
     plane = 12.0 + 256.0
-    left = Mesh([[plane, 0, 0], [plane, 40, 0], [plane - 30, 20, 10], [128, 8, 8]], [[0, 1, 2], [0, 2, 3]])
-    right = Mesh([[plane, 40, 0], [plane, 0, 0], [plane + 30, 20, 10], [128, 8, 8]], [[0, 1, 2], [1, 3, 2]])
-    named6 = [("6:0:268-524_0-256_0-64", right), ("6:0:12-268_0-256_0-64", left)]
+    left = Mesh(
+        [[plane, 30, 17], [plane, 70, 17], [plane - 30, 50, 27], [128, 38, 25]], [[0, 1, 2], [0, 2, 3]]
+    )
+    right = Mesh(
+        [[plane, 70, 17], [plane, 30, 17], [plane + 30, 50, 27], [128, 38, 25]], [[0, 1, 2], [1, 3, 2]]
+    )
+    named6 = [("6:0:67-131_0-64_0-64", right), ("6:0:3-67_0-64_0-64", left)]
     for name, mesh in named5 + named6:
         data = cloudvolume.Mesh(mesh.vertices, mesh.faces, normals=None).to_precomputed()
-        if name == "6:0:12-268_0-256_0-64":
+        if name == "6:0:3-67_0-64_0-64":
             with open(os.path.join(directory, name + ".gz"), "wb") as f:
                 f.write(gzip.compress(data))
         else:
@@ -263,7 +267,6 @@ GET_ARGS = [
     pytest.param({"remove_duplicate_vertices": False}, id="fused-as-stored"),
     pytest.param({"fuse": False}, id="not-fused"),
     pytest.param({"fuse": False, "remove_duplicate_vertices": False}, id="not-fused-as-stored"),
-    pytest.param({"chunk_size": [64, 64, 64]}, id="chunk-boundaries"),
 ]
 
 
@@ -287,6 +290,31 @@ def test_we_merge_manifest_fragments_as_cloudvolume_does(
             assert_same_mesh(got[segid], Mesh.concatenate(*in_order))
 
 
+def test_chunk_size_deduplication_uses_the_layers_voxel_grid_as_cloudvolume_does(
+    cv_env: Path, tmp_path: Path
+) -> None:
+    """``get(..., chunk_size=...)`` merges the vertices doubled on chunk boundaries only.
+
+    cloud-volume takes ``chunk_size`` in voxels of the mesh's mip (here mip 0, 4 x 4 x 40
+    nm) and puts the boundaries at ``voxel_offset * resolution + k * chunk_size * resolution``
+    nm: with chunk_size 64 and voxel offset (3, 0, 0), at x = 12 + 256 k nm. So segment
+    6's pair on x = 268 is merged and its pair at (128, 38, 25) is not (128 - 12 = 116 nm
+    is no multiple of 256; nor are 38 and 25 of 256 and 2560).
+    """
+    url = make_layer(tmp_path, voxel_offset=[3, 0, 0])
+    write_fragmented_layer(url)
+    expected = theirs(url).mesh.get(6, chunk_size=[64, 64, 64])
+    doubled = [v for v in np.unique(expected.vertices, axis=0) if (expected.vertices == v).all(1).sum() == 2]
+    assert np.asarray(doubled).tolist() == [[128.0, 38.0, 25.0]]  # cloud-volume's own behaviour
+    assert len(expected.vertices) == 6  # 8 stored, the 2 pairs on x = 268 merged
+    got = ours(url).mesh.get(6, chunk_size=[64, 64, 64])
+    assert_same_mesh(got, expected)
+    both = [5, 6]
+    assert_same_mesh(
+        ours(url).mesh.get(both, chunk_size=[64] * 3), theirs(url).mesh.get(both, chunk_size=[64] * 3)
+    )
+
+
 # --- 2. saving meshes to files ---------------------------------------------------------------------
 
 
@@ -307,7 +335,9 @@ def test_save_names_and_contents_match_cloudvolume(
     vol = ours(url)
     assert vol.mesh.save(7) == "7.obj"
     assert vol.mesh.save([7, 9], file_format="obj") == "7_9.obj"
-    assert sorted(os.listdir(tmp_path / "cv")) == sorted(os.listdir(tmp_path / "ours")) == ["7.obj", "7_9.obj"]
+    assert (
+        sorted(os.listdir(tmp_path / "cv")) == sorted(os.listdir(tmp_path / "ours")) == ["7.obj", "7_9.obj"]
+    )
     for name in ("7.obj", "7_9.obj"):
         a = trimesh.load(str(tmp_path / "cv" / name), force="mesh", process=False)
         b = trimesh.load(str(tmp_path / "ours" / name), force="mesh", process=False)
@@ -380,6 +410,29 @@ def test_cloudvolume_reads_our_multires_meshes(cv_env: Path, tmp_path: Path, bit
     np.testing.assert_array_equal(coarsest[21].faces, vol.mesh.get(21, lod=1)[21].faces)
 
 
+def test_multires_fragments_unconcatenated_as_cloudvolume_gives_them(cv_env: Path, tmp_path: Path) -> None:
+    """``get(ids, lod=k, concat=False)``: ``{segid: [one Mesh per non-empty fragment]}``, in manifest order."""
+    url = multires_layer(tmp_path, 16, "unsharded", SCALE_TRANSLATE)
+    meshes = multires_meshes()
+    ours(url).mesh.put(meshes, chunk_shape=[64, 64, 8])
+    ids = list(meshes)
+    for lod in (0, 1):
+        expected = theirs(url).mesh.get(ids, lod=lod, concat=False)
+        got = ours(url).mesh.get(ids, lod=lod, concat=False)
+        assert sorted(got) == sorted(expected) == sorted(ids)
+        for segid in ids:
+            assert isinstance(expected[segid], list)
+            if lod == 0:
+                assert len(expected[segid]) > 1  # the octree cut the finest level into several fragments
+            assert isinstance(got[segid], list), f"segment {segid}: {type(got[segid]).__name__}, not a list"
+            assert len(got[segid]) == len(expected[segid])
+            for mine, cvs in zip(got[segid], expected[segid]):
+                np.testing.assert_array_equal(
+                    np.asarray(mine.faces, np.int64), np.asarray(cvs.faces, np.int64)
+                )
+                np.testing.assert_allclose(mine.vertices, cvs.vertices, rtol=1e-6, atol=1e-3)
+
+
 def morton(position: tuple[int, int, int]) -> int:
     code = 0
     for bit in range(10):
@@ -393,9 +446,12 @@ def draco_fragment(positions: np.ndarray, faces: np.ndarray, bits: int) -> bytes
     top = 2**bits - 1
     return bytes(
         DracoPy.encode(
-            positions.astype(np.float32), faces.astype(np.uint32), quantization_bits=bits,
-            quantization_range=top, quantization_origin=[0, 0, 0],
-        )  # fmt: skip
+            positions.astype(np.float32),
+            faces.astype(np.uint32),
+            quantization_bits=bits,
+            quantization_range=top,
+            quantization_origin=[0, 0, 0],
+        )
     )
 
 
@@ -500,14 +556,21 @@ SKELETON_SHARDINGS = [
 ]
 
 
-def skeleton_layer(tmp_path: Path, sharding: dict[str, Any] | None) -> str:
+def skeleton_layer(tmp_path: Path, sharding: dict[str, Any] | None, writer: Any) -> str:
+    """A layer whose skeleton info ``writer`` (either library's CloudVolume) commits."""
     url = make_layer(tmp_path)
-    vol = ours(url)
-    vol.skeleton.meta.info["vertex_attributes"] = [dict(a) for a in ATTRIBUTES]
-    vol.skeleton.meta.info["transform"] = list(TRANSFORM)
+    meta = writer(url).skeleton.meta
+    meta.info["vertex_attributes"] = [dict(a) for a in ATTRIBUTES]
+    meta.info["transform"] = list(TRANSFORM)
     if sharding is not None:
-        vol.skeleton.meta.info["sharding"] = dict(sharding)
-    vol.skeleton.meta.commit_info()
+        meta.info["sharding"] = dict(sharding)
+    meta.commit_info()
+    with open(local(url, "skeletons", "info")) as f:
+        info = json.load(f)
+    assert info["@type"] == "neuroglancer_skeletons"
+    assert info["transform"] == TRANSFORM
+    assert info["vertex_attributes"] == ATTRIBUTES
+    assert info.get("sharding") == sharding
     return url
 
 
@@ -543,7 +606,7 @@ def assert_skeleton(skel: Any, arrays: dict[str, np.ndarray], segid: int) -> Non
 
 @pytest.mark.parametrize("sharding", SKELETON_SHARDINGS)
 def test_we_read_cloudvolume_skeletons(cv_env: Path, tmp_path: Path, sharding: dict[str, Any] | None) -> None:
-    url = skeleton_layer(tmp_path, sharding)
+    url = skeleton_layer(tmp_path, sharding, theirs)
     cv = theirs(url)
     assert cv.skeleton.meta.info["vertex_attributes"] == ATTRIBUTES
     written = {}
@@ -561,7 +624,9 @@ def test_we_read_cloudvolume_skeletons(cv_env: Path, tmp_path: Path, sharding: d
     if sharding is None:
         assert sorted(names) == sorted(["info", *(f"{s}.gz" for s in SKELETON_IDS)])  # cloud-volume gzips
     else:
-        assert sorted(n for n in names if n != "info") == ["0.shard" if sharding["shard_bits"] == 0 else "1.shard"]
+        assert sorted(n for n in names if n != "info") == [
+            "0.shard" if sharding["shard_bits"] == 0 else "1.shard"
+        ]
 
     vol = ours(url)
     got = vol.skeleton.get(SKELETON_IDS)
@@ -572,14 +637,19 @@ def test_we_read_cloudvolume_skeletons(cv_env: Path, tmp_path: Path, sharding: d
     one = vol.skeleton.get(1000003)
     assert isinstance(one, Skeleton)
     assert_skeleton(one, written[1000003], 1000003)
-    for mine, cvs in zip(got, cv.skeleton.get(SKELETON_IDS)):
+    # cloud-volume's unsharded get lists skeletons in download order, not in the order asked
+    for cvs in cv.skeleton.get(SKELETON_IDS):
+        mine = got[SKELETON_IDS.index(int(cvs.id))]
         np.testing.assert_array_equal(mine.vertices, cvs.vertices)
+        np.testing.assert_array_equal(mine.labels, cvs.labels)
     assert vol.skeleton.list().tolist() == sorted(SKELETON_IDS)
 
 
 @pytest.mark.parametrize("sharding", SKELETON_SHARDINGS)
-def test_cloudvolume_reads_our_skeletons(cv_env: Path, tmp_path: Path, sharding: dict[str, Any] | None) -> None:
-    url = skeleton_layer(tmp_path, sharding)
+def test_cloudvolume_reads_our_skeletons(
+    cv_env: Path, tmp_path: Path, sharding: dict[str, Any] | None
+) -> None:
+    url = skeleton_layer(tmp_path, sharding, ours)
     ids = [*SKELETON_IDS, 4]  # 4 is in shard 0 of the identity spec: cloud-volume reads both
     written = {}
     skeletons = []
@@ -598,7 +668,8 @@ def test_cloudvolume_reads_our_skeletons(cv_env: Path, tmp_path: Path, sharding:
     vol.skeleton.upload(skeletons)
 
     cv = theirs(url)
-    got = cv.skeleton.get(ids)
+    # cloud-volume's unsharded get lists skeletons in download order, not in the order asked
+    got = sorted(cv.skeleton.get(ids), key=lambda skel: ids.index(int(skel.id)))
     assert [int(s.id) for s in got] == ids
     for skel in got[:-1]:
         assert_skeleton(skel, written[int(skel.id)], int(skel.id))

@@ -103,7 +103,7 @@ class CloudVolume:
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = DisabledCache()
-        self.mesh = MeshSource(self._store, lambda: self.meta.info)
+        self.mesh = MeshSource(self._store, lambda: self.meta.info, mip=lambda: self.mip)
         self.skeleton = SkeletonSource(self._store, lambda: self.meta.info)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:

@@ -8,6 +8,7 @@ may be gzip (a ``.gz`` file on local disk, ``Content-Encoding`` on cloud storage
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["LegacyMeshes", "manifest_name"]
 
 _JSON = ObjectMetadata(content_type="application/json")
+#: Segments whose manifests are read together, and groups of requests in flight at once.
+_SEGMENT_GROUP = 16
+_GROUPS_IN_FLIGHT = 4
 #: A manifest is a short list of names; anything much larger is not one.
 _MAX_MANIFEST_BYTES = 64 * 2**20
 
@@ -48,8 +52,6 @@ class LegacyMeshes:
         for segid in segids:
             data = found[manifest_name(segid)]
             if data is None:
-                if not allow_missing:
-                    raise self.missing([segid])
                 out[segid] = None
                 continue
             where = self.dir.describe(manifest_name(segid))
@@ -58,6 +60,9 @@ class LegacyMeshes:
             if not isinstance(fragments, list) or not all(isinstance(f, str) and f for f in fragments):
                 raise DecodingError(f"{where} is not a mesh manifest: it needs a list of fragment names")
             out[segid] = fragments
+        absent = [s for s, names in out.items() if names is None]
+        if absent and not allow_missing:
+            raise self.missing(absent)
         return out
 
     def missing(self, segids: Sequence[int]) -> SegmentNotFoundError:
@@ -76,22 +81,43 @@ class LegacyMeshes:
         return {keys[key]: self.dir.store.describe(key) if ok else None for key, ok in there.items()}
 
     def get(self, segids: Sequence[int]) -> dict[int, Mesh]:
-        """Each segment's mesh: its fragments concatenated, in fragment-name order."""
-        manifests = self.manifests(segids)
-        names = sorted({name for fragments in manifests.values() for name in fragments or ()})
-        data = self.dir.read_many(names)
-        lost = [name for name in names if data[name] is None]
+        """Each segment's mesh: its fragments concatenated, in fragment-name order.
+
+        Segments go in groups: a group's fragments are requested as soon as its
+        manifests arrive, while later manifests are still on the wire.
+        """
+        groups = [segids[i : i + _SEGMENT_GROUP] for i in range(0, len(segids), _SEGMENT_GROUP)]
+        manifests: dict[int, list[str] | None] = {}
+        with ThreadPoolExecutor(_GROUPS_IN_FLIGHT) as pool:
+            listed = [pool.submit(self.manifests, group, allow_missing=True) for group in groups]
+            fetched = []
+            for listing in listed:
+                found = listing.result()
+                manifests.update(found)
+                names = sorted({name for fragments in found.values() for name in fragments or ()})
+                if names:
+                    fetched.append(pool.submit(self.dir.read_many, names))
+            absent = [s for s, names in manifests.items() if names is None]
+            if absent:
+                for pending in fetched:
+                    pending.cancel()
+                raise self.missing(absent)
+            decoded: dict[str, Mesh] = {}
+            lost = []
+            for fetch in fetched:
+                for name, data in fetch.result().items():
+                    if data is None:
+                        lost.append(name)
+                    elif not lost:
+                        decoded[name] = Mesh.from_precomputed(data, None, where=self.dir.describe(name))
         if lost:
             raise DecodingError(
                 f"the mesh manifests list fragments that are not stored: "
                 f"{', '.join(self.dir.describe(n) for n in lost[:3])}; rewrite these meshes"
             )
         meshes = {}
-        for segid, fragments in manifests.items():
-            parts = [
-                Mesh.from_precomputed(data[name], segid, where=self.dir.describe(name))  # type: ignore[arg-type]
-                for name in sorted(fragments or ())
-            ]
+        for segid in segids:
+            parts = [decoded[name] for name in sorted(manifests[segid] or ())]
             meshes[segid] = Mesh.concatenate(*parts, segid=segid) if parts else _empty(segid)
         return meshes
 

@@ -24,6 +24,8 @@ from ._mesh_ops import (
     coerce_points,
     crop_arrays,
     merge_doubled_vertices,
+    unique_faces,
+    unique_rows,
 )
 from ._ply import decode_ply, encode_ply
 from ._transform import apply_transform, transform_normals
@@ -178,8 +180,8 @@ class Mesh:
         """
         if self.empty():
             return self._derive([], [], None)
-        vertices, first, inverse = np.unique(self.vertices, axis=0, return_index=True, return_inverse=True)
-        faces = np.unique(inverse.reshape(-1)[self.faces], axis=0)
+        vertices, first, inverse = unique_rows(self.vertices)
+        faces = unique_faces(inverse[self.faces].astype(np.uint32))
         normals = self.normals[first] if self.normals.size else None
         return self._derive(vertices, faces, normals)
 

@@ -25,7 +25,83 @@ __all__ = [
     "coerce_points",
     "crop_arrays",
     "merge_doubled_vertices",
+    "unique_faces",
+    "unique_rows",
 ]
+
+
+def _sort_keys(rows: npt.NDArray[Any]) -> npt.NDArray[np.uint64] | None:
+    """Each column as uint64 keys in the same order as its values (None for other dtypes)."""
+    if rows.dtype == np.uint32:
+        return rows.astype(np.uint64)
+    if rows.dtype == np.float32:
+        # IEEE floats order like their bits once negatives are flipped and positives get the sign bit.
+        bits = np.ascontiguousarray(rows).view(np.uint32)
+        return np.where(bits & np.uint32(0x80000000), ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
+    return None
+
+
+def unique_rows(
+    rows: npt.NDArray[Any],
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.unique(rows, axis=0, return_index=True, return_inverse=True)`` for (n, 3) rows, faster.
+
+    The same sorted rows, first indexes and inverse. numpy sorts rows as records; here
+    one integer sort orders them by their first two columns (or all three, packed, for
+    small indexes), and only the rows that tie there are sorted again by the third.
+    """
+    keys = _sort_keys(rows) if rows.ndim == 2 and rows.shape[1] == 3 and len(rows) else None
+    if keys is None:
+        unique, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        return unique, first, inverse.reshape(-1)
+    if rows.dtype == np.uint32 and int(rows.max()) < 2**21:  # face indexes: all three fit in 63 bits
+        packed = (keys[:, 0] << np.uint64(42)) | (keys[:, 1] << np.uint64(21)) | keys[:, 2]
+        order = np.argsort(packed, kind="stable")
+    else:
+        order = _order_by_three(keys)
+    ranked = rows[order]
+    fresh = np.empty(len(rows), dtype=bool)
+    fresh[0] = True
+    np.any(ranked[1:] != ranked[:-1], axis=1, out=fresh[1:])
+    inverse = np.empty(len(rows), dtype=np.intp)
+    inverse[order] = np.cumsum(fresh) - 1
+    return ranked[fresh], order[fresh], inverse
+
+
+def unique_faces(faces: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """``np.unique(faces, axis=0)``: each triangle once, sorted; packed into one integer when it fits."""
+    if not len(faces) or int(faces.max()) >= 2**21:
+        return unique_rows(faces)[0] if len(faces) else faces
+    wide = faces.astype(np.uint64)
+    # Sorting and dropping repeats beats np.unique here (numpy 2 hashes first, then sorts).
+    packed = np.sort((wide[:, 0] << np.uint64(42)) | (wide[:, 1] << np.uint64(21)) | wide[:, 2])
+    keep = np.empty(len(packed), dtype=bool)
+    keep[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=keep[1:])
+    packed = packed[keep]
+    mask = np.uint64(2**21 - 1)
+    out = np.stack([packed >> np.uint64(42), (packed >> np.uint64(21)) & mask, packed & mask], axis=1)
+    return out.astype(np.uint32)
+
+
+def _order_by_three(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """The stable order of rows of three uint32-valued keys, as ``np.lexsort`` gives it."""
+    high = (keys[:, 0] << np.uint64(32)) | keys[:, 1]
+    order = np.argsort(high)
+    ranked = high[order]
+    tied = ranked[1:] == ranked[:-1]
+    if not tied.any():
+        return order
+    # Rows that share their first two keys (mostly exact repeats) are ordered by the third,
+    # then by position, as a stable sort of all three keys would order them.
+    group = np.cumsum(np.concatenate([[True], ~tied]))
+    member = np.zeros(len(order), dtype=bool)
+    member[1:] |= tied
+    member[:-1] |= tied
+    at = np.flatnonzero(member)
+    rows = order[at]
+    order[at] = rows[np.lexsort((rows, keys[rows, 2], group[at]))]
+    return order
 
 
 def coerce_points(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float32]:

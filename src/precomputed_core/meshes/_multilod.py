@@ -94,18 +94,30 @@ class MultiLodMeshes:
         return {keys[k]: self.dir.store.describe(k) if ok else None for k, ok in there.items()}
 
     def get(
-        self, segids: Sequence[int], lod: int, missing: Callable[[list[int]], Exception]
-    ) -> dict[int, Mesh]:
-        """Each segment's mesh at level of detail ``lod`` (0 the finest; -1 the coarsest)."""
+        self,
+        segids: Sequence[int],
+        lod: int,
+        missing: Callable[[list[int]], Exception],
+        *,
+        concat: bool = True,
+    ) -> dict[int, Mesh] | dict[int, list[Mesh]]:
+        """Each segment's mesh at level of detail ``lod`` (0 the finest; -1 the coarsest).
+
+        With ``concat=False``, each segment's fragments as separate meshes (the non-empty
+        ones, in manifest order), as cloud-volume gives them.
+        """
         if self.dir.is_sharded:
             manifests, blobs = self._sharded(segids, lod, missing)
         else:
             manifests, blobs = self._unsharded(segids, lod, missing)
         bits, transform = self.bits, self.transform
-        return {
+        parts = {
             s: self._decode(s, manifests[s], _level(manifests[s], lod, s), blobs[s], bits, transform)
             for s in segids
         }
+        if not concat:
+            return parts
+        return {s: Mesh.concatenate(*found, segid=s) for s, found in parts.items()}
 
     def _unsharded(
         self, segids: Sequence[int], lod: int, missing: Callable[[list[int]], Exception]
@@ -185,25 +197,21 @@ class MultiLodMeshes:
         blob: bytes,
         bits: int,
         transform: npt.NDArray[np.float64],
-    ) -> Mesh:
-        """The fragments of one level, placed on the octree and mapped to nanometres."""
+    ) -> list[Mesh]:
+        """The fragments of one level, each placed on the octree and mapped to nanometres."""
         origins = manifest.node_origin(lod)
         node = manifest.chunk_shape.astype(np.float64) * 2.0**lod
         scale = node / (2.0**bits - 1)
-        vertices, faces, count, offset = [], [], 0, 0
+        out, offset = [], 0
         for i, size in enumerate(manifest.fragment_sizes[lod].tolist()):
             if size == 0:
                 continue  # an octree node with nothing of its own at this level
             where = f"fragment {i} of level {lod} of the mesh of segment {segid}"
             points, tris = decode_fragment(blob[offset : offset + size], where=where)
             offset += size
-            vertices.append(origins[i] + points * scale)
-            faces.append(tris.astype(np.int64) + count)
-            count += len(points)
-        if not vertices:
-            return Mesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.uint32), segid=segid)
-        stored = np.concatenate(vertices)
-        return Mesh(apply_transform(stored, transform), np.concatenate(faces).astype(np.uint32), segid=segid)
+            vertices = apply_transform(origins[i] + points * scale, transform)
+            out.append(Mesh(vertices, tris, segid=segid, encoding_type="draco"))
+        return out
 
     # --- writing --------------------------------------------------------------
 

@@ -9,9 +9,12 @@ info takes effect at once.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import FeatureUnavailableError, InfoValidationError
+import numpy as np
+
+from ..exceptions import FeatureUnavailableError, InfoValidationError, ScaleUnavailableError
 from ..format import ObjectDirectory
 from ..meta import segment_ids
 from ._legacy import LegacyMeshes, transformed
@@ -21,6 +24,8 @@ from ._multilod import MultiLodMeshes, manifest_prefix_length
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
+    import numpy.typing as npt
+
     from ..interfaces import Store
 
 __all__ = ["MeshSource"]
@@ -28,6 +33,8 @@ __all__ = ["MeshSource"]
 LEGACY = "neuroglancer_legacy_mesh"
 MULTILOD = "neuroglancer_multilod_draco"
 _FORMATS = ("obj", "ply", "precomputed")
+#: igneous names mesh directories after the mip they were made at: mesh_mip_2_err_40.
+_MESH_MIP = re.compile(r"mesh_mip_(\d+)")
 
 
 class MeshMeta(ObjectDirectory):
@@ -82,10 +89,12 @@ class MeshSource:
         store: Callable[[], Store | None],
         layer_info: Callable[[], dict[str, Any]],
         *,
+        mip: Callable[[], int] = lambda: 0,
         mesh_dir: str | None = None,
     ) -> None:
         self._store = store
         self._layer_info = layer_info
+        self._mip = mip
         self._mesh_dir = mesh_dir
         self._meta: MeshMeta | None = None
 
@@ -135,19 +144,20 @@ class MeshSource:
         *,
         lod: int = 0,
         concat: bool = True,
-    ) -> Mesh | dict[int, Mesh]:
+    ) -> Mesh | dict[int, Mesh] | dict[int, list[Mesh]]:
         """Segments' meshes, as cloud-volume gives them.
 
         Legacy meshes: one mesh of every listed segment (``fuse=True``), with exactly
-        repeated vertices merged (``remove_duplicate_vertices``; with ``chunk_size``,
-        only on chunk boundaries), or ``{segid: Mesh}`` with ``fuse=False``.
-        Multi-resolution meshes: ``{segid: Mesh}`` at level of detail ``lod``
-        (0 the finest, -1 the coarsest), as cloud-volume returns them.
+        repeated vertices merged (``remove_duplicate_vertices``; with ``chunk_size``, in
+        voxels of the mip the meshes were made at, only on those chunks' boundaries), or
+        ``{segid: Mesh}`` with ``fuse=False``. Multi-resolution meshes: ``{segid: Mesh}``
+        at level of detail ``lod`` (0 the finest, -1 the coarsest), or with
+        ``concat=False`` ``{segid: [Mesh per fragment]}``, as cloud-volume returns them.
         """
         ids = segment_ids(segids)
         meta = self.meta
         if meta.is_multires():
-            return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing)
+            return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing, concat=concat)
         meshes = LegacyMeshes(meta).get(ids)
         transform = meta.info.get("transform")
         if not fuse:
@@ -158,7 +168,27 @@ class MeshSource:
             return mesh
         if chunk_size is None:
             return mesh.consolidate()
-        return mesh.deduplicate_chunk_boundaries(chunk_size, offset=(0, 0, 0))
+        resolution, offset = self._voxel_grid()
+        return mesh.deduplicate_chunk_boundaries(
+            np.asarray(chunk_size, np.float64) * resolution, offset=offset * resolution
+        )
+
+    def _voxel_grid(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The resolution and voxel offset of the scale the meshes were made from, as cloud-volume
+        finds it: the mesh info's ``mip``, else a ``mesh_mip_N`` directory name, else ``vol.mip``."""
+        mip: Any = self.meta.info.get("mip")
+        if mip is None:
+            found = _MESH_MIP.search(self.path)
+            mip = int(found.group(1)) if found else self._mip()
+        scales = self._layer_info().get("scales", [])
+        if not isinstance(mip, int) or not 0 <= mip < len(scales):
+            raise ScaleUnavailableError(
+                f"the meshes were made at mip {mip!r}, which this layer does not have ({len(scales)} mips)"
+            )
+        scale = scales[mip]
+        return np.asarray(scale["resolution"], np.float64), np.asarray(
+            scale.get("voxel_offset", (0, 0, 0)), np.float64
+        )
 
     def save(
         self,
@@ -178,9 +208,8 @@ class MeshSource:
             raise ValueError(f"file_format must be one of {', '.join(_FORMATS)}; got {file_format!r}")
         ids = segment_ids(segids)
         if self.meta.is_multires():
-            found = self.get(ids, lod=lod)
-            assert isinstance(found, dict)
-            mesh = Mesh.concatenate(*(found[s] for s in ids), segid=ids[0] if len(ids) == 1 else None)
+            found = MultiLodMeshes(self.meta).get(ids, lod, LegacyMeshes(self.meta).missing)
+            mesh = Mesh.concatenate(*(found[s] for s in ids), segid=ids[0] if len(ids) == 1 else None)  # type: ignore[arg-type]
         else:
             fused = self.get(ids)
             assert isinstance(fused, Mesh)

@@ -91,7 +91,7 @@ def layer(tmp_path):
 
 
 def test_info_is_the_multilod_type(layer):
-    vol, directory = layer
+    _vol, directory = layer
     import json
 
     info = json.loads((directory / "info").read_text())
@@ -118,7 +118,8 @@ def test_manifest_and_fragments_follow_the_spec_field_by_field(layer):
     offset = 0
     for lod, (where, size) in enumerate(zip(positions, sizes)):
         codes = [_z_code(p) for p in where]
-        assert codes == sorted(codes) and len(set(codes)) == len(codes)  # Z-curve order, each node once
+        assert codes == sorted(codes)
+        assert len(set(codes)) == len(codes)
         node = np.array(chunk_shape) * 2**lod
         for position, length in zip(where, size):
             fragment = data[offset : offset + length]
@@ -127,10 +128,13 @@ def test_manifest_and_fragments_follow_the_spec_field_by_field(layer):
                 continue
             mesh = DracoPy.decode(fragment)
             q = np.asarray(mesh.points)
-            assert q.min() >= 0 and q.max() <= TOP and np.array_equal(q, np.round(q))
+            assert q.min() >= 0
+            assert q.max() <= TOP
+            assert np.array_equal(q, np.round(q))
             corner = np.array(grid_origin) + vertex_offsets[lod] + node * position
             placed = corner + node * (q / TOP)
-            assert (placed >= corner - 1e-3).all() and (placed <= corner + node + 1e-3).all()
+            assert (placed >= corner - 1e-3).all()
+            assert (placed <= corner + node + 1e-3).all()
             if lod > 0:  # no triangle crosses the node's 2x2x2 subdivision (one quantum of slack)
                 tri = q[np.asarray(mesh.faces)]
                 half = TOP / 2
@@ -174,7 +178,8 @@ def test_levels_of_a_segment_and_the_transform(tmp_path):
     index = (tmp_path / "seg" / "mesh" / "3.index").read_bytes()
     _, grid_origin, _, _, _, _ = _spec_manifest(index)
     # Stored model space is the transform's inverse: x = (nm - 100) / 8, z = nm / 40.
-    assert grid_origin[0] <= (200 - 100) / 8 and grid_origin[2] <= 400 / 40
+    assert grid_origin[0] <= (200 - 100) / 8
+    assert grid_origin[2] <= 400 / 40
     got = vol.mesh.get(3)[3]
     step = (np.ptp(mesh.vertices, axis=0) + 16) / (2**10 - 1) * np.array([1, 1, 1])
     np.testing.assert_allclose(got.vertices.min(0), mesh.vertices.min(0), atol=step.max() * 8)
