@@ -182,3 +182,14 @@ def test_save_writes_obj_and_ply_files(backend, tmp_path, monkeypatch):
     np.testing.assert_allclose(_triangles(back), _triangles(reader.mesh.get(21)), rtol=1e-6)
     merged = Mesh.from_ply((tmp_path / "21_22.ply").read_bytes())
     assert len(merged.faces) == len(_sphere(21).faces) * 2
+
+
+def test_progress_bars_count_segments(backend, capsys):
+    writer, _ = _layer(backend)
+    writer.mesh.put([_sphere(31), _sphere(32, seed=5)])
+    reader = CloudVolume(backend.read_url("seg"), progress=True)
+    merged = reader.mesh.get([31, 32])
+    assert len(merged.faces) == 2 * len(_sphere(31).faces)
+    assert "Downloading meshes" in capsys.readouterr().err
+    reader.mesh.get(31)  # one segment: no bar
+    assert "Downloading meshes" not in capsys.readouterr().err

@@ -6,7 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ..format import normalize_compress
-from ..image import INTERACTIVE, open_volume
+from ..image import INTERACTIVE, open_volume, progress_bar
 from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
@@ -103,8 +103,8 @@ class CloudVolume:
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = DisabledCache()
-        self.mesh = MeshSource(self._store, lambda: self.meta.info, mip=lambda: self.mip)
-        self.skeleton = SkeletonSource(self._store, lambda: self.meta.info)
+        self.mesh = MeshSource(self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar)
+        self.skeleton = SkeletonSource(self._store, lambda: self.meta.info, progress=self._bar)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, **self._options)
@@ -244,6 +244,10 @@ class CloudVolume:
     mip_bounds = ForMip(LayerView.bounds)
 
     # --- info and provenance ---------------------------------------------------
+
+    def _bar(self, total: int, desc: str) -> Any:
+        """A progress bar over ``total`` segments, shown when ``vol.progress`` is on."""
+        return progress_bar(total, desc=desc, enabled=self.progress and total > 1, unit="segment")
 
     def _store(self) -> Store | None:
         """The layer's object store (None for a volume service, which has only voxels)."""

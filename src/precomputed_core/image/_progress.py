@@ -29,10 +29,10 @@ class _NoBar:
 _NO_BAR = _NoBar()
 
 
-def progress_bar(total: int, *, desc: str, enabled: bool) -> Any:
+def progress_bar(total: int, *, desc: str, enabled: bool, unit: str = "chunk") -> Any:
     """A tqdm bar over ``total`` items, or a silent stand-in when disabled."""
     if not enabled:
         return _NO_BAR
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="chunk", leave=False)
+    return tqdm(total=total, desc=desc, unit=unit, leave=False)

@@ -80,7 +80,7 @@ class LegacyMeshes:
         there = self.dir.store.exists_many(keys)
         return {keys[key]: self.dir.store.describe(key) if ok else None for key, ok in there.items()}
 
-    def get(self, segids: Sequence[int]) -> dict[int, Mesh]:
+    def get(self, segids: Sequence[int], *, bar: Any = None) -> dict[int, Mesh]:
         """Each segment's mesh: its fragments concatenated, in fragment-name order.
 
         Segments go in groups: a group's fragments are requested as soon as its
@@ -90,13 +90,14 @@ class LegacyMeshes:
         manifests: dict[int, list[str] | None] = {}
         with ThreadPoolExecutor(_GROUPS_IN_FLIGHT) as pool:
             listed = [pool.submit(self.manifests, group, allow_missing=True) for group in groups]
-            fetched = []
+            fetched, counts = [], []
             for listing in listed:
                 found = listing.result()
                 manifests.update(found)
                 names = sorted({name for fragments in found.values() for name in fragments or ()})
                 if names:
                     fetched.append(pool.submit(self.dir.read_many, names))
+                    counts.append(len(found))
             absent = [s for s, names in manifests.items() if names is None]
             if absent:
                 for pending in fetched:
@@ -104,12 +105,14 @@ class LegacyMeshes:
                 raise self.missing(absent)
             decoded: dict[str, Mesh] = {}
             lost = []
-            for fetch in fetched:
+            for fetch, count in zip(fetched, counts):
                 for name, data in fetch.result().items():
                     if data is None:
                         lost.append(name)
                     elif not lost:
                         decoded[name] = Mesh.from_precomputed(data, None, where=self.dir.describe(name))
+                if bar is not None:
+                    bar.update(count)
         if lost:
             raise DecodingError(
                 f"the mesh manifests list fragments that are not stored: "

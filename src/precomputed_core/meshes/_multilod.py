@@ -100,6 +100,7 @@ class MultiLodMeshes:
         missing: Callable[[list[int]], Exception],
         *,
         concat: bool = True,
+        bar: Any = None,
     ) -> dict[int, Mesh] | dict[int, list[Mesh]]:
         """Each segment's mesh at level of detail ``lod`` (0 the finest; -1 the coarsest).
 
@@ -111,10 +112,11 @@ class MultiLodMeshes:
         else:
             manifests, blobs = self._unsharded(segids, lod, missing)
         bits, transform = self.bits, self.transform
-        parts = {
-            s: self._decode(s, manifests[s], _level(manifests[s], lod, s), blobs[s], bits, transform)
-            for s in segids
-        }
+        parts = {}
+        for s in segids:
+            parts[s] = self._decode(s, manifests[s], _level(manifests[s], lod, s), blobs[s], bits, transform)
+            if bar is not None:
+                bar.update(1)
         if not concat:
             return parts
         return {s: Mesh.concatenate(*found, segid=s) for s, found in parts.items()}
@@ -222,6 +224,7 @@ class MultiLodMeshes:
         chunk_shape: Sequence[float] | None = None,
         lod_scales: Sequence[float] | None = None,
         cache_control: str | None = None,
+        bar: Any = None,
     ) -> None:
         """Store each segment's levels of detail (finest first), Draco-encoded on its octree."""
         self.dir.store.require_writes("write meshes")
@@ -236,6 +239,8 @@ class MultiLodMeshes:
                 lod_scales=None if lod_scales is None else list(lod_scales),
             )  # fmt: skip
             written[segid] = (manifest.to_bytes(), data)
+            if bar is not None:
+                bar.update(1)
         store = self.dir.store
         metadata = ObjectMetadata(cache_control=cache_control)
         if self.dir.is_sharded:

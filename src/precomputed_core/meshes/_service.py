@@ -82,19 +82,25 @@ def _default_info() -> dict[str, Any]:
 
 
 class MeshSource:
-    """A layer's meshes (``vol.mesh``); ``layer_info`` gives the layer's current info."""
+    """A layer's meshes (``vol.mesh``).
+
+    ``layer_info`` and ``mip`` give the layer's current info and mip; ``progress(total,
+    desc)`` makes a progress bar over that many segments (silent when progress is off).
+    """
 
     def __init__(
         self,
         store: Callable[[], Store | None],
         layer_info: Callable[[], dict[str, Any]],
         *,
-        mip: Callable[[], int] = lambda: 0,
+        mip: Callable[[], int],
+        progress: Callable[[int, str], Any],
         mesh_dir: str | None = None,
     ) -> None:
         self._store = store
         self._layer_info = layer_info
         self._mip = mip
+        self._progress = progress
         self._mesh_dir = mesh_dir
         self._meta: MeshMeta | None = None
 
@@ -156,9 +162,10 @@ class MeshSource:
         """
         ids = segment_ids(segids)
         meta = self.meta
-        if meta.is_multires():
-            return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing, concat=concat)
-        meshes = LegacyMeshes(meta).get(ids)
+        with self._progress(len(ids), "Downloading meshes") as bar:
+            if meta.is_multires():
+                return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing, concat=concat, bar=bar)
+            meshes = LegacyMeshes(meta).get(ids, bar=bar)
         transform = meta.info.get("transform")
         if not fuse:
             return {s: transformed(m, transform) for s, m in meshes.items()}
@@ -248,9 +255,14 @@ class MeshSource:
         by_segment = _by_segment(meshes)
         meta = self.meta
         if meta.is_multires():
-            MultiLodMeshes(meta).put(
-                by_segment, chunk_shape=chunk_shape, lod_scales=lod_scales, cache_control=cache_control
-            )
+            with self._progress(len(by_segment), "Encoding meshes") as bar:
+                MultiLodMeshes(meta).put(
+                    by_segment,
+                    chunk_shape=chunk_shape,
+                    lod_scales=lod_scales,
+                    cache_control=cache_control,
+                    bar=bar,
+                )
             return
         if any(len(levels) != 1 for levels in by_segment.values()):
             raise ValueError(

@@ -64,17 +64,23 @@ def _default_info() -> dict[str, Any]:
 
 
 class SkeletonSource:
-    """A layer's skeletons (``vol.skeleton``); ``layer_info`` gives the layer's current info."""
+    """A layer's skeletons (``vol.skeleton``).
+
+    ``layer_info`` gives the layer's current info; ``progress(total, desc)`` makes a
+    progress bar over that many segments (silent when progress is off).
+    """
 
     def __init__(
         self,
         store: Callable[[], Store | None],
         layer_info: Callable[[], dict[str, Any]],
         *,
+        progress: Callable[[int, str], Any],
         skel_dir: str | None = None,
     ) -> None:
         self._store = store
         self._layer_info = layer_info
+        self._progress = progress
         self._skel_dir = skel_dir
         self._meta: SkeletonMeta | None = None
 
