@@ -4,7 +4,7 @@ Every measurement runs in a fresh subprocess, so peak memory is each implementat
 own; implementations are interleaved (A B C A B C ...) over the repetitions, and the
 report gives medians, ratios and peak memory. It is written to docs/benchmarks.md.
 
-    nox -s bench                 # the full run (about 15 minutes on 2 cores)
+    nox -s bench                 # the full run (about 25 minutes on 2 cores)
     nox -s bench -- --quick      # a small version, under a minute (printed, not written)
 """
 

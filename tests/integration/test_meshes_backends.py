@@ -193,3 +193,27 @@ def test_progress_bars_count_segments(backend, capsys):
     assert "Downloading meshes" in capsys.readouterr().err
     reader.mesh.get(31)  # one segment: no bar
     assert "Downloading meshes" not in capsys.readouterr().err
+
+
+def test_put_takes_cloudvolumes_options(backend):
+    writer, reader = _layer(backend)
+    store = writer._volume.store
+    manifest = b'{"fragments": ["4:0:1", "4:0:old"]}'
+    store.put("mesh/4:0", manifest)
+    store.put("mesh/4:0:old", _sphere(4).to_precomputed())
+    # cloud-volume's positional order: meshes, batch_size, compress, compression_level, cdn_cache, skip_delete
+    writer.mesh.put([_sphere(4), _sphere(5, seed=1)], 1, "gzip", 1, 30, True)
+    assert store.exists("mesh/4:0:old")  # skip_delete leaves the older mesh's extra fragment
+    stored = store.get_stored("mesh/5:0:1")
+    assert stored.metadata.content_encoding == "gzip"
+    if backend.name in ("s3", "gcs"):  # stores that keep object metadata
+        assert stored.metadata.cache_control == "max-age=30, s-max-age=30"
+    np.testing.assert_array_equal(_triangles(reader.mesh.get(5)), _triangles(_sphere(5, seed=1)))
+    store.put("mesh/4:0", manifest)
+    writer.mesh.put(_sphere(4))  # without skip_delete, what the old manifest listed and the new does not goes
+    assert not store.exists("mesh/4:0:old")
+    assert store.get_stored("mesh/4:0:1").metadata.content_encoding is None  # the volume's compress=None
+    with pytest.raises(ValueError, match="batch_size"):
+        writer.mesh.put(_sphere(4), batch_size=0)
+    with pytest.raises(ValueError, match="compression level"):
+        writer.mesh.put(_sphere(4), compress="gzip", compression_level=12)

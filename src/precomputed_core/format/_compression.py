@@ -42,12 +42,16 @@ def _module(method: str) -> Any:
     return __import__(name)
 
 
-def compress_bytes(data: bytes, method: str | None) -> bytes:
-    """Compress ``data`` with ``method`` (None returns it unchanged)."""
+def compress_bytes(data: bytes, method: str | None, *, level: int | None = None) -> bytes:
+    """Compress ``data`` with ``method`` (None returns it unchanged); ``level`` is gzip's (1-9)."""
     if method is None:
         return data
     if method == "gzip":
-        return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
+        if level is not None and (
+            isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9
+        ):
+            raise ValueError(f"a gzip compression level is 1 to 9, got {level!r}")
+        return gzip.compress(data, compresslevel=_GZIP_LEVEL if level is None else level, mtime=0)
     if method == "br":
         return bytes(_module("br").compress(bytes(data)))
     if method == "zstd":

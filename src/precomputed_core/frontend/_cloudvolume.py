@@ -13,7 +13,7 @@ from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._new_info import add_scale_to, create_new_info
-from ._options import Settings, check_cache, parallel_count, seconds
+from ._options import Settings, cache_control, check_cache, parallel_count, seconds
 from ._pending import DisabledCache
 from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._segment_properties import read_segment_properties, write_segment_properties
@@ -103,7 +103,11 @@ class CloudVolume:
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = DisabledCache()
-        self.mesh = MeshSource(self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar)
+        self.mesh = MeshSource(
+            self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar,
+            compress=lambda: self.compress,
+            cache_control=lambda given: cache_control(self.cdn_cache if given is None else given),
+        )  # fmt: skip
         self.skeleton = SkeletonSource(self._store, lambda: self.meta.info, progress=self._bar)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:

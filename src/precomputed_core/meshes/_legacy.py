@@ -124,20 +124,32 @@ class LegacyMeshes:
             meshes[segid] = Mesh.concatenate(*parts, segid=segid) if parts else _empty(segid)
         return meshes
 
-    def put(self, meshes: Sequence[Mesh], *, compress: Any = None, cache_control: str | None = None) -> None:
+    def put(
+        self,
+        meshes: Sequence[Mesh],
+        *,
+        compress: Any = None,
+        level: int | None = None,
+        cache_control: str | None = None,
+        skip_delete: bool = False,
+    ) -> None:
         """Store each mesh as one fragment, then its manifest; then drop fragments no longer listed."""
         self.dir.store.require_writes("write meshes")
         method = normalize_compress(compress)
         segids = [_segid(m) for m in meshes]
-        old = self.manifests(segids, allow_missing=True)
+        old = {} if skip_delete else self.manifests(segids, allow_missing=True)
         fragments = {
-            f"{segid}:0:1": compress_bytes(m.to_precomputed(), method) for segid, m in zip(segids, meshes)
+            f"{segid}:0:1": compress_bytes(m.to_precomputed(), method, level=level)
+            for segid, m in zip(segids, meshes)
         }
         store = self.dir.store
         metadata = ObjectMetadata(content_encoding=method, cache_control=cache_control)
         store.put_many({self.dir.key(name): data for name, data in fragments.items()}, metadata=metadata)
         manifests = {manifest_name(s): json_bytes({"fragments": [f"{s}:0:1"]}) for s in segids}
-        store.put_many({self.dir.key(n): d for n, d in manifests.items()}, metadata=_JSON)
+        store.put_many(
+            {self.dir.key(n): d for n, d in manifests.items()},
+            metadata=ObjectMetadata(content_type=_JSON.content_type, cache_control=cache_control),
+        )
         stale = {name for names in old.values() for name in names or ()} - set(fragments)
         if stale:
             store.delete_many([self.dir.key(name) for name in sorted(stale)])

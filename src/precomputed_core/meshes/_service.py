@@ -33,6 +33,8 @@ __all__ = ["MeshSource"]
 LEGACY = "neuroglancer_legacy_mesh"
 MULTILOD = "neuroglancer_multilod_draco"
 _FORMATS = ("obj", "ply", "precomputed")
+#: ``put``'s compress when not given: the volume's own setting.
+_DEFAULT: Any = object()
 #: igneous names mesh directories after the mip they were made at: mesh_mip_2_err_40.
 _MESH_MIP = re.compile(r"mesh_mip_(\d+)")
 
@@ -85,7 +87,8 @@ class MeshSource:
     """A layer's meshes (``vol.mesh``).
 
     ``layer_info`` and ``mip`` give the layer's current info and mip; ``progress(total,
-    desc)`` makes a progress bar over that many segments (silent when progress is off).
+    desc)`` makes a progress bar over that many segments (silent when progress is off);
+    ``compress()`` and ``cache_control(cdn_cache)`` give the volume's write settings.
     """
 
     def __init__(
@@ -95,8 +98,12 @@ class MeshSource:
         *,
         mip: Callable[[], int],
         progress: Callable[[int, str], Any],
+        compress: Callable[[], Any],
+        cache_control: Callable[[Any], str],
         mesh_dir: str | None = None,
     ) -> None:
+        self._compress = compress
+        self._cache_control = cache_control
         self._store = store
         self._layer_info = layer_info
         self._mip = mip
@@ -238,31 +245,42 @@ class MeshSource:
     def put(
         self,
         meshes: Mesh | Iterable[Mesh] | dict[int, Mesh | Sequence[Mesh]],
+        batch_size: int = 200,
+        compress: Any = _DEFAULT,
+        compression_level: int | None = None,
+        cdn_cache: Any = None,
+        skip_delete: bool = False,
         *,
-        compress: Any = None,
         chunk_shape: Sequence[float] | None = None,
         lod_scales: Sequence[float] | None = None,
-        cache_control: str | None = None,
     ) -> None:
-        """Store meshes, replacing what their segments had.
+        """Store meshes, replacing what their segments had (cloud-volume's signature, plus options).
 
-        ``meshes`` is a ``Mesh`` with its ``segid``, several, or ``{segid: mesh}``.
+        ``meshes`` is a ``Mesh`` with its ``segid``, several, or ``{segid: mesh}``; they
+        are written ``batch_size`` segments at a time. Legacy fragments are compressed
+        as ``compress`` says (default: the volume's ``compress``), gzip at
+        ``compression_level``; ``cdn_cache`` sets their Cache-Control (default: the
+        volume's); ``skip_delete`` leaves an older mesh's extra fragments in place.
         For a multi-resolution layer a value may be a list of levels of detail,
-        finest first; ``chunk_shape`` (the finest octree node, in the info's
-        stored units) defaults to one node at the coarsest level. Legacy
-        fragments are gzipped when ``compress`` says so.
+        finest first; ``chunk_shape`` (the finest octree node, in the info's stored
+        units) defaults to one node at the coarsest level.
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive number of segments, got {batch_size!r}")
         by_segment = _by_segment(meshes)
         meta = self.meta
+        header = self._cache_control(cdn_cache)
+        batches = [list(by_segment)[i : i + batch_size] for i in range(0, len(by_segment), batch_size)]
         if meta.is_multires():
             with self._progress(len(by_segment), "Encoding meshes") as bar:
-                MultiLodMeshes(meta).put(
-                    by_segment,
-                    chunk_shape=chunk_shape,
-                    lod_scales=lod_scales,
-                    cache_control=cache_control,
-                    bar=bar,
-                )
+                for batch in batches:
+                    MultiLodMeshes(meta).put(
+                        {s: by_segment[s] for s in batch},
+                        chunk_shape=chunk_shape,
+                        lod_scales=lod_scales,
+                        cache_control=header,
+                        bar=bar,
+                    )
             return
         if any(len(levels) != 1 for levels in by_segment.values()):
             raise ValueError(
@@ -273,12 +291,16 @@ class MeshSource:
             raise FeatureUnavailableError(
                 "legacy meshes cannot be sharded (meshes.md); make them multi-resolution"
             )
-        flat = []
-        for segid, (given,) in by_segment.items():
-            mesh = given.clone()
-            mesh.segid = segid
-            flat.append(mesh)
-        LegacyMeshes(meta).put(flat, compress=compress, cache_control=cache_control)
+        method = self._compress() if compress is _DEFAULT else compress
+        for batch in batches:
+            flat = []
+            for segid in batch:
+                mesh = by_segment[segid][0].clone()
+                mesh.segid = segid
+                flat.append(mesh)
+            LegacyMeshes(meta).put(
+                flat, compress=method, level=compression_level, cache_control=header, skip_delete=skip_delete
+            )
 
     def delete(self, segids: Any) -> None:
         """Remove segments' meshes (manifests first, then their fragments)."""
