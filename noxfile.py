@@ -123,7 +123,9 @@ def _install_with_oracles(session: nox.Session, project: str) -> None:
 def interop(session: nox.Session) -> None:
     """Write with us and read with tensorstore and cloud-volume, and the reverse."""
     _install_with_oracles(session, ".[test,emulators]")
-    session.run("pytest", "tests/interop", "-m", "interop", "-q", "-rs", *session.posargs, env=LOOPBACK_ENV)
+    # The oracle comparisons of the unit tests (meshes, skeletons) are marked interop too.
+    session.run("pytest", "tests/interop", "tests/unit", "-m", "interop", "-q", "-rs", *session.posargs,
+                env=LOOPBACK_ENV)  # fmt: skip
 
 
 @nox.session(python=ORACLE_PYTHON)

@@ -77,13 +77,18 @@ def assert_same_mesh(ours: Mesh, theirs) -> None:
 
 @pytest.fixture
 def cv():
-    """cloud-volume's module (the interop oracle)."""
-    return pytest.importorskip("cloudvolume")
+    """cloud-volume's module (the interop oracle; the interop session installs it)."""
+    import cloudvolume
+
+    return cloudvolume
 
 
 @pytest.fixture
 def trimesh():
-    return pytest.importorskip("trimesh")
+    """trimesh (a test dependency), the independent reader of our OBJ and PLY files."""
+    import trimesh
+
+    return trimesh
 
 
 # --- construction and basics ---------------------------------------------------

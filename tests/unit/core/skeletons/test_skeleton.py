@@ -613,12 +613,15 @@ def test_simple_merge_moves_skeletons_into_the_first_ones_space():
 
 @pytest.fixture(scope="module")
 def osteoid():
-    return pytest.importorskip("osteoid")
+    import osteoid  # cloud-volume's Skeleton; the interop session installs it
+
+    return osteoid
 
 
 @pytest.fixture(scope="module")
 def cv_skeleton():
-    cloudvolume = pytest.importorskip("cloudvolume")
+    import cloudvolume
+
     return cloudvolume.Skeleton
 
 
