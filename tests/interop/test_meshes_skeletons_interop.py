@@ -787,3 +787,26 @@ def test_segment_properties_follow_the_spec(cv_env: Path, tmp_path: Path) -> Non
     # cloud-volume 12.15.2 has no segment properties reader (no "segment_properties" anywhere in
     # the package), so there is nothing of theirs to compare these documents with.
     assert not hasattr(theirs(url), "segment_properties")
+
+
+def test_cloudvolumes_own_mesh_and_skeleton_objects_can_be_stored(cv_env: Path, tmp_path: Path) -> None:
+    """Code that builds cloud-volume's Mesh or osteoid's Skeleton (kimimaro, zmesh) stores them as they are."""
+    info = CloudVolume.create_new_info(1, "segmentation", "uint64", "raw", [4, 4, 40], [0, 0, 0], [64, 64, 64],
+                                       mesh="mesh", skeletons="skeletons")  # fmt: skip
+    url = f"file://{tmp_path}/duck"
+    vol = CloudVolume(url, info=info, progress=False)
+    vol.commit_info()
+    vertices = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8]], np.float32)
+    faces = np.array([[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]], np.uint32)
+    vol.mesh.put(cloudvolume.Mesh(vertices, faces, None, segid=12))
+    got = vol.mesh.get(12, remove_duplicate_vertices=False)
+    np.testing.assert_array_equal(got.vertices, vertices)
+    np.testing.assert_array_equal(got.faces, faces)
+    skel = cloudvolume.Skeleton([[0, 0, 0], [3, 4, 0], [3, 4, 12]], [[0, 1], [1, 2]], radii=[1, 2, 3],
+                                vertex_types=[1, 3, 3], segid=13)  # fmt: skip
+    vol.skeleton.upload(skel)
+    back = vol.skeleton.get(13)
+    assert back.cable_length() == pytest.approx(17.0)
+    np.testing.assert_array_equal(back.radius, [1, 2, 3])
+    np.testing.assert_array_equal(back.vertex_types, [1, 3, 3])
+    np.testing.assert_array_equal(theirs(url).skeleton.get(13).vertices, skel.vertices)

@@ -14,7 +14,7 @@ from ..exceptions import InfoValidationError
 from ..interfaces import ObjectMetadata
 from ..meta import ShardingSpec, json_bytes, parse_json, sharding_for_labels
 from ._chunk_io import opened_bytes
-from ._sharded_objects import ShardedObjects
+from ._sharded_objects import MAX_OBJECT_BYTES, ShardedObjects
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_OBJECT_BYTES", "ObjectDirectory"]
 
-#: The most a mesh fragment, manifest or skeleton may decompress to: a hostile or
-#: damaged object fails at this size instead of filling memory.
-MAX_OBJECT_BYTES = 2**31
 _JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
 
 

@@ -156,23 +156,30 @@ class ShardReader:
 
     # --- reading -------------------------------------------------------------------
 
-    def locate(self, ids: Sequence[int]) -> list[Located | None]:
-        """Where each id's data is in its shard; None where the id (or its shard) is absent."""
-        return self._until_current(lambda fresh: self._locate(ids, fresh=fresh))
+    def locate(self, ids: Sequence[int], *, recheck_absent: bool = False) -> list[Located | None]:
+        """Where each id's data is in its shard; None where the id (or its shard) is absent.
 
-    def read(self, ids: Sequence[int], *, limits: Sequence[int | None] | None = None) -> list[bytes | None]:
+        ``recheck_absent`` reads the indexes again before calling an id absent, for items
+        other processes add (meshes, skeletons); a volume's missing chunks are left as
+        they are, since a sparse volume would otherwise re-read indexes on every read.
+        """
+
+        def attempt(fresh: bool) -> list[Located | None]:
+            located = self._locate(ids, fresh=fresh)
+            if recheck_absent and not fresh and None in located:
+                raise Stale("an id was absent from a cached index")
+            return located
+
+        return self._until_current(attempt)
+
+    def read(
+        self, ids: Sequence[int], *, limits: Sequence[int | None] | None = None, recheck_absent: bool = False
+    ) -> list[bytes | None]:
         """Each id's data (its ``data_encoding`` removed), or None where it is absent.
 
         ``limits`` bound each item's decompressed size (a gzip bomb raises).
         """
-        bounds: list[int | None] = [None] * len(ids) if limits is None else list(limits)
-
-        def attempt(fresh: bool) -> list[bytes | None]:
-            located = self._locate(ids, fresh=fresh)
-            self._check_sizes(ids, located, bounds)
-            return self._fetch(ids, located, bounds)
-
-        return self._until_current(attempt)
+        return self.read_then(ids, lambda _, data: data, limits=limits, recheck_absent=recheck_absent)
 
     def read_then(
         self,
@@ -180,6 +187,7 @@ class ShardReader:
         then: Callable[[list[Located | None], list[bytes | None]], T],
         *,
         limits: Sequence[int | None] | None = None,
+        recheck_absent: bool = False,
     ) -> T:
         """``then(located, data)`` of each id, all read again if a shard changes meanwhile.
 
@@ -191,6 +199,8 @@ class ShardReader:
 
         def attempt(fresh: bool) -> T:
             located = self._locate(ids, fresh=fresh)
+            if recheck_absent and not fresh and None in located:
+                raise Stale("an id was absent from a cached index")
             self._check_sizes(ids, located, bounds)
             return then(located, self._fetch(ids, located, bounds))
 
@@ -362,7 +372,8 @@ class ShardReader:
             if at is None:
                 continue
             part = at.data if at.data is not None else found[i]
-            out[i] = decode(part, self.spec.data_encoding, where=self.store.describe(at.key), limit=limits[i])
+            where = f"{self.store.describe(at.key)} (item {ids[i]})"
+            out[i] = decode(part, self.spec.data_encoding, where=where, limit=limits[i])
         return out
 
     # --- whole shards (writes) --------------------------------------------------------

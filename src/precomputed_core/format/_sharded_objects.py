@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from ..interfaces import Store, Update
     from ..meta import ShardingSpec
 
-__all__ = ["ShardedObjects"]
+__all__ = ["MAX_OBJECT_BYTES", "ShardedObjects"]
+
+#: The most a mesh fragment, manifest or skeleton may decompress to: a hostile or
+#: damaged object fails at this size instead of filling memory.
+MAX_OBJECT_BYTES = 2**31
 
 #: Storage that cannot list (HTTP) is asked for every possible shard file, up to this many bits of them.
 _MAX_PROBED_BITS = 12
@@ -48,9 +52,13 @@ class ShardedObjects:
         self.reader = ShardReader(store, spec, prefix)
         self._prefix_length = prefix_length
 
-    def read(self, ids: Sequence[int], *, limit: int | None = None) -> list[bytes | None]:
-        """Each id's item (decoded), or None where it is absent."""
-        return self.reader.read(ids, limits=[limit] * len(ids))
+    def read(self, ids: Sequence[int], *, limit: int = MAX_OBJECT_BYTES) -> list[bytes | None]:
+        """Each id's item (decoded, to at most ``limit`` bytes), or None where it is absent.
+
+        An id absent from a cached index is looked up again in a fresh one: another
+        process may have added it since.
+        """
+        return self.reader.read(ids, limits=[limit] * len(ids), recheck_absent=True)
 
     def whole(self, key: str) -> bytes | None:
         """A shard file's bytes, transfer compression removed (None if it is gone)."""
@@ -110,18 +118,18 @@ class ShardedObjects:
                 data = opened_bytes(self.store, found, where)
                 view = memoryview(data)
                 for item_id, (lo, hi) in shard_entries(data, spec, where=found.source or where).items():
+                    if item_id in changes:
+                        continue  # replaced or removed: its old bytes (even damaged ones) do not matter
                     items[item_id] = bytes(view[lo:hi])
                     if self._prefix_length is not None:
                         size = self._prefix_length(item_id, items[item_id])
                         if size > lo - spec.shard_index_size:
                             raise ShardError(
                                 f"{where}: item {item_id} says {size} bytes before it belong to it, "
-                                "more than there are; the shard is damaged: rewrite or delete it"
+                                f"more than there are; the shard is damaged: rewrite or delete item {item_id}"
                             )
                         prefixes[item_id] = bytes(view[lo - size : lo])
             for item_id, change in changes.items():
-                items.pop(item_id, None)
-                prefixes.pop(item_id, None)
                 if change is not None:
                     items[item_id], prefixes[item_id] = change
             if not items:

@@ -249,9 +249,10 @@ class CloudVolume:
 
     # --- info and provenance ---------------------------------------------------
 
-    def _bar(self, total: int, desc: str) -> Any:
-        """A progress bar over ``total`` segments, shown when ``vol.progress`` is on."""
-        return progress_bar(total, desc=desc, enabled=self.progress and total > 1, unit="segment")
+    def _bar(self, total: int, desc: str, enabled: bool | None = None) -> Any:
+        """A progress bar over ``total`` segments, shown when ``enabled`` (default ``vol.progress``)."""
+        shown = self.progress if enabled is None else bool(enabled)
+        return progress_bar(total, desc=desc, enabled=shown and total > 1, unit="segment")
 
     def _store(self) -> Store | None:
         """The layer's object store (None for a volume service, which has only voxels)."""

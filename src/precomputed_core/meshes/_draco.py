@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from ..exceptions import DecodingError, FeatureUnavailableError
 
-__all__ = ["decode_fragment", "encode_fragment"]
+__all__ = ["decode_draco", "decode_fragment", "encode_fragment"]
 
 #: Draco's compression level for fragments we write (0-10; 7 is Draco's own default speed/size).
 COMPRESSION_LEVEL = 7
@@ -32,8 +32,8 @@ def _dracopy() -> Any:
     return DracoPy
 
 
-def decode_fragment(data: bytes, *, where: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]:
-    """The positions (in fragment units) and triangles of one Draco fragment.
+def decode_draco(data: bytes, *, where: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32], Any]:
+    """A Draco mesh's positions (as Draco dequantizes them), triangles and encoding options.
 
     A damaged stream, or a triangle naming a vertex that does not exist, raises
     ``DecodingError`` naming ``where``: no partial mesh is ever returned.
@@ -47,14 +47,19 @@ def decode_fragment(data: bytes, *, where: str) -> tuple[npt.NDArray[np.float64]
     faces = np.asarray(getattr(mesh, "faces", ()), dtype=np.int64).reshape(-1, 3)
     if len(faces) and (faces.min() < 0 or faces.max() >= len(points)):
         raise DecodingError(f"{where}: a Draco triangle names a vertex past the {len(points)} decoded")
-    options = getattr(mesh, "encoding_options", None)
+    return points, faces.astype(np.uint32), getattr(mesh, "encoding_options", None)
+
+
+def decode_fragment(data: bytes, *, where: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint32]]:
+    """The integer positions (in fragment units, as Neuroglancer reads them) and triangles of a fragment."""
+    points, faces, options = decode_draco(data, where=where)
     bits = getattr(options, "quantization_bits", 0) or 0
     if options is not None and bits > 0:
         span = float(options.quantization_range)
         origin = np.asarray(options.quantization_origin, dtype=np.float64).reshape(-1)[:3]
         if span > 0:
             points = np.rint((points - origin) * ((2.0**bits - 1) / span))
-    return points, faces.astype(np.uint32)
+    return points, faces
 
 
 def encode_fragment(

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DecodingError, SegmentNotFoundError
+from ..exceptions import DecodingError, InfoValidationError, SegmentNotFoundError
 from ..format import compress_bytes, normalize_compress
 from ..interfaces import ObjectMetadata
 from ..meta import json_bytes, parse_json
 from ._mesh import Mesh
-from ._transform import apply_transform
+from ._transform import affine_matrix, apply_transform
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import numpy.typing as npt
 
     from ..format import ObjectDirectory
 
@@ -59,6 +61,12 @@ class LegacyMeshes:
             fragments = document.get("fragments") if isinstance(document, dict) else None
             if not isinstance(fragments, list) or not all(isinstance(f, str) and f for f in fragments):
                 raise DecodingError(f"{where} is not a mesh manifest: it needs a list of fragment names")
+            outside = [f for f in fragments if not _inside(f)]
+            if outside:  # never read, or delete, anything outside the mesh directory
+                raise DecodingError(
+                    f"{where} lists fragments outside the mesh directory ({outside[0]!r}); "
+                    "fragment names are plain file names: rewrite this manifest"
+                )
             out[segid] = fragments
         absent = [s for s, names in out.items() if names is None]
         if absent and not allow_missing:
@@ -164,6 +172,14 @@ class LegacyMeshes:
         store.delete_many([self.dir.key(n) for s in present for n in manifests[s] or ()])
 
 
+def _inside(name: str) -> bool:
+    """Whether a manifest's fragment name stays in the mesh directory."""
+    parts = name.split("/")
+    return not (
+        name.startswith("/") or "\\" in name or "://" in name or any(p in ("", ".", "..") for p in parts)
+    )
+
+
 def _segid(mesh: Mesh) -> int:
     if mesh.segid is None:
         raise ValueError("a mesh to store needs its segment id: set mesh.segid")
@@ -180,3 +196,14 @@ def transformed(mesh: Mesh, transform: Any) -> Mesh:
         return mesh
     mesh.vertices = apply_transform(mesh.vertices, transform)
     return mesh
+
+
+def inverse_transform(transform: Any, where: str) -> npt.NDArray[np.float64] | None:
+    """The 3x4 inverse of an info's ``transform`` (None for none), for storing what ``get`` gives back."""
+    if transform is None:
+        return None
+    try:
+        forward = np.vstack([affine_matrix(transform), [0.0, 0.0, 0.0, 1.0]])
+        return np.linalg.inv(forward)[:3]
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise InfoValidationError(f"{where}: the transform {transform!r} cannot be inverted ({err})") from err

@@ -89,7 +89,7 @@ class MultiLodManifest:
             offset += 12 * count
             sizes.append(np.frombuffer(data, "<u4", count, offset).astype(np.uint32))
             offset += 4 * count
-        return cls(
+        manifest = cls(
             chunk_shape=np.frombuffer(data, "<f4", 3, 0).astype(np.float32),
             grid_origin=np.frombuffer(data, "<f4", 3, 12).astype(np.float32),
             lod_scales=np.frombuffer(data, "<f4", num_lods, 28).astype(np.float32),
@@ -99,6 +99,13 @@ class MultiLodManifest:
             fragment_positions=positions,
             fragment_sizes=sizes,
         )
+        numbers = (manifest.chunk_shape, manifest.grid_origin, manifest.lod_scales, manifest.vertex_offsets)
+        if not all(np.isfinite(a).all() for a in numbers) or (manifest.chunk_shape <= 0).any():
+            raise DecodingError(
+                f"{where}: the mesh manifest's chunk shape, grid origin, scales or offsets are not finite "
+                f"positive numbers (chunk_shape {manifest.chunk_shape.tolist()}); it is damaged"
+            )
+        return manifest
 
     def node_origin(self, lod: int) -> npt.NDArray[np.float64]:
         """The stored-model origin of each fragment's octree node at ``lod``, (n, 3)."""

@@ -262,6 +262,23 @@ class Mesh:
         vertices, faces = decode_precomputed(binary, where=name)
         return cls(vertices, faces, None, segid=segid, encoding_type="precomputed")
 
+    @classmethod
+    def from_draco(
+        cls, binary: bytes | bytearray | memoryview, segid: int | None = None, *, where: str | None = None
+    ) -> Self:
+        """Decode a Draco mesh (positions as Draco dequantizes them), as cloud-volume's ``from_draco``.
+
+        Raises
+        ------
+        DecodingError
+            The stream is damaged or a triangle names a vertex that is not there.
+        """
+        from ._draco import decode_draco
+
+        name = where or (f"Draco mesh of segment {segid}" if segid is not None else "Draco mesh")
+        points, faces, options = decode_draco(bytes(binary), where=name)
+        return cls(points, faces, None, segid=segid, encoding_type="draco", encoding_options=options)
+
     def to_obj(self) -> bytes:
         """Wavefront OBJ text as UTF-8 bytes, with ``vn`` lines when there are normals."""
         return encode_obj(self.vertices, self.faces, self._normals_or_none())

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DecodingError, InfoValidationError
+from ..exceptions import DecodingError, InfoValidationError, SegmentNotFoundError
 from ..format import Located, decode, shard_entries
 from ..interfaces import ByteRange, ObjectMetadata
 from ._draco import decode_fragment
+from ._legacy import inverse_transform
 from ._manifest import MultiLodManifest
 from ._mesh import Mesh
 from ._octree import build_multilod
@@ -39,7 +40,7 @@ def manifest_prefix_length(spec: ShardingSpec) -> Callable[[int, bytes], int]:
     """How many bytes of fragment data precede a stored manifest in its shard."""
 
     def length(segid: int, item: bytes) -> int:
-        where = f"the mesh manifest of segment {segid}"
+        where = f"the mesh manifest of segment {segid} (vol.mesh.delete({segid}) removes a damaged one)"
         raw = decode(item, spec.data_encoding, where=where, limit=_MAX_MANIFEST_BYTES)
         return MultiLodManifest.from_bytes(raw, where=where).data_size
 
@@ -85,7 +86,7 @@ class MultiLodMeshes:
     def exists(self, segids: Sequence[int]) -> dict[int, str | None]:
         if self.dir.is_sharded:
             objects = self.dir.sharded()
-            located = objects.reader.locate(list(segids))
+            located = objects.reader.locate(list(segids), recheck_absent=True)
             return {
                 s: None if at is None else self.dir.store.describe(at.key) for s, at in zip(segids, located)
             }
@@ -97,23 +98,27 @@ class MultiLodMeshes:
         self,
         segids: Sequence[int],
         lod: int,
-        missing: Callable[[list[int]], Exception],
         *,
         concat: bool = True,
+        allow_missing: bool = False,
         bar: Any = None,
     ) -> dict[int, Mesh] | dict[int, list[Mesh]]:
         """Each segment's mesh at level of detail ``lod`` (0 the finest; -1 the coarsest).
 
         With ``concat=False``, each segment's fragments as separate meshes (the non-empty
-        ones, in manifest order), as cloud-volume gives them.
+        ones, in manifest order), as cloud-volume gives them. A segment without a mesh
+        raises :class:`SegmentNotFoundError`, or is left out with ``allow_missing``.
         """
+        if isinstance(lod, bool) or not isinstance(lod, int | np.integer):
+            raise TypeError(f"lod must be a whole number (0 the finest, -1 the coarsest), got {lod!r}")
+        lod = int(lod)
         if self.dir.is_sharded:
-            manifests, blobs = self._sharded(segids, lod, missing)
+            manifests, blobs = self._sharded(segids, lod, allow_missing)
         else:
-            manifests, blobs = self._unsharded(segids, lod, missing)
+            manifests, blobs = self._unsharded(segids, lod, allow_missing)
         bits, transform = self.bits, self.transform
         parts = {}
-        for s in segids:
+        for s in manifests:
             parts[s] = self._decode(s, manifests[s], _level(manifests[s], lod, s), blobs[s], bits, transform)
             if bar is not None:
                 bar.update(1)
@@ -121,14 +126,23 @@ class MultiLodMeshes:
             return parts
         return {s: Mesh.concatenate(*found, segid=s) for s, found in parts.items()}
 
+    def missing(self, segids: Sequence[int], paths: Sequence[str]) -> SegmentNotFoundError:
+        more = "" if len(segids) <= 3 else f" and {len(segids) - 3} more"
+        names, tried = ", ".join(map(str, segids)), ", ".join(paths[:3])
+        return SegmentNotFoundError(
+            f"segment {names} has no mesh: no manifest at {tried}{more}; check the segment ids, "
+            "or that the meshes were written to this layer's mesh directory"
+        )
+
     def _unsharded(
-        self, segids: Sequence[int], lod: int, missing: Callable[[list[int]], Exception]
+        self, segids: Sequence[int], lod: int, allow_missing: bool
     ) -> tuple[dict[int, MultiLodManifest], dict[int, bytes]]:
         found = self.manifests(segids)
         absent = [s for s, m in found.items() if m is None]
-        if absent:
-            raise missing(absent)
-        manifests: dict[int, MultiLodManifest] = found  # type: ignore[assignment]
+        if absent and not allow_missing:
+            raise self.missing(absent, [self.dir.describe(f"{s}.index") for s in absent])
+        manifests = {s: m for s, m in found.items() if m is not None}
+        segids = list(manifests)
         spans = {s: m.lod_span(_level(m, lod, s)) for s, m in manifests.items()}
         wanted = [s for s in segids if spans[s][1] > spans[s][0]]
         ranges = [
@@ -155,7 +169,7 @@ class MultiLodMeshes:
         return manifests, blobs
 
     def _sharded(
-        self, segids: Sequence[int], lod: int, missing: Callable[[list[int]], Exception]
+        self, segids: Sequence[int], lod: int, allow_missing: bool
     ) -> tuple[dict[int, MultiLodManifest], dict[int, bytes]]:
         objects = self.dir.sharded()
         store = self.dir.store
@@ -164,12 +178,15 @@ class MultiLodMeshes:
             located: list[Located | None], data: list[bytes | None]
         ) -> tuple[dict[int, MultiLodManifest], dict[int, bytes]]:
             absent = [s for s, d in zip(segids, data) if d is None]
-            if absent:
-                raise missing(absent)
+            if absent and not allow_missing:
+                keys = objects.reader.keys_of(absent)
+                raise self.missing(
+                    absent, [f"{store.describe(k)} (segment {s})" for s, k in zip(absent, keys)]
+                )
             manifests, spans, blobs = {}, [], {}
             for s, at, raw in zip(segids, located, data):
-                assert at is not None
-                assert raw is not None
+                if at is None or raw is None:
+                    continue
                 m = manifests[s] = MultiLodManifest.from_bytes(
                     raw, where=f"{store.describe(at.key)} (segment {s})"
                 )
@@ -189,7 +206,9 @@ class MultiLodMeshes:
                 blobs[s] = part
             return manifests, blobs
 
-        return objects.reader.read_then(list(segids), then, limits=[_MAX_MANIFEST_BYTES] * len(segids))
+        return objects.reader.read_then(
+            list(segids), then, limits=[_MAX_MANIFEST_BYTES] * len(segids), recheck_absent=True
+        )
 
     def _decode(
         self,
@@ -229,7 +248,8 @@ class MultiLodMeshes:
         """Store each segment's levels of detail (finest first), Draco-encoded on its octree."""
         self.dir.store.require_writes("write meshes")
         bits, transform = self.bits, self.transform
-        inverse = np.linalg.inv(np.vstack([transform, [0, 0, 0, 1]]))[:3]
+        inverse = inverse_transform(transform.reshape(-1).tolist(), self.dir.describe("info"))
+        assert inverse is not None
         written: dict[int, tuple[bytes, bytes]] = {}
         for segid, lods in lods_by_segment.items():
             stored = [(apply_transform(m.vertices, inverse).astype(np.float64), m.faces) for m in lods]

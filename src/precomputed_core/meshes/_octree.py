@@ -30,6 +30,11 @@ F64 = npt.NDArray[np.float64]
 def z_order(positions: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]:
     """The order that sorts (n, 3) node positions along the x, y, z Z-curve (x the lowest bit)."""
     pos = np.asarray(positions, dtype=np.uint64).reshape(-1, 3)
+    if len(pos) and int(pos.max()) >= 2**21:
+        raise ValueError(
+            f"an octree node position reaches {int(pos.max())}, past the 2**21 a Z-order code holds; "
+            "use a larger chunk_shape"
+        )
     code = np.zeros(len(pos), dtype=np.uint64)
     for bit in range(21):
         for axis in range(3):
@@ -94,10 +99,11 @@ def _fragments(
     top = 2**bits - 1
     cells = np.floor((tris.mean(axis=1) - origin) / node).astype(np.int64)
     keys, group = np.unique(cells, axis=0, return_inverse=True)
-    group = group.reshape(-1)
+    order = np.argsort(group.reshape(-1), kind="stable")
+    bounds = np.searchsorted(group.reshape(-1)[order], np.arange(len(keys) + 1))
     out = {}
     for g, key in enumerate(keys.tolist()):
-        mine = tris[group == g]
+        mine = tris[order[bounds[g] : bounds[g + 1]]]
         corner = origin + np.asarray(key) * node
         q = np.clip(np.rint((mine.reshape(-1, 3) - corner) / node * top), 0, top).astype(np.uint32)
         points, index = np.unique(q, axis=0, return_inverse=True)
@@ -142,6 +148,10 @@ def build_multilod(
         blobs.extend(data)
         below = here
     scales = lod_scales if lod_scales is not None else [2.0**lod for lod in range(len(lods))]
+    if len(scales) != len(lods) or not np.all(np.isfinite(np.asarray(scales, np.float64))):
+        raise ValueError(
+            f"lod_scales needs one finite number per level of detail ({len(lods)}), got {scales!r}"
+        )
     manifest = MultiLodManifest(
         chunk_shape=chunk.astype(np.float32),
         grid_origin=origin.astype(np.float32),

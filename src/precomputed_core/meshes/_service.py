@@ -17,9 +17,10 @@ import numpy as np
 from ..exceptions import FeatureUnavailableError, InfoValidationError, ScaleUnavailableError
 from ..format import ObjectDirectory
 from ..meta import segment_ids
-from ._legacy import LegacyMeshes, transformed
+from ._legacy import LegacyMeshes, inverse_transform, transformed
 from ._mesh import Mesh
 from ._multilod import MultiLodMeshes, manifest_prefix_length
+from ._transform import affine_matrix, apply_transform
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -60,6 +61,8 @@ class MeshMeta(ObjectDirectory):
         """
         if vertex_quantization_bits not in (10, 16):
             raise ValueError(f"vertex_quantization_bits must be 10 or 16, got {vertex_quantization_bits!r}")
+        if transform is not None:  # 12 finite numbers, or a 3x4 / 4x4 / 3x3 matrix, else ValueError
+            transform = affine_matrix(transform).reshape(-1).tolist()
         self.info.update(
             {
                 "@type": MULTILOD,
@@ -73,7 +76,7 @@ class MeshMeta(ObjectDirectory):
         return self.info
 
     def to_single_resolution(self) -> dict[str, Any]:
-        for key in ("vertex_quantization_bits", "lod_scale_multiplier", "sharding"):
+        for key in ("vertex_quantization_bits", "lod_scale_multiplier", "sharding", "transform"):
             self.info.pop(key, None)
         self.info["@type"] = LEGACY
         return self.info
@@ -87,7 +90,8 @@ class MeshSource:
     """A layer's meshes (``vol.mesh``).
 
     ``layer_info`` and ``mip`` give the layer's current info and mip; ``progress(total,
-    desc)`` makes a progress bar over that many segments (silent when progress is off);
+    desc, enabled)`` makes a progress bar over that many segments (``enabled`` None: as
+    the volume's ``progress`` says);
     ``compress()`` and ``cache_control(cdn_cache)`` give the volume's write settings.
     """
 
@@ -97,7 +101,7 @@ class MeshSource:
         layer_info: Callable[[], dict[str, Any]],
         *,
         mip: Callable[[], int],
-        progress: Callable[[int, str], Any],
+        progress: Callable[[int, str, bool | None], Any],
         compress: Callable[[], Any],
         cache_control: Callable[[Any], str],
         mesh_dir: str | None = None,
@@ -157,6 +161,8 @@ class MeshSource:
         *,
         lod: int = 0,
         concat: bool = True,
+        allow_missing: bool = False,
+        progress: bool | None = None,
     ) -> Mesh | dict[int, Mesh] | dict[int, list[Mesh]]:
         """Segments' meshes, as cloud-volume gives them.
 
@@ -165,13 +171,20 @@ class MeshSource:
         voxels of the mip the meshes were made at, only on those chunks' boundaries), or
         ``{segid: Mesh}`` with ``fuse=False``. Multi-resolution meshes: ``{segid: Mesh}``
         at level of detail ``lod`` (0 the finest, -1 the coarsest), or with
-        ``concat=False`` ``{segid: [Mesh per fragment]}``, as cloud-volume returns them.
+        ``concat=False`` ``{segid: [Mesh per fragment]}``, as cloud-volume returns them
+        (its positional ``get(segids, lod, concat)`` too); ``allow_missing`` leaves out
+        segments without one. ``progress`` overrides the volume's setting.
         """
         ids = segment_ids(segids)
         meta = self.meta
-        with self._progress(len(ids), "Downloading meshes") as bar:
+        if meta.is_multires() and not isinstance(remove_duplicate_vertices, bool):
+            lod, concat = (
+                remove_duplicate_vertices,
+                fuse,
+            )  # cloud-volume's multi-resolution get(segids, lod, concat)
+        with self._progress(len(ids), "Downloading meshes", progress) as bar:
             if meta.is_multires():
-                return MultiLodMeshes(meta).get(ids, lod, LegacyMeshes(meta).missing, concat=concat, bar=bar)
+                return MultiLodMeshes(meta).get(ids, lod, concat=concat, allow_missing=allow_missing, bar=bar)
             meshes = LegacyMeshes(meta).get(ids, bar=bar)
         transform = meta.info.get("transform")
         if not fuse:
@@ -222,7 +235,7 @@ class MeshSource:
             raise ValueError(f"file_format must be one of {', '.join(_FORMATS)}; got {file_format!r}")
         ids = segment_ids(segids)
         if self.meta.is_multires():
-            found = MultiLodMeshes(self.meta).get(ids, lod, LegacyMeshes(self.meta).missing)
+            found = MultiLodMeshes(self.meta).get(ids, lod)
             mesh = Mesh.concatenate(*(found[s] for s in ids), segid=ids[0] if len(ids) == 1 else None)  # type: ignore[arg-type]
         else:
             fused = self.get(ids)
@@ -271,8 +284,10 @@ class MeshSource:
         meta = self.meta
         header = self._cache_control(cdn_cache)
         batches = [list(by_segment)[i : i + batch_size] for i in range(0, len(by_segment), batch_size)]
+        if meta.is_multires() and meta.is_sharded:
+            batches = [list(by_segment)]  # each shard is rewritten once, whatever the batch size
         if meta.is_multires():
-            with self._progress(len(by_segment), "Encoding meshes") as bar:
+            with self._progress(len(by_segment), "Encoding meshes", None) as bar:
                 for batch in batches:
                     MultiLodMeshes(meta).put(
                         {s: by_segment[s] for s in batch},
@@ -292,11 +307,15 @@ class MeshSource:
                 "legacy meshes cannot be sharded (meshes.md); make them multi-resolution"
             )
         method = self._compress() if compress is _DEFAULT else compress
+        # get() maps stored vertices by the info's transform: store them through its inverse.
+        inverse = inverse_transform(meta.info.get("transform"), meta.describe("info"))
         for batch in batches:
             flat = []
             for segid in batch:
                 mesh = by_segment[segid][0].clone()
                 mesh.segid = segid
+                if inverse is not None:
+                    mesh.vertices = apply_transform(mesh.vertices, inverse)
                 flat.append(mesh)
             LegacyMeshes(meta).put(
                 flat, compress=method, level=compression_level, cache_control=header, skip_delete=skip_delete
@@ -316,16 +335,30 @@ class MeshSource:
         return f"<MeshSource of {store.url if store is not None else 'a volume service'}>"
 
 
+def _as_mesh(value: Any) -> Mesh:
+    """A ``Mesh`` from ours or any mesh-like object (cloud-volume's, zmesh's: vertices and faces)."""
+    if isinstance(value, Mesh):
+        return value
+    if hasattr(value, "vertices") and hasattr(value, "faces"):
+        normals = getattr(value, "normals", None)
+        normals = None if normals is None or not np.size(normals) else normals
+        return Mesh(value.vertices, value.faces, normals, segid=getattr(value, "segid", None))
+    raise TypeError(f"expected a Mesh (or an object with vertices and faces), got {type(value).__name__}")
+
+
+def _is_mesh_like(value: Any) -> bool:
+    return isinstance(value, Mesh) or (hasattr(value, "vertices") and hasattr(value, "faces"))
+
+
 def _by_segment(meshes: Any) -> dict[int, list[Mesh]]:
-    if isinstance(meshes, Mesh):
+    if _is_mesh_like(meshes):
         meshes = [meshes]
     if isinstance(meshes, dict):
         items = [(segment_ids(s)[0], v) for s, v in meshes.items()]
     else:
         items = []
-        for mesh in meshes:
-            if not isinstance(mesh, Mesh):
-                raise TypeError(f"expected Mesh objects, got {type(mesh).__name__}")
+        for given in meshes:
+            mesh = _as_mesh(given)
             if mesh.segid is None:
                 raise ValueError(
                     "a mesh to store needs its segment id: set mesh.segid, or pass {segid: mesh}"
@@ -333,8 +366,8 @@ def _by_segment(meshes: Any) -> dict[int, list[Mesh]]:
             items.append((int(mesh.segid), mesh))
     out: dict[int, list[Mesh]] = {}
     for segid, value in items:
-        levels = [value] if isinstance(value, Mesh) else list(value)
-        if not levels or not all(isinstance(m, Mesh) for m in levels):
+        levels = [_as_mesh(value)] if _is_mesh_like(value) else [_as_mesh(m) for m in value]
+        if not levels:
             raise TypeError(f"segment {segid}: expected a Mesh or a list of Meshes (levels of detail)")
         out[segid] = levels
     return out

@@ -18,7 +18,10 @@ def json_bytes(document: Any) -> bytes:
             return value.tolist()
         raise InfoValidationError(f"{type(value).__name__} {value!r} cannot be stored in JSON")
 
-    return json.dumps(document, indent=2, default=plain).encode()
+    try:  # NaN and infinity are not JSON: Neuroglancer and tensorstore would refuse the file
+        return json.dumps(document, indent=2, default=plain, allow_nan=False).encode()
+    except ValueError as err:
+        raise InfoValidationError(f"the document cannot be stored as JSON: {err}") from err
 
 
 def parse_json(data: bytes, where: str) -> Any:

@@ -66,13 +66,15 @@ def _check_numbers(prop: dict[str, Any], values: list[Any], where: str) -> None:
         raise _fail(where, f"data_type must be one of {', '.join(_NUMBER_TYPES)}, got {data_type!r}")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         raise _fail(where, "every value of a number property must be a number")
+    if not all(math.isfinite(v) for v in values):  # JSON has no NaN or infinity
+        raise _fail(where, "number values must be finite")
     if data_type != "float32":
         limits = np.iinfo(data_type)
         bad = [v for v in values if not (float(v).is_integer() and limits.min <= v <= limits.max)]
         if bad:
             raise _fail(where, f"{bad[0]!r} is not a {data_type}")
-    elif not all(math.isfinite(v) or math.isnan(v) for v in values):
-        raise _fail(where, "number values must be finite")
+    elif any(abs(v) > np.finfo(np.float32).max for v in values):
+        raise _fail(where, "a float32 value is past float32's range")
 
 
 def _check_tags(prop: dict[str, Any], values: list[Any], where: str) -> None:
@@ -110,7 +112,7 @@ def validate_segment_properties(document: Any, where: str = "segment_properties 
         raise _fail(where, "'inline' must be a JSON object")
     ids = inline.get("ids")
     if not isinstance(ids, list) or not all(
-        isinstance(i, str) and i.isdigit() and int(i) < 2**64 for i in ids
+        isinstance(i, str) and i.isascii() and i.isdigit() and int(i) < 2**64 for i in ids
     ):
         raise _fail(where, "'inline.ids' must be a list of base-10 segment id strings")
     if len(set(ids)) != len(ids):
@@ -177,6 +179,8 @@ def _from_keyed(properties: Mapping[Any, Mapping[str, Any]]) -> dict[str, Any]:
 
 def _typed(name: str, values: list[Any]) -> dict[str, Any]:
     if name == "tags" or all(isinstance(v, list | tuple) for v in values):
+        if not all(isinstance(v, list | tuple | set) for v in values):
+            raise InfoValidationError(f"property {name!r} holds tags: give each segment a list of tag names")
         tags = sorted({str(t) for v in values for t in v}, key=str.lower)
         index = {t: i for i, t in enumerate(tags)}
         return {

@@ -188,6 +188,8 @@ def _match_layout(
         need = sum(_size(s, n) for s in layout)
         if remaining == need:
             return layout
+        if remaining == 0:  # written without attributes (osteoid does so for a bare skeleton): none to read
+            return []
         names = ", ".join(f"{s['id']} {s['data_type']}x{s['num_components']}" for s in layout) or "none"
         expected = f"{need} for the vertex attributes ({names})"
     raise DecodingError(

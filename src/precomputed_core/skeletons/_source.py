@@ -66,8 +66,8 @@ def _default_info() -> dict[str, Any]:
 class SkeletonSource:
     """A layer's skeletons (``vol.skeleton``).
 
-    ``layer_info`` gives the layer's current info; ``progress(total, desc)`` makes a
-    progress bar over that many segments (silent when progress is off).
+    ``layer_info`` gives the layer's current info; ``progress(total, desc, enabled)``
+    makes a progress bar over that many segments (``enabled`` None: as the volume says).
     """
 
     def __init__(
@@ -75,7 +75,7 @@ class SkeletonSource:
         store: Callable[[], Store | None],
         layer_info: Callable[[], dict[str, Any]],
         *,
-        progress: Callable[[int, str], Any],
+        progress: Callable[[int, str, bool | None], Any],
         skel_dir: str | None = None,
     ) -> None:
         self._store = store
@@ -164,7 +164,7 @@ class SkeletonSource:
         ids = segment_ids(segids)
         meta = self.meta
         if meta.is_sharded:
-            located = meta.sharded().reader.locate(ids)
+            located = meta.sharded().reader.locate(ids, recheck_absent=True)
             return {s: at is not None for s, at in zip(ids, located)}
         keys = {meta.key(str(s)): s for s in ids}
         return {keys[k]: ok for k, ok in meta.store.exists_many(keys).items()}
@@ -194,14 +194,13 @@ class SkeletonSource:
         Unsharded objects are gzipped when ``compress`` says so (shards use their
         own ``data_encoding``).
         """
-        items = [skeletons] if isinstance(skeletons, Skeleton) else list(skeletons)
+        given: list[Any] = [skeletons] if hasattr(skeletons, "edges") else list(skeletons)  # type: ignore[arg-type]
+        items = [_as_skeleton(s) for s in given]
         meta = self.meta
         meta.store.require_writes("write skeletons")
         attributes, transform = meta.vertex_attributes, meta.transform
         encoded: dict[int, bytes] = {}
         for skel in items:
-            if not isinstance(skel, Skeleton):
-                raise TypeError(f"expected Skeleton objects, got {type(skel).__name__}")
             if skel.id is None:
                 raise ValueError("a skeleton to store needs its segment id: set skel.id")
             stored = skel
@@ -248,3 +247,28 @@ class SkeletonSource:
     def __repr__(self) -> str:
         store = self._store()
         return f"<SkeletonSource of {store.url if store is not None else 'a volume service'}>"
+
+
+def _as_skeleton(value: Any) -> Skeleton:
+    """A ``Skeleton`` from ours or a skeleton-like object (osteoid's, which kimimaro returns)."""
+    if isinstance(value, Skeleton):
+        return value
+    if not (hasattr(value, "vertices") and hasattr(value, "edges")):
+        raise TypeError(
+            f"expected a Skeleton (or an object with vertices and edges), got {type(value).__name__}"
+        )
+    specs = [dict(spec) for spec in (getattr(value, "extra_attributes", None) or [])]
+    skel = Skeleton(
+        value.vertices,
+        value.edges,
+        getattr(value, "radius", None),
+        getattr(value, "vertex_types", None),
+        segid=getattr(value, "id", None),
+        transform=getattr(value, "transform", None),
+        space=getattr(value, "space", "voxel"),
+        extra_attributes=specs or None,
+    )
+    for spec in specs:
+        if spec["id"] not in ("radius", "vertex_types") and hasattr(value, spec["id"]):
+            setattr(skel, spec["id"], np.asarray(getattr(value, spec["id"])))
+    return skel
