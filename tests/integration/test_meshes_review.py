@@ -157,7 +157,10 @@ def test_mesh_from_draco():
     import DracoPy
 
     points = np.array([[0, 0, 0], [4, 0, 0], [0, 4, 0]], np.float32)
-    data = DracoPy.encode(points, np.array([[0, 1, 2]], np.uint32), quantization_bits=0)
+    # 2**14 - 1 steps over a range of 16383 with origin 0: Draco's quantization is exact here
+    # (and DracoPy before 2.0 refuses quantization_bits=0).
+    data = DracoPy.encode(points, np.array([[0, 1, 2]], np.uint32), quantization_bits=14,
+                          quantization_range=16383.0, quantization_origin=[0.0, 0.0, 0.0])  # fmt: skip
     mesh = Mesh.from_draco(data, segid=3)
     assert mesh.segid == 3
     assert sorted(map(tuple, mesh.vertices.tolist())) == sorted(map(tuple, points.tolist()))
