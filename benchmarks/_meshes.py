@@ -18,13 +18,16 @@ import numpy as np
 GRID = 32  # a 33 x 33 vertex sheet: 2,048 triangles per fragment
 
 
-def _sheet(origin: np.ndarray[Any, Any], rng: np.random.Generator, step: float) -> tuple[Any, Any]:
-    """One fragment: a height-field sheet with (GRID+1)^2 vertices and 2*GRID^2 triangles."""
+def _sheet(origin: np.ndarray[Any, Any], step: float) -> tuple[Any, Any]:
+    """One fragment: a height-field sheet with (GRID+1)^2 vertices and 2*GRID^2 triangles.
+
+    Heights come from the float32 x and y, so neighbouring sheets share their edge
+    vertices bit for bit.
+    """
     i, j = np.meshgrid(np.arange(GRID + 1), np.arange(GRID + 1), indexing="ij")
     x, y = origin[0] + i * step, origin[1] + j * step
-    z = origin[2] + 40 * np.sin(x / 300.0) * np.cos(y / 200.0)
-    vertices = np.stack([x, y, z], -1).reshape(-1, 3).astype(np.float32)
-    vertices[:, 2] += rng.normal(0, 0.5, len(vertices)).astype(np.float32)
+    vertices = np.stack([x, y, np.zeros_like(x)], -1).reshape(-1, 3).astype(np.float32)
+    vertices[:, 2] = origin[2] + 40 * np.sin(vertices[:, 0] / 300.0) * np.cos(vertices[:, 1] / 200.0)
     a = (i[:-1, :-1] * (GRID + 1) + j[:-1, :-1]).reshape(-1)
     lower = np.stack([a, a + GRID + 1, a + 1], 1)
     upper = np.stack([a + 1, a + GRID + 1, a + GRID + 2], 1)
@@ -34,16 +37,12 @@ def _sheet(origin: np.ndarray[Any, Any], rng: np.random.Generator, step: float) 
 
 def segment_fragments(segid: int, fragments: int) -> list[tuple[Any, Any]]:
     """A segment's fragments: 5 x 2 sheets side by side, sharing their edges exactly."""
-    rng = np.random.default_rng(segid)
     step = 8.0
-    base = rng.uniform(0, 50_000, 3)
-    out = []
-    for k in range(fragments):
-        origin = base + np.array([(k % 5) * GRID * step, (k // 5) * GRID * step, 0.0])
-        vertices, faces = _sheet(origin, rng, step)
-        vertices[:, 2] = base[2] + 40 * np.sin(vertices[:, 0] / 300.0) * np.cos(vertices[:, 1] / 200.0)
-        out.append((vertices, faces))
-    return out
+    base = np.random.default_rng(segid).uniform(0, 50_000, 3)
+    return [
+        _sheet(base + np.array([(k % 5) * GRID * step, (k // 5) * GRID * step, 0.0]), step)
+        for k in range(fragments)
+    ]
 
 
 def segment_ids(data: dict[str, Any]) -> list[int]:

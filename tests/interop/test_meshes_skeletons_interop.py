@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from precomputed_core import CloudVolume, Mesh, Skeleton
+from shapes import sorted_rows, surface_area, uv_sphere
 
 cloudvolume = pytest.importorskip("cloudvolume")
 DracoPy = pytest.importorskip("DracoPy")
@@ -83,29 +84,7 @@ def sphere(
     grid: float | None = None,
 ) -> Mesh:
     """A closed UV sphere (nm) with some noise; with ``grid`` its coordinates are snapped to it."""
-    rng = np.random.default_rng(seed)
-    theta = np.linspace(0, np.pi, rings + 1)[1:-1]
-    phi = np.linspace(0, 2 * np.pi, 2 * rings, endpoint=False)
-    t, p = np.meshgrid(theta, phi, indexing="ij")
-    ring = np.stack([np.sin(t) * np.cos(p), np.sin(t) * np.sin(p), np.cos(t)], -1).reshape(-1, 3)
-    unit = np.vstack([[0, 0, 1], ring, [0, 0, -1]])
-    points = unit * radius * (1 + 0.03 * rng.random((len(unit), 1))) + center
-    if grid is not None:
-        points = np.round(points / grid) * grid
-    n = 2 * rings
-    faces = [(0, 1 + (j + 1) % n, 1 + j) for j in range(n)]
-    for i in range(rings - 2):
-        for j in range(n):
-            a, b = 1 + i * n + j, 1 + i * n + (j + 1) % n
-            faces += [(a, b, b + n), (a, b + n, a + n)]
-    last = len(points) - 1
-    faces += [(last, 1 + (rings - 2) * n + j, 1 + (rings - 2) * n + (j + 1) % n) for j in range(n)]
-    return Mesh(points.astype(np.float32), np.array(faces, np.uint32), segid=segid)
-
-
-def sorted_rows(a: Any) -> np.ndarray:
-    a = np.asarray(a)
-    return a[np.lexsort(a.T[::-1])] if len(a) else a
+    return uv_sphere(segid, center, radius, rings, seed, noise=0.03, grid=grid)
 
 
 def triangles(mesh: Any) -> np.ndarray:
@@ -141,11 +120,6 @@ def match_triangles(actual: np.ndarray, expected: np.ndarray, rtol: float) -> No
 
 def corners(mesh: Any) -> np.ndarray:
     return np.asarray(mesh.vertices, np.float64)[np.asarray(mesh.faces, np.int64)]
-
-
-def area(mesh: Any) -> float:
-    tri = corners(mesh)
-    return float(0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum())
 
 
 def split_fragments(mesh: Mesh, parts: int) -> list[Mesh]:
@@ -403,7 +377,9 @@ def test_cloudvolume_reads_our_multires_meshes(cv_env: Path, tmp_path: Path, bit
             # and the meshes written, to the quantization step (in nm, the z axis's is coarsest)
             original = meshes[segid][lod]
             step = 40.0 * 8 * 2**lod / (2**bits - 1)
-            assert area(mine) == pytest.approx(area(original), rel=1e-3 if bits == 16 else 2e-2)
+            assert surface_area(mine) == pytest.approx(
+                surface_area(original), rel=1e-3 if bits == 16 else 2e-2
+            )
             nearest = np.abs(original.vertices[:, None, :] - mine.vertices[None]).max(-1).min(1)
             assert nearest.max() <= step, f"lod {lod}: an original vertex is {nearest.max()} nm away"
     coarsest = vol.mesh.get(ids, lod=-1)

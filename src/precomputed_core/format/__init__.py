@@ -12,7 +12,7 @@ from __future__ import annotations
 from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for, opened_bytes
 from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
 from ._morton import cell_shape, compressed_morton
-from ._object_dir import MAX_OBJECT_BYTES, ObjectDirectory
+from ._object_dir import MAX_OBJECT_BYTES, NamedDirectory, ObjectDirectory
 from ._shard_file import build_shard, decode, shard_entries, split_shard
 from ._shard_reader import Located, ShardReader
 from ._sharded_chunk_io import ShardedChunkIO, shard_shape
@@ -26,6 +26,7 @@ __all__ = [
     "ChunkPart",
     "ShardReader",
     "Located",
+    "NamedDirectory",
     "ObjectDirectory",
     "ShardedChunkIO",
     "ShardedObjects",

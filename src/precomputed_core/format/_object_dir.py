@@ -8,20 +8,22 @@ or shard files keyed by segment id when that info has a ``sharding`` key.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..exceptions import InfoValidationError
+from ..exceptions import FeatureUnavailableError, InfoValidationError
 from ..interfaces import ObjectMetadata
 from ..meta import ShardingSpec, json_bytes, parse_json, sharding_for_labels
 from ._chunk_io import opened_bytes
 from ._sharded_objects import MAX_OBJECT_BYTES, ShardedObjects
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from ..interfaces import Store
 
-__all__ = ["MAX_OBJECT_BYTES", "ObjectDirectory"]
+__all__ = ["MAX_OBJECT_BYTES", "NamedDirectory", "ObjectDirectory"]
+
+D = TypeVar("D", bound="ObjectDirectory")
 
 _JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache")
 
@@ -46,6 +48,7 @@ class ObjectDirectory:
         self._prefix_length = prefix_length
         self._info: dict[str, Any] | None = None
         self._sharded: tuple[ShardingSpec, ShardedObjects] | None = None
+        self._spec: tuple[Any, ShardingSpec] | None = None
 
     # --- naming -----------------------------------------------------------------
 
@@ -94,7 +97,12 @@ class ObjectDirectory:
     @property
     def sharding(self) -> ShardingSpec | None:
         spec = self.info.get("sharding")
-        return None if spec is None else ShardingSpec.from_json(spec, f"{self.describe('info')}['sharding']")
+        if spec is None:
+            return None
+        if self._spec is None or self._spec[0] != spec:  # parsed again only when the info changes
+            parsed = ShardingSpec.from_json(spec, f"{self.describe('info')}['sharding']")
+            self._spec = (copy.deepcopy(spec), parsed)
+        return self._spec[1]
 
     @property
     def is_sharded(self) -> bool:
@@ -132,6 +140,24 @@ class ObjectDirectory:
         self.info.pop("sharding", None)
         return self.info
 
+    # --- segments' objects ------------------------------------------------------
+
+    def where(self, segid: int, name: str) -> str:
+        """Where segment ``segid``'s object is, or would be: its shard file, or ``name`` here."""
+        if self.is_sharded:
+            key = self.sharded().reader.keys_of([segid])[0]
+            return f"{self.store.describe(key)} (segment {segid})"
+        return self.describe(name)
+
+    def find(self, segids: Sequence[int], name: Callable[[int], str]) -> dict[int, str | None]:
+        """Where each segment's object (``name(segid)`` unsharded) is stored, or None where it is not."""
+        if self.is_sharded:
+            located = self.sharded().reader.locate(list(segids), recheck_absent=True)
+            return {s: None if at is None else self.where(s, name(s)) for s, at in zip(segids, located)}
+        keys = {self.key(name(s)): s for s in segids}
+        there = self.store.exists_many(keys)
+        return {keys[k]: self.store.describe(k) if ok else None for k, ok in there.items()}
+
     # --- whole objects ----------------------------------------------------------
 
     def read_many(self, names: Iterable[str], *, limit: int = MAX_OBJECT_BYTES) -> dict[str, bytes | None]:
@@ -152,3 +178,58 @@ class ObjectDirectory:
             name = key[len(prefix) :]
             if name and "/" not in name:
                 yield name
+
+
+class NamedDirectory(Generic[D]):
+    """The directory a layer's info names under ``key`` (``mesh``, ``skeletons``), opened with ``make``.
+
+    Info and storage are looked up at each use (``layer_info()``, ``store()``), so an
+    info edited and committed, or a layer reopened, takes effect at once; the opened
+    directory is kept while neither changes. ``override`` names the directory instead.
+    """
+
+    def __init__(
+        self,
+        store: Callable[[], Store | None],
+        layer_info: Callable[[], dict[str, Any]],
+        key: str,
+        make: Callable[[Store, str], D],
+        *,
+        override: str | None = None,
+    ) -> None:
+        self._store = store
+        self._layer_info = layer_info
+        self._key = key
+        self._make = make
+        self._override = override
+        self._opened: D | None = None
+
+    @property
+    def path(self) -> str:
+        """The directory, relative to the layer."""
+        if self._override is not None:
+            return self._override
+        info = self._layer_info()
+        path = info.get(self._key)
+        if not path:
+            kind = info.get("type", "this")
+            raise InfoValidationError(
+                f"this {kind} layer's info has no {self._key!r} key, so it has no {self._key}; to add "
+                f"some, set vol.info[{self._key!r}] = {self._key!r} and call vol.commit_info()"
+            )
+        if not isinstance(path, str):
+            raise InfoValidationError(f"the info's {self._key!r} key must be a directory name, got {path!r}")
+        return path
+
+    def open(self) -> D:
+        """The directory, opened (again only if the info or the storage changed)."""
+        store = self._store()
+        if store is None:
+            raise FeatureUnavailableError(
+                f"this layer's storage holds no {self._key} (it serves voxels only)"
+            )
+        path = self.path
+        opened = self._opened
+        if opened is None or opened.path != path.strip("/") or opened.store is not store:
+            opened = self._opened = self._make(store, path)
+        return opened

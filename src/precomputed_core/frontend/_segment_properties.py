@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import FeatureUnavailableError, InfoValidationError
 from ..format import ObjectDirectory
-from ..meta import SEGMENT_PROPERTIES_TYPE, properties_by_id, properties_document, validate_segment_properties
+from ..meta import properties_by_id, properties_document, validate_segment_properties
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,14 @@ def _directory(store: Store | None, path: str) -> ObjectDirectory:
         raise FeatureUnavailableError(
             "this layer's storage holds no segment properties (it serves voxels only)"
         )
-    return ObjectDirectory(store, path, default_info=lambda: {"@type": SEGMENT_PROPERTIES_TYPE})
+
+    def absent() -> dict[str, Any]:  # read only: writing sets the info before committing it
+        raise InfoValidationError(
+            f"the layer's info names segment properties at {store.describe(path.strip('/') + '/info')}, but "
+            "there is no such file; write them with vol.commit_segment_properties(...)"
+        )
+
+    return ObjectDirectory(store, path, default_info=absent)
 
 
 def read_segment_properties(store: Store | None, info: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -36,11 +43,6 @@ def read_segment_properties(store: Store | None, info: dict[str, Any]) -> dict[i
     if not isinstance(path, str):
         raise InfoValidationError(f"the info's 'segment_properties' must be a directory name, got {path!r}")
     directory = _directory(store, path)
-    if not directory.store.exists(directory.key("info")):
-        raise InfoValidationError(
-            f"the layer's info names segment properties at {directory.describe('info')}, but there is no "
-            "such file; write them with vol.commit_segment_properties(...)"
-        )
     document = directory.info
     validate_segment_properties(document, directory.describe("info"))
     return properties_by_id(document)

@@ -11,19 +11,15 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..exceptions import DecodingError, InfoValidationError, SegmentNotFoundError
+from ..exceptions import DecodingError, SegmentNotFoundError
 from ..format import compress_bytes, normalize_compress
 from ..interfaces import ObjectMetadata
 from ..meta import json_bytes, parse_json
 from ._mesh import Mesh
-from ._transform import affine_matrix, apply_transform
+from ._transform import apply_transform
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    import numpy.typing as npt
 
     from ..format import ObjectDirectory
 
@@ -84,9 +80,7 @@ class LegacyMeshes:
 
     def exists(self, segids: Sequence[int]) -> dict[int, str | None]:
         """Each segment's manifest path, or None where it has no mesh."""
-        keys = {self.dir.key(manifest_name(s)): s for s in segids}
-        there = self.dir.store.exists_many(keys)
-        return {keys[key]: self.dir.store.describe(key) if ok else None for key, ok in there.items()}
+        return self.dir.find(segids, manifest_name)
 
     def get(self, segids: Sequence[int], *, bar: Any = None) -> dict[int, Mesh]:
         """Each segment's mesh: its fragments concatenated, in fragment-name order.
@@ -129,7 +123,7 @@ class LegacyMeshes:
         meshes = {}
         for segid in segids:
             parts = [decoded[name] for name in sorted(manifests[segid] or ())]
-            meshes[segid] = Mesh.concatenate(*parts, segid=segid) if parts else _empty(segid)
+            meshes[segid] = Mesh.concatenate(*parts, segid=segid)
         return meshes
 
     def put(
@@ -186,24 +180,9 @@ def _segid(mesh: Mesh) -> int:
     return int(mesh.segid)
 
 
-def _empty(segid: int) -> Mesh:
-    return Mesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.uint32), segid=segid)
-
-
 def transformed(mesh: Mesh, transform: Any) -> Mesh:
     """``mesh`` with its vertices mapped by an info's ``transform`` (None: unchanged)."""
     if transform is None:
         return mesh
     mesh.vertices = apply_transform(mesh.vertices, transform)
     return mesh
-
-
-def inverse_transform(transform: Any, where: str) -> npt.NDArray[np.float64] | None:
-    """The 3x4 inverse of an info's ``transform`` (None for none), for storing what ``get`` gives back."""
-    if transform is None:
-        return None
-    try:
-        forward = np.vstack([affine_matrix(transform), [0.0, 0.0, 0.0, 1.0]])
-        return np.linalg.inv(forward)[:3]
-    except (ValueError, np.linalg.LinAlgError) as err:
-        raise InfoValidationError(f"{where}: the transform {transform!r} cannot be inverted ({err})") from err

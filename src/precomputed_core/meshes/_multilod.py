@@ -17,11 +17,10 @@ from ..exceptions import DecodingError, InfoValidationError, SegmentNotFoundErro
 from ..format import Located, decode, shard_entries
 from ..interfaces import ByteRange, ObjectMetadata
 from ._draco import decode_fragment
-from ._legacy import inverse_transform
 from ._manifest import MultiLodManifest
 from ._mesh import Mesh
 from ._octree import build_multilod
-from ._transform import affine_matrix, apply_transform
+from ._transform import affine_matrix, apply_transform, inverse_transform
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -75,24 +74,18 @@ class MultiLodMeshes:
 
     def manifests(self, segids: Sequence[int]) -> dict[int, MultiLodManifest | None]:
         """Each segment's manifest (unsharded layout), None where the segment has none."""
-        found = self.dir.read_many([f"{s}.index" for s in segids], limit=_MAX_MANIFEST_BYTES)
-        return {
-            s: None
-            if found[f"{s}.index"] is None
-            else MultiLodManifest.from_bytes(found[f"{s}.index"], where=self.dir.describe(f"{s}.index"))  # type: ignore[arg-type]
-            for s in segids
-        }
+        names = {s: _index_name(s) for s in segids}
+        found = self.dir.read_many(names.values(), limit=_MAX_MANIFEST_BYTES)
+        out: dict[int, MultiLodManifest | None] = {}
+        for s, name in names.items():
+            data = found[name]
+            out[s] = (
+                None if data is None else MultiLodManifest.from_bytes(data, where=self.dir.describe(name))
+            )
+        return out
 
     def exists(self, segids: Sequence[int]) -> dict[int, str | None]:
-        if self.dir.is_sharded:
-            objects = self.dir.sharded()
-            located = objects.reader.locate(list(segids), recheck_absent=True)
-            return {
-                s: None if at is None else self.dir.store.describe(at.key) for s, at in zip(segids, located)
-            }
-        keys = {self.dir.key(f"{s}.index"): s for s in segids}
-        there = self.dir.store.exists_many(keys)
-        return {keys[k]: self.dir.store.describe(k) if ok else None for k, ok in there.items()}
+        return self.dir.find(segids, _index_name)
 
     def get(
         self,
@@ -126,9 +119,10 @@ class MultiLodMeshes:
             return parts
         return {s: Mesh.concatenate(*found, segid=s) for s, found in parts.items()}
 
-    def missing(self, segids: Sequence[int], paths: Sequence[str]) -> SegmentNotFoundError:
+    def missing(self, segids: Sequence[int]) -> SegmentNotFoundError:
         more = "" if len(segids) <= 3 else f" and {len(segids) - 3} more"
-        names, tried = ", ".join(map(str, segids)), ", ".join(paths[:3])
+        names = ", ".join(map(str, segids))
+        tried = ", ".join(self.dir.where(s, _index_name(s)) for s in segids[:3])
         return SegmentNotFoundError(
             f"segment {names} has no mesh: no manifest at {tried}{more}; check the segment ids, "
             "or that the meshes were written to this layer's mesh directory"
@@ -140,7 +134,7 @@ class MultiLodMeshes:
         found = self.manifests(segids)
         absent = [s for s, m in found.items() if m is None]
         if absent and not allow_missing:
-            raise self.missing(absent, [self.dir.describe(f"{s}.index") for s in absent])
+            raise self.missing(absent)
         manifests = {s: m for s, m in found.items() if m is not None}
         segids = list(manifests)
         spans = {s: m.lod_span(_level(m, lod, s)) for s, m in manifests.items()}
@@ -179,11 +173,9 @@ class MultiLodMeshes:
         ) -> tuple[dict[int, MultiLodManifest], dict[int, bytes]]:
             absent = [s for s, d in zip(segids, data) if d is None]
             if absent and not allow_missing:
-                keys = objects.reader.keys_of(absent)
-                raise self.missing(
-                    absent, [f"{store.describe(k)} (segment {s})" for s, k in zip(absent, keys)]
-                )
+                raise self.missing(absent)
             manifests, spans, blobs = {}, [], {}
+            wholes: dict[str, bytes | None] = {}  # shards read whole, once each
             for s, at, raw in zip(segids, located, data):
                 if at is None or raw is None:
                     continue
@@ -193,9 +185,9 @@ class MultiLodMeshes:
                 lo, hi = m.lod_span(_level(m, lod, s))
                 first = at.start - m.data_size
                 if at.data is not None:  # the shard had to be read whole
-                    blobs[s] = _from_whole(
-                        objects.whole(at.key), objects.spec, m, lo, hi, s, store.describe(at.key)
-                    )
+                    if at.key not in wholes:
+                        wholes[at.key] = objects.whole(at.key)
+                    blobs[s] = _from_whole(wholes[at.key], objects.spec, m, lo, hi, s, store.describe(at.key))
                 elif first < objects.spec.shard_index_size:
                     raise _damaged(store.describe(at.key), s)
                 elif hi > lo:
@@ -272,7 +264,7 @@ class MultiLodMeshes:
             return
         # The data first: a reader that finds the manifest finds its fragments.
         store.put_many({self.dir.key(str(s)): d for s, (_, d) in written.items()}, metadata=metadata)
-        store.put_many({self.dir.key(f"{s}.index"): m for s, (m, _) in written.items()}, metadata=metadata)
+        store.put_many({self.dir.key(_index_name(s)): m for s, (m, _) in written.items()}, metadata=metadata)
 
     def delete(self, segids: Sequence[int]) -> None:
         self.dir.store.require_writes("delete meshes")
@@ -280,8 +272,12 @@ class MultiLodMeshes:
             self.dir.sharded().write(dict.fromkeys(segids))
             return
         store = self.dir.store
-        store.delete_many([self.dir.key(f"{s}.index") for s in segids])
+        store.delete_many([self.dir.key(_index_name(s)) for s in segids])
         store.delete_many([self.dir.key(str(s)) for s in segids])
+
+
+def _index_name(segid: int) -> str:
+    return f"{segid}.index"
 
 
 def _level(manifest: MultiLodManifest, lod: int, segid: int) -> int:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import FeatureUnavailableError, InfoValidationError, ScaleUnavailableError
-from ..format import ObjectDirectory
+from ..format import NamedDirectory, ObjectDirectory
 from ..meta import segment_ids
-from ._legacy import LegacyMeshes, inverse_transform, transformed
+from ._legacy import LegacyMeshes, transformed
 from ._mesh import Mesh
 from ._multilod import MultiLodMeshes, manifest_prefix_length
-from ._transform import affine_matrix, apply_transform
+from ._transform import affine_matrix, apply_transform, inverse_transform
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -108,41 +108,28 @@ class MeshSource:
     ) -> None:
         self._compress = compress
         self._cache_control = cache_control
-        self._store = store
         self._layer_info = layer_info
         self._mip = mip
         self._progress = progress
-        self._mesh_dir = mesh_dir
-        self._meta: MeshMeta | None = None
+        self._store = store
+        self._dir = NamedDirectory(
+            store,
+            layer_info,
+            "mesh",
+            lambda at, path: MeshMeta(
+                at, path, default_info=_default_info, prefix_length=manifest_prefix_length
+            ),
+            override=mesh_dir,
+        )
 
     @property
     def path(self) -> str:
         """The mesh directory, relative to the layer (the info's ``mesh`` key)."""
-        if self._mesh_dir is not None:
-            return self._mesh_dir
-        info = self._layer_info()
-        path = info.get("mesh")
-        if not path:
-            kind = info.get("type", "this")
-            raise InfoValidationError(
-                f"this {kind} layer's info has no 'mesh' key, so it has no meshes; to add some, set "
-                "vol.info['mesh'] = 'mesh' and call vol.commit_info()"
-            )
-        if not isinstance(path, str):
-            raise InfoValidationError(f"the info's 'mesh' key must be a directory name, got {path!r}")
-        return path
+        return self._dir.path
 
     @property
     def meta(self) -> MeshMeta:
-        store = self._store()
-        if store is None:
-            raise FeatureUnavailableError("this layer's storage holds no meshes (it serves voxels only)")
-        path = self.path
-        if self._meta is None or self._meta.path != path.strip("/") or self._meta.store is not store:
-            self._meta = MeshMeta(
-                store, path, default_info=_default_info, prefix_length=manifest_prefix_length
-            )
-        return self._meta
+        return self._dir.open()
 
     # --- reading --------------------------------------------------------------
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ..exceptions import InfoValidationError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["affine_matrix", "apply_transform", "transform_normals"]
+__all__ = ["affine_matrix", "apply_transform", "inverse_transform", "transform_normals"]
 
 
 def affine_matrix(matrix: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -79,3 +81,14 @@ def transform_normals(normals: npt.ArrayLike, matrix: npt.ArrayLike) -> npt.NDAr
     lengths = np.linalg.norm(moved, axis=1, keepdims=True)
     unit: npt.NDArray[np.float64] = np.divide(moved, lengths, out=np.zeros_like(moved), where=lengths > 0)
     return unit.astype(np.float32)
+
+
+def inverse_transform(transform: Any, where: str) -> npt.NDArray[np.float64] | None:
+    """The 3x4 inverse of an info's ``transform`` (None for none), to store what reads give back."""
+    if transform is None:
+        return None
+    try:
+        forward = np.vstack([affine_matrix(transform), [0.0, 0.0, 0.0, 1.0]])
+        return np.linalg.inv(forward)[:3]
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise InfoValidationError(f"{where}: the transform {transform!r} cannot be inverted ({err})") from err

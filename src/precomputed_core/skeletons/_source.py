@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import FeatureUnavailableError, InfoValidationError, SegmentNotFoundError
-from ..format import ObjectDirectory, compress_bytes, normalize_compress
+from ..exceptions import InfoValidationError, SegmentNotFoundError
+from ..format import NamedDirectory, ObjectDirectory, compress_bytes, normalize_compress
 from ..interfaces import ObjectMetadata
 from ..meta import segment_ids
 from ._skeleton import Skeleton
@@ -79,37 +79,23 @@ class SkeletonSource:
         skel_dir: str | None = None,
     ) -> None:
         self._store = store
-        self._layer_info = layer_info
         self._progress = progress
-        self._skel_dir = skel_dir
-        self._meta: SkeletonMeta | None = None
+        self._dir = NamedDirectory(
+            store,
+            layer_info,
+            "skeletons",
+            lambda at, path: SkeletonMeta(at, path, default_info=_default_info),
+            override=skel_dir,
+        )
 
     @property
     def path(self) -> str:
         """The skeleton directory, relative to the layer (the info's ``skeletons`` key)."""
-        if self._skel_dir is not None:
-            return self._skel_dir
-        info = self._layer_info()
-        path = info.get("skeletons")
-        if not path:
-            kind = info.get("type", "this")
-            raise InfoValidationError(
-                f"this {kind} layer's info has no 'skeletons' key, so it has no skeletons; to add some, "
-                "set vol.info['skeletons'] = 'skeletons' and call vol.commit_info()"
-            )
-        if not isinstance(path, str):
-            raise InfoValidationError(f"the info's 'skeletons' key must be a directory name, got {path!r}")
-        return path
+        return self._dir.path
 
     @property
     def meta(self) -> SkeletonMeta:
-        store = self._store()
-        if store is None:
-            raise FeatureUnavailableError("this layer's storage holds no skeletons (it serves voxels only)")
-        path = self.path
-        if self._meta is None or self._meta.path != path.strip("/") or self._meta.store is not store:
-            self._meta = SkeletonMeta(store, path, default_info=_default_info)
-        return self._meta
+        return self._dir.open()
 
     # --- reading --------------------------------------------------------------
 
@@ -119,13 +105,6 @@ class SkeletonSource:
             return dict(zip(ids, meta.sharded().read(ids)))
         found = meta.read_many([str(s) for s in ids])
         return {s: found[str(s)] for s in ids}
-
-    def _where(self, segid: int) -> str:
-        meta = self.meta
-        if meta.is_sharded:
-            key = meta.sharded().reader.keys_of([segid])[0]
-            return f"{meta.store.describe(key)} (segment {segid})"
-        return meta.describe(str(segid))
 
     def get(self, segids: Any, allow_missing: bool = False) -> Skeleton | builtins.list[Skeleton] | None:
         """One skeleton (for one id) or a list of them, in physical space.
@@ -139,7 +118,7 @@ class SkeletonSource:
         found = self._read(ids)
         absent = [s for s in ids if found[s] is None]
         if absent and not allow_missing:
-            paths = ", ".join(self._where(s) for s in absent[:3])
+            paths = ", ".join(meta.where(s, str(s)) for s in absent[:3])
             raise SegmentNotFoundError(
                 f"segment {', '.join(map(str, absent))} has no skeleton: nothing at {paths}; check the "
                 "segment ids, or that the skeletons were written to this layer's skeleton directory"
@@ -151,7 +130,7 @@ class SkeletonSource:
             if data is None:
                 continue
             skel = Skeleton.from_precomputed(
-                data, segid=segid, vertex_attributes=attributes, where=self._where(segid)
+                data, segid=segid, vertex_attributes=attributes, where=meta.where(segid, str(segid))
             )
             skel.transform = transform
             out.append(skel.physical_space(copy=False))
@@ -161,13 +140,7 @@ class SkeletonSource:
 
     def exists(self, segids: Any) -> dict[int, bool]:
         """Whether each segment has a skeleton."""
-        ids = segment_ids(segids)
-        meta = self.meta
-        if meta.is_sharded:
-            located = meta.sharded().reader.locate(ids, recheck_absent=True)
-            return {s: at is not None for s, at in zip(ids, located)}
-        keys = {meta.key(str(s)): s for s in ids}
-        return {keys[k]: ok for k, ok in meta.store.exists_many(keys).items()}
+        return {s: path is not None for s, path in self.meta.find(segment_ids(segids), str).items()}
 
     def list(self) -> npt.NDArray[np.uint64]:
         """Every segment id with a skeleton, sorted (reads every shard of a sharded layer)."""
