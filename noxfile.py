@@ -33,6 +33,7 @@ LOWEST = [
     "gcsfs==2024.2.0",
     "mmh3==4.0.0",
     "DracoPy==1.4.2",
+    "google-crc32c==1.5.0",
 ]
 
 nox.options.sessions = ["tests", "s3", "gcs", "http", "interop", "lowest", "lint"]

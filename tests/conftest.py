@@ -40,4 +40,5 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CLOUD_VOLUME_DIR", str(home / ".cloudvolume"))
     monkeypatch.setenv("CLOUD_FILES_DIR", str(home / ".cloudfiles"))
+    monkeypatch.delenv("CLOUD_VOLUME_CACHE_DIR", raising=False)
     assert os.environ["HOME"] == str(home)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from ..cache import CacheSettings
     from ..interfaces import Volume
     from ..meta import CloudPath, LayerMeta
     from ..parallel import Dispatcher
@@ -34,20 +35,29 @@ class VoxelAccess:
     """
 
     def __init__(
-        self, path: CloudPath, volume: Volume, dispatch: Dispatcher, driver_options: dict[str, Any]
+        self,
+        path: CloudPath,
+        volume: Volume,
+        dispatch: Dispatcher,
+        driver_options: dict[str, Any],
+        cache: CacheSettings | None = None,
     ) -> None:
         self.path = path
         self.volume = volume
         self.dispatch = dispatch
         self._driver_options = driver_options
+        self._cache = cache
 
     @property
     def meta(self) -> LayerMeta:
         return self.volume.meta
 
     def recipe(self) -> Recipe:
-        """What a worker process needs to open this layer itself."""
-        return Recipe(self.path.url, self.meta.info, dict(self._driver_options))
+        """What a worker process needs to open this layer itself (the cache's settings as they are now)."""
+        options = dict(self._driver_options)
+        if self._cache is not None:
+            options["cache"] = self._cache.to_json()
+        return Recipe(self.path.url, self.meta.info, options)
 
     # --- boxes -------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import TYPE_CHECKING, Any
 
+from ..cache import CacheService, CacheSettings, cache_location
+from ..cache._service import check_writable
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume, progress_bar
 from ..meshes import MeshSource
@@ -13,14 +16,12 @@ from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._new_info import add_scale_to, create_new_info
-from ._options import Settings, cache_control, check_cache, parallel_count, seconds
-from ._pending import DisabledCache
+from ._options import Settings, cache_control, parallel_count, seconds
 from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
@@ -43,7 +44,11 @@ class CloudVolume:
     info=None, provenance=None, compress=None, non_aligned_writes=False,
     parallel=1)`` as in cloud-volume's README. ``cloudpath`` may be
     ``file://``, ``mem://`` or any protocol an installed driver serves, with
-    an optional ``precomputed://`` prefix, or a local path. ``compress=None``
+    an optional ``precomputed://`` prefix, or a local path. ``cache=True`` keeps
+    what is read and written in ``~/.cloudvolume/cache/$PROTOCOL/$BUCKET/$DATASET/$LAYER``
+    (``$CLOUD_VOLUME_CACHE_DIR`` replaces ``~/.cloudvolume/cache``, and so does a
+    directory given as ``cache``); ``compress_cache`` and ``cache_max_bytes`` set
+    ``vol.cache.compress`` and ``vol.cache.max_bytes``. ``compress=None``
     writes uncompressed chunks (readable by tensorstore from disk); ``'gzip'``
     compresses them. On remote storage, ``request_timeout`` (default 20 s) bounds
     each attempt's wait for the server, and ``total_timeout`` (default 90 s) one
@@ -81,8 +86,17 @@ class CloudVolume:
         endpoint_url: str | None = None,
         request_timeout: float | None = None,
         total_timeout: float | None = None,
+        compress_cache: bool | None = None,
+        cache_max_bytes: int | None = None,
+        cache_locking: bool = True,
     ) -> None:
-        check_cache(cache)
+        path = parse_cloudpath(cloudpath)
+        self._cache_base = cache if isinstance(cache, (str, os.PathLike)) else None
+        self._cache = CacheSettings.from_option(cache, path, compress=compress_cache)
+        self._cache.max_bytes = CacheSettings(False, "", None, cache_max_bytes).max_bytes
+        if self._cache.enabled:
+            check_writable(self._cache.path)
+        del cache_locking  # cloud-volume's lock files: every cache file here is written atomically
         self._dispatch = Dispatcher(parallel_count(parallel))
         given = {
             "secrets": secrets,
@@ -91,7 +105,7 @@ class CloudVolume:
             "total_timeout": seconds("total_timeout", total_timeout),
         }
         self._options: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-        self._open(parse_cloudpath(cloudpath), info)
+        self._open(path, info)
         self.mip = mip  # type: ignore[assignment]
         self.bounded = bool(bounded)
         self.autocrop = bool(autocrop)
@@ -102,7 +116,9 @@ class CloudVolume:
         self.compress = compress
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
-        self.cache = DisabledCache()
+        self.cache = CacheService(
+            self._cache, self._store, lambda: self.meta, lambda: self.mip, lambda: self._path
+        )
         self.mesh = MeshSource(
             self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar,
             compress=lambda: self.compress,
@@ -111,9 +127,9 @@ class CloudVolume:
         self.skeleton = SkeletonSource(self._store, lambda: self.meta.info, progress=self._bar)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
-        volume = open_volume(path, info=info, **self._options)
+        volume = open_volume(path, info=info, cache=self._cache, **self._options)
         self._path, self._volume = path, volume
-        self._voxels = VoxelAccess(path, volume, self._dispatch, self._options)
+        self._voxels = VoxelAccess(path, volume, self._dispatch, self._options, self._cache)
         self._shared = SharedMemoryAccess(self._voxels)
         self._layer_view = LayerView(volume)
 
@@ -130,6 +146,11 @@ class CloudVolume:
     create_new_info = staticmethod(create_new_info)
 
     # --- identity --------------------------------------------------------------
+
+    @property
+    def cache_path(self) -> str:
+        """This layer's cache directory (``vol.cache.path``)."""
+        return self.cache.path
 
     @property
     def meta(self) -> LayerMeta:
@@ -167,6 +188,7 @@ class CloudVolume:
 
     def _reopen(self, path: CloudPath) -> None:
         previous = self._volume
+        self._cache.path = cache_location(path, self._cache_base)
         self._open(path, None)
         previous.close()
         self._provenance = None
@@ -278,7 +300,7 @@ class CloudVolume:
         return document
 
     def refresh_info(self) -> dict[str, Any]:
-        """Read the info again from storage, discarding local edits."""
+        """Read the info again from storage (not the disk cache), discarding local edits."""
         info = self._volume.refresh_info()
         self.mip = min(self.mip, len(self.meta.scales) - 1)
         return info
@@ -322,7 +344,10 @@ class CloudVolume:
         self._provenance = Provenance(provenance)
 
     def refresh_provenance(self) -> Provenance:
-        """Read the provenance file again (an empty one if the layer has none)."""
+        """Read the provenance file again from storage (an empty one if the layer has none)."""
+        store = self._store()
+        if store is not None:
+            store.revalidate(["provenance"])
         self._provenance = Provenance(self._volume.fetch_provenance() or {})
         return self._provenance
 
@@ -428,14 +453,18 @@ class CloudVolume:
         provenance = None if self._provenance is None else dict(self._provenance)
         state.update(cloudpath=self._path.url, info=self.meta.info, provenance=provenance,
                      parallel=self.parallel, options=self._options,
-                     shared_memory_id=self.shared_memory_id)  # fmt: skip
+                     shared_memory_id=self.shared_memory_id, cache=self._cache.to_json(),
+                     cache_base=self._cache_base)  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         options, shared = state.pop("options"), state.pop("shared_memory_id")
+        cache, base = state.pop("cache"), state.pop("cache_base")
         self.__init__(**state, **options)  # type: ignore[misc]
         self.shared_memory_id = shared
+        self._cache.update(cache)  # the same object the store holds
+        self._cache_base = base
 
     def close(self) -> None:
         """Stop this volume's threads and worker processes and close its storage connections."""

@@ -6,10 +6,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
-__all__ = ["Settings", "cache_control", "check_cache", "parallel_count", "seconds", "usable_cores"]
+__all__ = ["Settings", "cache_control", "parallel_count", "seconds", "usable_cores"]
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
 
@@ -41,16 +40,6 @@ def seconds(name: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     return float(value)
-
-
-def check_cache(cache: Any) -> None:
-    """Refuse the disk cache until it exists, rather than silently not caching."""
-    if cache is False or cache is None:
-        return
-    raise FeatureUnavailableError(
-        f"cache={cache!r}: the local disk cache is not available yet in this version of "
-        "precomputed; use cache=False"
-    )
 
 
 def cache_control(cdn_cache: Any) -> str:

@@ -3,8 +3,9 @@
 ``PrecomputedVolume`` (the ``Volume`` of every key-value driver) plans a box
 into chunk pieces, fetches them through its scale's chunk I/O, decodes them with
 the scale's codec into one preallocated array, and runs the same path backwards
-to write. ``open_volume`` finds a path's driver. May import ``format``,
-``plugins``, ``interfaces``, ``meta``, ``geometry`` and ``exceptions``.
+to write. ``open_volume`` finds a path's driver and puts its store behind the
+disk cache. May import ``cache``, ``format``, ``plugins``, ``interfaces``, ``meta``,
+``geometry`` and ``exceptions``.
 """
 
 from __future__ import annotations

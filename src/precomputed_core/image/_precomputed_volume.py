@@ -47,7 +47,7 @@ class PrecomputedVolume(Volume):
         if meta is None:
             meta = LayerMeta({})
             self.meta = meta
-            self.refresh_info()
+            self._load_info()
         self.meta = meta
 
     @property
@@ -57,6 +57,10 @@ class PrecomputedVolume(Volume):
     # --- metadata ----------------------------------------------------------
 
     def refresh_info(self) -> dict[str, Any]:
+        self.store.revalidate([INFO_KEY])
+        return self._load_info()
+
+    def _load_info(self) -> dict[str, Any]:
         data = self.store.get(INFO_KEY)
         if data is None:
             raise InfoUnavailableError(

@@ -278,6 +278,9 @@ class Store(ABC):
                 elif found is not None:
                     self.delete(key)
 
+    def revalidate(self, keys: Iterable[str]) -> None:  # noqa: B027 - most stores keep no copies
+        """Make the next reads of ``keys`` ask storage itself (a caching store drops its copies)."""
+
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to close
         """Release connections or handles."""
 

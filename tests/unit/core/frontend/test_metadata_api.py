@@ -9,7 +9,6 @@ import pytest
 
 from precomputed_core import Bbox, CloudVolume, Vec
 from precomputed_core.exceptions import (
-    FeatureUnavailableError,
     InfoValidationError,
     ScaleUnavailableError,
 )
@@ -134,23 +133,6 @@ def test_slices_from_global_coords(make_volume):
     vol.mip = 2
     assert vol.slices_from_global_coords(np.s_[10:50, 4:64, 3:9]) == (slice(2, 13), slice(1, 16), slice(3, 9))
     assert vol.bbox_to_mip(Bbox((2, 1, 3), (13, 16, 9)), 2, 0) == Bbox((8, 4, 3), (52, 64, 9))
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda p: CloudVolume(p, cache=True), "local disk cache"),
-        (lambda p: CloudVolume(p, cache="/tmp/somewhere"), "local disk cache"),
-        (lambda p: CloudVolume(p).cache.flush(), "vol.cache"),
-        (lambda p: setattr(CloudVolume(p).cache, "enabled", True), "vol.cache"),
-    ],
-)
-def test_features_not_available_yet_say_so(make_volume, make, message):
-    vol = make_volume()
-    with pytest.raises(FeatureUnavailableError, match=message) as err:
-        make(vol.cloudpath)
-    assert "not available yet" in str(err.value) or "does not have yet" in str(err.value)
-    assert isinstance(err.value, NotImplementedError)
 
 
 def test_cache_mesh_and_skeleton_are_objects_the_volume_holds(make_volume):
