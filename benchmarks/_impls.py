@@ -104,12 +104,12 @@ class CloudVolumeAPI:
     def __init__(self, name: str, module: str, **options: Any) -> None:
         self.name, self._module, self._options = name, module, options
 
-    def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
+    def open(self, path: str, info: dict[str, Any] | None = None, **extra: Any) -> Any:
         import importlib
 
         cls = importlib.import_module(self._module).CloudVolume
         url = path if "://" in path else f"file://{path}"
-        vol = cls(url, info=info, progress=False, **self._options)
+        vol = cls(url, info=info, progress=False, **self._options, **extra)
         if info is not None:
             vol.commit_info()
         return vol
@@ -254,6 +254,8 @@ IMPLEMENTATIONS: dict[str, Any] = {
         # compress=False: the same uncompressed bare-name chunks the others write and read.
         CloudVolumeAPI("cloud-volume", "cloudvolume", compress=False),
         CloudVolumeAPI("cloud-volume, parallel=2", "cloudvolume", compress=False, parallel=2),
+        # Workload l's floor: the chunk files a cache holds, read from local disk with no cache.
+        CloudVolumeAPI("precomputed, local disk, no cache", "precomputed_core"),
         Tensorstore(),
     )
 }

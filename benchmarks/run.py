@@ -34,6 +34,7 @@ from _s3 import remove, s3_stand_in  # noqa: E402
 REPORT = HERE.parent / "docs" / "benchmarks.md"
 PEERS = ["precomputed", "cloud-volume", "tensorstore"]
 ON_S3 = ["precomputed", "cloud-volume"]
+CACHED = ["precomputed", "cloud-volume", "precomputed, local disk, no cache"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
 #: Workload j's sharding: 8 shards of 4x4x4 chunks, 8 minishards each (a 512^3 volume of 64^3
@@ -49,7 +50,7 @@ class Workload:
 
     key: str
     title: str
-    kind: str  # write | read | random | big | patch | meshes
+    kind: str  # write | read | random | big | patch | meshes | cached
     dataset: str  # which prepared volume it reads ("" for writes)
     impls: list[str]
     params: dict[str, Any] = field(default_factory=dict)  # the volume (see _impls) and workload options
@@ -91,9 +92,12 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     meshes = _volume((256, 256, 64), dtype="uint64", content="labels", storage="s3", meshes=True,
                      format="legacy", segments=20 if q else 100, fragments=10)  # fmt: skip
     meshes_multires = {**meshes, "format": "multires-sharded"}
+    cache_local = _volume((256, 256, 128) if q else (512, 512, 1024))
+    cached = {**cache_local, "storage": "s3", "local_copy": "cache-local"}
     datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3, "shard": shard,
                 "s3-shard": s3_shard, "meshes-legacy": meshes,
-                "meshes-multires": meshes_multires}  # fmt: skip
+                "meshes-multires": meshes_multires, "s3-cached": cached,
+                "cache-local": cache_local}  # fmt: skip
     random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
@@ -217,12 +221,22 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             ON_S3,
             meshes_multires,
         ),
+        Workload(
+            "cache-read",
+            f"(l) second read of one {_size(cached['shape'])} cutout (uint8 {_dims(cached)}, raw, 64^3 "
+            "chunks) from S3 with the disk cache on, in a fresh process",
+            "cached",
+            "s3-cached",
+            CACHED,
+            cached,
+        ),
     ], datasets
 
 
-def _measure(impl: str, work: Workload, path: str) -> dict[str, float]:
-    kind = "read" if work.kind == "big" else work.kind
-    cmd = [sys.executable, str(HERE / "_worker.py"), impl, kind, path, json.dumps(work.params)]
+def _measure(impl: str, work: Workload, path: str, kind: str | None = None, **extra: Any) -> dict[str, float]:
+    kind = kind or ("read" if work.kind == "big" else work.kind)
+    params = {**work.params, **extra}
+    cmd = [sys.executable, str(HERE / "_worker.py"), impl, kind, path, json.dumps(params)]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{impl} {work.key} failed:\n{out.stderr[-3000:]}")
@@ -235,7 +249,10 @@ def measure(
     works, datasets = workloads(quick)
     if only:
         works = [w for w in works if w.key in only]
-        datasets = {k: v for k, v in datasets.items() if any(w.dataset == k for w in works)}
+        wanted = {w.dataset for w in works} | {
+            w.params["local_copy"] for w in works if "local_copy" in w.params
+        }
+        datasets = {k: v for k, v in datasets.items() if k in wanted}
     with contextlib.ExitStack() as stack:
         needs_s3 = any(w.params.get("storage") == "s3" for w in works)
         bucket = stack.enter_context(s3_stand_in()) if needs_s3 else ""
@@ -250,6 +267,18 @@ def _measure_all(
 
     for name, data in datasets.items():
         write_dataset(place(data, name), data)
+
+    def cached(impl: str, work: Workload) -> dict[str, float]:
+        """Workload l: the local copy without a cache, or the S3 layer through this impl's cache."""
+        if "no cache" in impl:
+            return _measure(impl, work, place(datasets[work.params["local_copy"]], work.params["local_copy"]))
+        return _measure(impl, work, place(work.params, work.dataset), cache_dir=caches[impl])
+
+    caches = {}
+    for work in works:
+        for impl in (i for i in work.impls if work.kind == "cached" and "no cache" not in i):
+            caches[impl] = os.path.join(root, f"cache-{impl.replace(' ', '')}")
+            _measure(impl, work, place(work.params, work.dataset), "cache-fill", cache_dir=caches[impl])
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
         for work in works:
@@ -257,7 +286,9 @@ def _measure_all(
             # right after the same neighbour (a 1 GiB process exiting leaves work for the kernel).
             shift = rep % len(work.impls)
             for impl in work.impls[shift:] + work.impls[:shift]:
-                if work.kind in ("write", "patch"):
+                if work.kind == "cached":
+                    results.setdefault((work.key, impl), []).append(cached(impl, work))
+                elif work.kind in ("write", "patch"):
                     path = place(work.params, f"w-{impl.replace(' ', '')}-{rep}")
                     if work.kind == "patch":  # a copy: the dataset stays as the readers expect
                         shutil.copytree(place(work.params, work.dataset), path)

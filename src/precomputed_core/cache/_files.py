@@ -24,6 +24,7 @@ import os
 import shutil
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -230,6 +231,7 @@ class CacheFiles:
                 with open(tmp, "wb") as file:
                     for part in parts:
                         file.write(part)
+                _touch(tmp)
                 os.replace(tmp, path)
                 return sum(len(p) for p in parts)
             except FileNotFoundError:
@@ -472,10 +474,20 @@ def _span(request: ByteRange, size: int) -> tuple[int, int]:
     return min(start, size), max(min(start, size), stop)
 
 
+_last_use = [0]
+_use_lock = threading.Lock()
+
+
 def _touch(path: str) -> None:
-    """Mark ``path`` as just used, for the least-recently-used order."""
+    """Mark ``path`` as just used, for the least-recently-used order.
+
+    With the clock's nanoseconds, made distinct: files get the kernel's coarse time
+    (milliseconds apart), which would tie objects used in one read.
+    """
+    with _use_lock:
+        now = _last_use[0] = max(time.time_ns(), _last_use[0] + 1)
     with contextlib.suppress(OSError):
-        os.utime(path)
+        os.utime(path, ns=(now, now))
 
 
 def _without_suffix(name: str) -> str:

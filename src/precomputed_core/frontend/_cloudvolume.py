@@ -335,8 +335,7 @@ class CloudVolume:
     @property
     def provenance(self) -> Provenance:
         if self._provenance is None:
-            self.refresh_provenance()
-        assert self._provenance is not None
+            self._provenance = Provenance(self._volume.fetch_provenance() or {})
         return self._provenance
 
     @provenance.setter

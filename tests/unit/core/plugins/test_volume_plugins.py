@@ -132,3 +132,13 @@ def test_the_cli_summarises_a_volume_without_chunk_sizes(blocks, capsys):
     row = next(line for line in out.splitlines() if line.startswith("0 "))
     assert row.split() == ["0", "s0", "64", "x", "48", "x", "40", "3", "x", "-4", "x", "5", "16", "x", "16", "x",
                            "8", "8", "x", "8", "x", "8", "npy", "no", str(4 * 3 * 5)]  # fmt: skip
+
+
+def test_the_disk_cache_refuses_an_array_service_clearly(blocks):
+    vol, data = blocks
+    with pytest.raises(FeatureUnavailableError, match="array service.*cache=False"):
+        CloudVolume(vol.cloudpath, cache=True)
+    assert vol.cache.enabled is False
+    with pytest.raises(FeatureUnavailableError, match="array service"):
+        vol.cache.enabled = True
+    np.testing.assert_array_equal(vol[vol.bounds][..., 0], data)  # nothing changed
