@@ -4,9 +4,9 @@ The one place the cache meets storage: chunks, shard files, meshes, skeletons,
 the info and the provenance all pass through a layer's ``Store``, so wrapping it
 caches each of them for every driver, in this process and in ``parallel``
 workers, with no other part of the library knowing. Turned off
-(``settings.enabled``), every call goes straight to the wrapped store, except that
-writes and deletes still drop cached copies of the objects they change, so turning
-the cache back on never serves what this volume itself replaced.
+(``settings.enabled``), every call goes straight to the wrapped store, except that a
+volume that used the cache still drops cached copies of the objects it changes, so
+turning the cache back on never serves what this volume itself replaced.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class CachedStore(Store):
         self.read_gap = store.read_gap
         self._files: CacheFiles | None = None
         self._warned = False
+        self._used = False
 
     def __getattr__(self, name: str) -> Any:
         # Driver-specific attributes (an endpoint, the credentials' source) stay visible.
@@ -72,7 +73,9 @@ class CachedStore(Store):
 
     @property
     def supports_ranges(self) -> bool:
-        return self.inner.supports_ranges
+        # With the cache on, a cutout that covers part of a chunk reads the whole chunk, so
+        # the cache holds it whole for the next cutout (shard files are still read by range).
+        return self.inner.supports_ranges and not self.settings.enabled
 
     @property
     def stores_metadata(self) -> bool:
@@ -103,12 +106,18 @@ class CachedStore(Store):
         return files
 
     def _active(self) -> CacheFiles | None:
-        return self.files if self.settings.enabled else None
+        if not self.settings.enabled:
+            return None
+        self._used = True
+        return self.files
 
     def _present(self) -> CacheFiles | None:
-        """The cache's files if there are any to keep in step with a write (even when off)."""
-        files = self.files
-        return files if self.settings.enabled or files.exists() else None
+        """The cache's files, to keep in step with a write: when on, or off after this volume
+        used it. A volume that never used it leaves it alone, so a plain writer elsewhere is
+        "behind the back" of the caches of the layer, as in cloud-volume."""
+        if self.settings.enabled:
+            return self._active()
+        return self.files if self._used and self.files.exists() else None
 
     def _as_kept(self, key: str, stored: StoredObject) -> StoredObject:
         """``stored`` as the cache keeps it: as fetched, or (de)compressed as ``compress`` asks."""

@@ -450,3 +450,13 @@ def test_two_processes_share_one_cache(tmp_path):
     vol = _cached(url, tmp_path)
     vol.fill_missing = True
     np.testing.assert_array_equal(vol[32:64, 32:64, 16:32][..., 0], data[32:64, 32:64, 16:32])
+
+
+def test_a_cutout_inside_one_chunk_caches_the_whole_chunk(tmp_path):
+    url, data = _layer(tmp_path)
+    vol = _cached(url, tmp_path)
+    np.testing.assert_array_equal(vol[5:10, 40:45, 20:22][..., 0], data[5:10, 40:45, 20:22])
+    assert vol.cache.list() == ["0-32_32-64_16-32"]
+    assert vol.cache.num_bytes() == 32 * 32 * 16 * 2
+    shutil.rmtree(tmp_path / "remote" / "layer" / vol.key)
+    np.testing.assert_array_equal(vol[0:32, 32:64, 16:32][..., 0], data[0:32, 32:64, 16:32])

@@ -136,7 +136,7 @@ def test_the_cli_summarises_a_volume_without_chunk_sizes(blocks, capsys):
 
 def test_the_disk_cache_refuses_an_array_service_clearly(blocks):
     vol, data = blocks
-    with pytest.raises(FeatureUnavailableError, match="array service.*cache=False"):
+    with pytest.raises(FeatureUnavailableError, match=r"array service.*cache=False"):
         CloudVolume(vol.cloudpath, cache=True)
     assert vol.cache.enabled is False
     with pytest.raises(FeatureUnavailableError, match="array service"):
