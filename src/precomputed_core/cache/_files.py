@@ -55,6 +55,7 @@ _RANGE = struct.Struct("<4sIQ")  # magic, crc32c of the bytes, object size (max:
 _UNKNOWN = (1 << 64) - 1
 #: Kept at eviction: the layer opens from the cache without the network.
 _PINNED = frozenset({"info", "provenance"})
+_ABANDONED = 3600.0
 
 
 def _crc(data: bytes) -> int:
@@ -421,6 +422,7 @@ class CacheFiles:
         for path in _walk_files(self.root, skip=meta):
             name = os.path.basename(path)
             if name.startswith(".") and _TMP_MARK in name:
+                _remove_if_abandoned(path)
                 continue
             with contextlib.suppress(FileNotFoundError):
                 key = _without_suffix(os.path.relpath(path, self.root).replace(os.sep, "/"))
@@ -466,6 +468,13 @@ class CacheFiles:
             self.remove(path, key)
             total -= size
         return total
+
+
+def _remove_if_abandoned(path: str) -> None:
+    """Remove a temporary file an hour old: its writer crashed (writes take seconds)."""
+    with contextlib.suppress(OSError):
+        if time.time() - os.stat(path).st_mtime > _ABANDONED:
+            os.unlink(path)
 
 
 def _span(request: ByteRange, size: int) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from ..exceptions import FeatureUnavailableError, GeometryError, StorageError
 from ..format import ShardedChunkIO, chunk_io_for
 from ..geometry import Bbox, Chunk
 from ._files import CacheFiles
-from ._settings import cache_location
+from ._settings import cache_location, checked_compress, checked_max_bytes
 
 if TYPE_CHECKING:
     import builtins
@@ -112,9 +112,7 @@ class CacheService:
 
     @compress.setter
     def compress(self, compress: bool | None) -> None:
-        if compress is not None and not isinstance(compress, bool):
-            raise ValueError(f"vol.cache.compress takes None, True or False, got {compress!r}")
-        self._settings.compress = compress
+        self._settings.compress = checked_compress(compress)
 
     @property
     def max_bytes(self) -> int | None:
@@ -123,9 +121,7 @@ class CacheService:
 
     @max_bytes.setter
     def max_bytes(self, limit: int | None) -> None:
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-            raise ValueError(f"vol.cache.max_bytes takes a positive number of bytes or None, got {limit!r}")
-        self._settings.max_bytes = limit
+        self._settings.max_bytes = checked_max_bytes(limit)
         if limit is not None:
             self._files().enforce(limit)  # now, not at the next write
 

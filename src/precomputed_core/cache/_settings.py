@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..meta import CloudPath
 
-__all__ = ["CacheSettings", "cache_base", "cache_location"]
+__all__ = ["CacheSettings", "cache_base", "cache_location", "checked_compress", "checked_max_bytes"]
 
 
 def cache_base() -> str:
@@ -37,13 +37,15 @@ def cache_location(path: CloudPath, base: str | os.PathLike[str] | None = None) 
     return os.path.join(root, path.protocol, *parts)
 
 
-def _compress(value: Any) -> bool | None:
+def checked_compress(value: Any) -> bool | None:
+    """``vol.cache.compress``: None (keep objects as fetched), True or False."""
     if value is None or isinstance(value, bool):
         return value
     raise ValueError(f"cache compress must be None (keep objects as fetched), True or False, got {value!r}")
 
 
-def _max_bytes(value: Any) -> int | None:
+def checked_max_bytes(value: Any) -> int | None:
+    """``vol.cache.max_bytes``: None or a positive number of bytes."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -70,18 +72,20 @@ class CacheSettings:
     def __post_init__(self) -> None:
         self.enabled = bool(self.enabled)
         self.path = os.path.abspath(os.fspath(self.path))
-        self.compress = _compress(self.compress)
-        self.max_bytes = _max_bytes(self.max_bytes)
+        self.compress = checked_compress(self.compress)
+        self.max_bytes = checked_max_bytes(self.max_bytes)
 
     @classmethod
-    def from_option(cls, cache: Any, path: CloudPath, *, compress: Any = None) -> CacheSettings:
+    def from_option(
+        cls, cache: Any, path: CloudPath, *, compress: Any = None, max_bytes: Any = None
+    ) -> CacheSettings:
         """The settings for the README's ``cache`` option: False, True or a base directory."""
         if cache is None or cache is False:
-            return cls(False, cache_location(path), compress)
+            return cls(False, cache_location(path), compress, max_bytes)
         if cache is True:
-            return cls(True, cache_location(path), compress)
+            return cls(True, cache_location(path), compress, max_bytes)
         if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
-            return cls(True, cache_location(path, cache), compress)
+            return cls(True, cache_location(path, cache), compress, max_bytes)
         raise ValueError(
             f"cache must be True, False or a directory under which layers are cached, got {cache!r}"
         )

@@ -92,8 +92,9 @@ class CloudVolume:
     ) -> None:
         path = parse_cloudpath(cloudpath)
         self._cache_base = cache if isinstance(cache, (str, os.PathLike)) else None
-        self._cache = CacheSettings.from_option(cache, path, compress=compress_cache)
-        self._cache.max_bytes = CacheSettings(False, "", None, cache_max_bytes).max_bytes
+        self._cache = CacheSettings.from_option(
+            cache, path, compress=compress_cache, max_bytes=cache_max_bytes
+        )
         if self._cache.enabled:
             check_writable(self._cache.path)
         del cache_locking  # cloud-volume's lock files: every cache file here is written atomically

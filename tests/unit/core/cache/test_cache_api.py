@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from precomputed_core import Bbox, CloudVolume
+from precomputed_core.cache import cache_location
 from precomputed_core.exceptions import EmptyVolumeException, StorageError
+from precomputed_core.meta import parse_cloudpath
 from precomputed_core.testing import random_array
 
 SIZE = (64, 64, 32)
@@ -67,10 +69,17 @@ def test_default_location_is_cloudvolumes(tmp_path):
 
 def test_cloud_volume_cache_dir_and_a_given_directory_choose_the_base(tmp_path, monkeypatch):
     monkeypatch.setenv("CLOUD_VOLUME_CACHE_DIR", str(tmp_path / "env"))
-    vol = CloudVolume("gs://bucket/mouse/image", info=_info(), cache=True, progress=False)
-    assert vol.cache.path == str(tmp_path / "env" / "gs" / "bucket" / "mouse" / "image")
-    given = CloudVolume("s3://bkt/a/b/layer", info=_info(), cache=str(tmp_path / "mine"), progress=False)
-    assert given.cache.path == str(tmp_path / "mine" / "s3" / "bkt" / "a" / "b" / "layer")
+    vol = CloudVolume("mem://bucket/mouse/image", info=_info(), cache=True, progress=False)
+    assert vol.cache.path == str(tmp_path / "env" / "mem" / "bucket" / "mouse" / "image")
+    given = CloudVolume("mem://bkt/a/b/layer", info=_info(), cache=str(tmp_path / "mine"), progress=False)
+    assert given.cache.path == str(tmp_path / "mine" / "mem" / "bkt" / "a" / "b" / "layer")
+    # the same rule for every protocol (opening gs:// or s3:// here would need their servers)
+    assert cache_location(parse_cloudpath("gs://bucket/mouse/image")) == str(
+        tmp_path / "env" / "gs" / "bucket" / "mouse" / "image"
+    )
+    assert cache_location(parse_cloudpath("precomputed://s3://b/x/y"), tmp_path / "m") == str(
+        tmp_path / "m" / "s3" / "b" / "x" / "y"
+    )
     monkeypatch.delenv("CLOUD_VOLUME_CACHE_DIR")
     monkeypatch.setenv("CLOUD_VOLUME_DIR", str(tmp_path / "cvdir"))
     assert CloudVolume("mem://b/d/l", info=_info(), cache=True).cache.path == str(
@@ -118,7 +127,7 @@ def test_bad_settings_are_refused(tmp_path):
     with pytest.raises(StorageError, match="cannot create the cache directory"):
         CloudVolume(url, cache=str(blocker))
     vol = CloudVolume(url, progress=False)
-    with pytest.raises(ValueError, match="None, True or False"):
+    with pytest.raises(ValueError, match="cache compress must be None"):
         vol.cache.compress = "gzip"
 
 
