@@ -351,6 +351,10 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "and uint32 triangles) per second of fetching and merging. The legacy meshes are merged "
         "with duplicate vertices removed (`vol.mesh.get(ids)`), the multi-resolution ones "
         "concatenated (`Mesh.concatenate` of `vol.mesh.get(ids, lod=0)`), in both libraries.",
+        "- Workload l measures the disk cache: a first read of the S3 layer with `cache=<dir>` "
+        "fills each library's cache in a process of its own (not timed); the figure is a second "
+        "read, in a fresh process, as a user's next session would make it. The row `precomputed, "
+        "local disk, no cache` reads the same raw chunk files from local disk with the cache off.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]

@@ -193,3 +193,13 @@ def test_keys_that_climb_out_of_the_layer_stay_inside_the_cache(cached, remote, 
     assert cache_files
     assert all(tmp_path / "cache" in p.parents for p in cache_files)
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_wrapped_stores_batching_and_concurrency_are_kept(minimal_store, tmp_path):
+    minimal_store.io_threads, minimal_store.batch_size, minimal_store.read_gap = 3, 7, 99
+    store = CachedStore(minimal_store, CacheSettings(True, str(tmp_path / "cache")))
+    assert (store.io_threads, store.batch_size, store.read_gap) == (3, 7, 99)
+    store.put("k", b"value")
+    assert minimal_store.get("k") == b"value"
+    assert store.get("k") == b"value"
+    assert (tmp_path / "cache" / "k").read_bytes() == b"value"
