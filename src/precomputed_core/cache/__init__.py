@@ -7,8 +7,8 @@ skeletons, the info and the provenance reach storage through it. May import
 
 from __future__ import annotations
 
-from ._service import CacheService
+from ._service import CacheService, check_writable
 from ._settings import CacheSettings, cache_base, cache_location
 from ._store import CachedStore
 
-__all__ = ["CacheService", "CacheSettings", "CachedStore", "cache_base", "cache_location"]
+__all__ = ["CacheService", "CacheSettings", "CachedStore", "cache_base", "cache_location", "check_writable"]

@@ -84,13 +84,13 @@ class CacheService:
                 f"{self._cloudpath().url} is served by an array service, not stored objects, so the "
                 "disk cache has nothing to keep; use cache=False"
             )
-        path = self._settings.path
+        path, base = self._settings.path, self._settings.base
         if isinstance(value, (str, os.PathLike)):
-            path = cache_location(self._cloudpath(), value)
+            path, base = cache_location(self._cloudpath(), value), os.fspath(value)
         elif value is not True:
             raise ValueError(f"vol.cache.enabled takes True, False or a directory, got {value!r}")
         check_writable(path)
-        self._settings.path = path
+        self._settings.path, self._settings.base = path, base
         self._settings.enabled = True
 
     @property

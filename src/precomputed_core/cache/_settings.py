@@ -59,15 +59,18 @@ class CacheSettings:
 
     ``compress``: None keeps each object as fetched (a gzip-compressed chunk stays
     gzip-compressed), True stores objects gzip-compressed, False uncompressed.
-    ``max_bytes``: past it, the least recently used objects are evicted. The
-    volume's ``vol.cache`` and its store share one instance, so a change applies
-    to the next read or write; workers of ``parallel`` get a copy with each task.
+    ``max_bytes``: past it, the least recently used objects are evicted. ``base``:
+    the directory the path was chosen under (None: the default), for the layer's
+    cache when the volume moves to another layer. The volume's ``vol.cache`` and
+    its store share one instance, so a change applies to the next read or write;
+    workers of ``parallel`` get a copy with each task.
     """
 
     enabled: bool
     path: str
     compress: bool | None = None
     max_bytes: int | None = None
+    base: str | None = None
 
     def __post_init__(self) -> None:
         self.enabled = bool(self.enabled)
@@ -85,7 +88,7 @@ class CacheSettings:
         if cache is True:
             return cls(True, cache_location(path), compress, max_bytes)
         if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
-            return cls(True, cache_location(path, cache), compress, max_bytes)
+            return cls(True, cache_location(path, cache), compress, max_bytes, os.fspath(cache))
         raise ValueError(
             f"cache must be True, False or a directory under which layers are cached, got {cache!r}"
         )
@@ -96,5 +99,9 @@ class CacheSettings:
     def update(self, values: dict[str, Any]) -> None:
         """Take the values of :meth:`to_json` (in place: the store shares this object)."""
         checked = CacheSettings(**values)
-        self.enabled, self.path = checked.enabled, checked.path
+        self.enabled, self.path, self.base = checked.enabled, checked.path, checked.base
         self.compress, self.max_bytes = checked.compress, checked.max_bytes
+
+    def follow(self, path: CloudPath) -> None:
+        """Move to the cache directory of the layer at ``path``, under the same base."""
+        self.path = cache_location(path, self.base)

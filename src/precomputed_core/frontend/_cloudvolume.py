@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import TYPE_CHECKING, Any
 
-from ..cache import CacheService, CacheSettings, cache_location
-from ..cache._service import check_writable
+from ..cache import CacheService, CacheSettings, check_writable
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume, progress_bar
 from ..meshes import MeshSource
@@ -22,6 +20,7 @@ from ._segment_properties import read_segment_properties, write_segment_properti
 from ._shared_memory import SharedMemoryAccess, new_location
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
@@ -91,7 +90,6 @@ class CloudVolume:
         cache_locking: bool = True,
     ) -> None:
         path = parse_cloudpath(cloudpath)
-        self._cache_base = cache if isinstance(cache, (str, os.PathLike)) else None
         self._cache = CacheSettings.from_option(
             cache, path, compress=compress_cache, max_bytes=cache_max_bytes
         )
@@ -189,7 +187,7 @@ class CloudVolume:
 
     def _reopen(self, path: CloudPath) -> None:
         previous = self._volume
-        self._cache.path = cache_location(path, self._cache_base)
+        self._cache.follow(path)
         self._open(path, None)
         previous.close()
         self._provenance = None
@@ -453,18 +451,17 @@ class CloudVolume:
         provenance = None if self._provenance is None else dict(self._provenance)
         state.update(cloudpath=self._path.url, info=self.meta.info, provenance=provenance,
                      parallel=self.parallel, options=self._options,
-                     shared_memory_id=self.shared_memory_id, cache=self._cache.to_json(),
-                     cache_base=self._cache_base)  # fmt: skip
+                     shared_memory_id=self.shared_memory_id,
+                     cache=self._cache.to_json())  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         options, shared = state.pop("options"), state.pop("shared_memory_id")
-        cache, base = state.pop("cache"), state.pop("cache_base")
+        cache = state.pop("cache")
         self.__init__(**state, **options)  # type: ignore[misc]
         self.shared_memory_id = shared
         self._cache.update(cache)  # the same object the store holds
-        self._cache_base = base
 
     def close(self) -> None:
         """Stop this volume's threads and worker processes and close its storage connections."""

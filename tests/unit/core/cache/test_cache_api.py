@@ -469,3 +469,21 @@ def test_a_cutout_inside_one_chunk_caches_the_whole_chunk(tmp_path):
     assert vol.cache.num_bytes() == 32 * 32 * 16 * 2
     shutil.rmtree(tmp_path / "remote" / "layer" / vol.key)
     np.testing.assert_array_equal(vol[0:32, 32:64, 16:32][..., 0], data[0:32, 32:64, 16:32])
+
+
+def test_the_cache_follows_the_volume_to_another_layer_under_the_same_base(tmp_path):
+    url, _ = _layer(tmp_path)
+    other, _ = _layer(tmp_path, name="other")
+    vol = CloudVolume(url, progress=False)
+    vol.cache.enabled = str(tmp_path / "base")
+    assert vol.cache.path == os.path.join(str(tmp_path / "base"), "file", str(tmp_path).strip("/"), "remote",
+                                          "layer")  # fmt: skip
+    vol.layer = "other"
+    assert vol.cloudpath == other
+    assert vol.cache.path == os.path.join(str(tmp_path / "base"), "file", str(tmp_path).strip("/"), "remote",
+                                          "other")  # fmt: skip
+    vol[ALL]
+    assert vol.cache.num_files() == 8
+    copy = pickle.loads(pickle.dumps(vol))
+    copy.layer = "layer"
+    assert copy.cache.path.startswith(str(tmp_path / "base"))
