@@ -32,6 +32,7 @@ __all__ = [
     "PrecomputedDeprecationWarning",
     "PrecomputedError",
     "ReadOnlyError",
+    "ReadOnlyException",
     "ScaleUnavailableError",
     "SegmentNotFoundError",
     "ShardError",
@@ -107,6 +108,10 @@ class SegmentNotFoundError(StorageError, FileNotFoundError, ValueError):
 
 class ReadOnlyError(StorageError):
     """A write or delete was sent to storage that only allows reads."""
+
+
+#: cloud-volume's name for :class:`ReadOnlyError`, so ``except ReadOnlyException`` keeps working.
+ReadOnlyException = ReadOnlyError
 
 
 class PermissionDeniedError(StorageError, PermissionError):

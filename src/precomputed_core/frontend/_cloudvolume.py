@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +14,11 @@ from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
+from ._from_numpy import from_numpy
 from ._new_info import add_scale_to, create_new_info
-from ._options import Settings, cache_control, parallel_count, seconds
+from ._options import Settings, cache_control, parallel_count, refuse_graphene, seconds
 from ._properties import AtMip, ForMip, LayerView, OfLayer
+from ._queries import download_point, scattered_points, unique_labels
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
 
@@ -143,6 +146,8 @@ class CloudVolume:
 
     #: Build a validated info for a new layer (cloud-volume's argument order).
     create_new_info = staticmethod(create_new_info)
+    #: Create a layer from an (x, y, z[, c]) array and return it open (cloud-volume's signature).
+    from_numpy = classmethod(from_numpy)
 
     # --- identity --------------------------------------------------------------
 
@@ -369,6 +374,49 @@ class CloudVolume:
         settings = self._settings(mip)
         return self._voxels.download(bbox, settings.mip, settings)
 
+    def unique(
+        self,
+        bbox: Any,
+        mip: int | None = None,
+        agglomerate: bool | None = None,
+        timestamp: Any = None,
+        stop_layer: int | None = None,
+        coord_resolution: Sequence[float] | None = None,
+    ) -> set[int]:
+        """The labels in ``bbox`` at ``mip``, read piece by piece so the region is never whole in memory.
+
+        ``coord_resolution`` (nm per unit) gives ``bbox`` in another resolution's
+        coordinates. ``agglomerate``, ``timestamp`` and ``stop_layer`` belong to graphene
+        servers; only their defaults are accepted.
+        """
+        refuse_graphene(agglomerate=agglomerate, timestamp=timestamp, stop_layer=stop_layer)
+        settings = self._settings(mip)
+        return unique_labels(self._voxels, bbox, settings.mip, settings, coord_resolution)
+
+    def download_point(
+        self,
+        pt: Sequence[float],
+        size: int | Sequence[int] = 256,
+        mip: int | None = None,
+        parallel: int | None = None,
+        coord_resolution: Sequence[float] | None = None,
+        **kwargs: Any,
+    ) -> VolumeCutout:
+        """The ``size`` voxels (int or x, y, z) of ``mip`` around ``pt``, given in mip-0 voxels
+        (or at ``coord_resolution``); a size of 1 on an axis is the plane through the point."""
+        refuse_graphene(**kwargs)
+        settings = self._settings(mip)
+        with self._parallel_for(parallel):
+            return download_point(self._voxels, pt, size, settings.mip, settings, coord_resolution)
+
+    def scattered_points(
+        self, pts: Any, mip: int | None = None, coord_resolution: Sequence[float] | None = None
+    ) -> dict[tuple[int, int, int], Any]:
+        """The value at each point (mip-0 voxels, or at ``coord_resolution``), reading only the
+        chunks that hold them: ``{(x, y, z) at mip: value}``."""
+        settings = self._settings(mip)
+        return scattered_points(self._voxels, pts, settings.mip, settings, coord_resolution)
+
     def exists(self, bbox: Any) -> dict[str, bool]:
         """Which chunks covering ``bbox`` (slices or Bbox, this mip) exist: ``{key: bool}``."""
         return self._voxels.exists(bbox, self.mip, self._settings())
@@ -462,6 +510,19 @@ class CloudVolume:
         self.__init__(**state, **options)  # type: ignore[misc]
         self.shared_memory_id = shared
         self._cache.update(cache)  # the same object the store holds
+
+    @contextlib.contextmanager
+    def _parallel_for(self, parallel: int | None) -> Iterator[None]:
+        """``parallel`` for one call (None: ``vol.parallel``)."""
+        if parallel is None or parallel == self.parallel:
+            yield
+            return
+        before = self.parallel
+        self.parallel = parallel
+        try:
+            yield
+        finally:
+            self.parallel = before
 
     def close(self) -> None:
         """Stop this volume's threads and worker processes and close its storage connections."""

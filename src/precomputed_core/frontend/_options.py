@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
-__all__ = ["Settings", "cache_control", "parallel_count", "seconds", "usable_cores"]
+__all__ = ["Settings", "cache_control", "parallel_count", "refuse_graphene", "seconds", "usable_cores"]
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
 
@@ -40,6 +41,17 @@ def seconds(name: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     return float(value)
+
+
+def refuse_graphene(**options: Any) -> None:
+    """Refuse options that only graphene (proofreading) servers answer, naming them."""
+    given = sorted(name for name, value in options.items() if value not in (None, False))
+    if given:
+        raise FeatureUnavailableError(
+            f"{', '.join(given)}: {'these serve' if len(given) > 1 else 'this serves'} graphene "
+            "(proofreading) servers, which precomputed does not read; leave "
+            f"{'them' if len(given) > 1 else 'it'} unset for a Precomputed layer"
+        )
 
 
 def cache_control(cdn_cache: Any) -> str:

@@ -1,0 +1,61 @@
+"""from_numpy, unique, scattered_points and download_point agree with cloud-volume 12's."""
+
+from __future__ import annotations
+
+import cloudvolume
+import numpy as np
+import pytest
+
+from precomputed_core import CloudVolume
+
+pytestmark = pytest.mark.interop
+
+CV = cloudvolume.CloudVolume
+
+
+def _labels():
+    rng = np.random.default_rng(4)
+    return rng.integers(0, 200, size=(90, 70, 30), dtype=np.uint32)
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """The same array made into a layer by each library's from_numpy."""
+    data = _labels()
+    options = {"resolution": (8, 8, 40), "voxel_offset": (3, 4, 5), "chunk_size": (32, 32, 16)}
+    theirs = CV.from_numpy(data, vol_path=f"file://{tmp_path}/theirs", **options)
+    ours = CloudVolume.from_numpy(data, vol_path=f"file://{tmp_path}/ours", **options)
+    return theirs, ours, data
+
+
+def test_from_numpy_makes_the_same_layer(pair, tmp_path):
+    theirs, ours, data = pair
+    for key in ("type", "data_type", "num_channels"):
+        assert ours.info[key] == theirs.info[key]
+    for field in ("key", "size", "voxel_offset", "resolution", "chunk_sizes", "encoding"):
+        assert ours.info["scales"][0][field] == theirs.info["scales"][0][field]
+    # each reads the other's layer
+    np.testing.assert_array_equal(CloudVolume(f"file://{tmp_path}/theirs")[:, :, :][..., 0], data)
+    np.testing.assert_array_equal(CV(f"file://{tmp_path}/ours")[:, :, :][..., 0], data)
+
+
+def test_unique_agrees(pair):
+    theirs, ours, _ = pair
+    for box in (np.s_[3:93, 4:74, 5:35], np.s_[10:50, 40:74, 6:9]):
+        assert ours.unique(box) == {int(v) for v in theirs.unique(box)}
+
+
+def test_scattered_points_agree(pair):
+    theirs, ours, _ = pair
+    points = [(3, 4, 5), (50, 60, 20), (92, 73, 34), (51, 61, 20)]
+    expected = {tuple(int(c) for c in k): int(v) for k, v in theirs.scattered_points(points).items()}
+    assert {k: int(v) for k, v in ours.scattered_points(points).items()} == expected
+
+
+def test_download_point_agrees(pair):
+    theirs, ours, _ = pair
+    for size in (16, (20, 10, 1), (9, 9, 9)):
+        a, b = theirs.download_point((50, 40, 20), size=size), ours.download_point((50, 40, 20), size=size)
+        assert list(b.bounds.minpt) == list(a.bounds.minpt)
+        assert list(b.bounds.maxpt) == list(a.bounds.maxpt)
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
