@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..cache import CacheService, CacheSettings, check_writable
@@ -16,14 +18,22 @@ from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._from_numpy import from_numpy
 from ._new_info import add_scale_to, create_new_info
-from ._options import Settings, cache_control, parallel_count, refuse_graphene, seconds
+from ._options import (
+    Settings,
+    cache_control,
+    codec_threads,
+    compress_level,
+    https_path,
+    parallel_count,
+    refuse_graphene,
+    seconds,
+)
 from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._queries import download_point, scattered_points, unique_labels
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
@@ -91,7 +101,29 @@ class CloudVolume:
         compress_cache: bool | None = None,
         cache_max_bytes: int | None = None,
         cache_locking: bool = True,
+        compress_level: int | None = None,
+        use_https: bool = False,
+        mesh_dir: str | None = None,
+        skel_dir: str | None = None,
+        codec_threads: int = 1,
+        green_threads: bool = False,
+        agglomerate: bool = False,
+        timestamp: int | None = None,
+        spatial_index_db: str | None = None,
     ) -> None:
+        refuse_graphene(agglomerate=agglomerate, timestamp=timestamp)
+        refuse_graphene(spatial_index_db=spatial_index_db)
+        if green_threads:
+            warnings.warn(
+                "green_threads=True is accepted and ignored: precomputed already runs storage "
+                "requests on threads (and asyncio inside the cloud drivers); gevent adds nothing",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self.use_https = bool(use_https)
+        self._dirs = (mesh_dir, skel_dir)
+        if self.use_https:
+            cloudpath = https_path(os.fspath(cloudpath))
         path = parse_cloudpath(cloudpath)
         self._cache = CacheSettings.from_option(
             cache, path, compress=compress_cache, max_bytes=cache_max_bytes
@@ -116,6 +148,8 @@ class CloudVolume:
         self.progress = bool(progress)
         self.cdn_cache = cdn_cache
         self.compress = compress
+        self.compress_level = compress_level
+        self.codec_threads = codec_threads
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = CacheService(
@@ -123,10 +157,13 @@ class CloudVolume:
         )
         self.mesh = MeshSource(
             self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar,
-            compress=lambda: self.compress,
+            compress=lambda: self._compress,
             cache_control=lambda given: cache_control(self.cdn_cache if given is None else given),
+            mesh_dir=mesh_dir,
         )  # fmt: skip
-        self.skeleton = SkeletonSource(self._store, lambda: self.meta.info, progress=self._bar)
+        self.skeleton = SkeletonSource(
+            self._store, lambda: self.meta.info, progress=self._bar, skel_dir=skel_dir
+        )
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, cache=self._cache, **self._options)
@@ -141,7 +178,7 @@ class CloudVolume:
             mip=self.mip if mip is None else self.meta.to_mip(mip), bounded=self.bounded,
             autocrop=self.autocrop, fill_missing=self.fill_missing,
             non_aligned_writes=self.non_aligned_writes, progress=self.progress,
-            compress=self.compress, cdn_cache=self.cdn_cache,
+            compress=self._compress, cdn_cache=self.cdn_cache, compress_level=self.compress_level,
         )  # fmt: skip
 
     #: Build a validated info for a new layer (cloud-volume's argument order).
@@ -217,12 +254,34 @@ class CloudVolume:
         self._dispatch.set_processes(parallel_count(parallel))
 
     @property
-    def compress(self) -> str | None:
-        return self._compress
+    def compress(self) -> bool | str | None:
+        """As given (``True`` stays ``True``, as in cloud-volume); None/False write uncompressed,
+        True or ``'gzip'`` gzip."""
+        return self._compress_given
 
     @compress.setter
     def compress(self, compress: bool | str | None) -> None:
         self._compress = normalize_compress(compress)
+        self._compress_given = compress
+
+    @property
+    def compress_level(self) -> int | None:
+        """The gzip level of compressed writes (None: 6)."""
+        return self._compress_level
+
+    @compress_level.setter
+    def compress_level(self, level: int | None) -> None:
+        self._compress_level = compress_level(level)
+
+    @property
+    def codec_threads(self) -> int:
+        """Accepted for cloud-volume's scripts: chunks are encoded and decoded on the volume's
+        own I/O threads, as many as the storage is worth (``parallel`` adds processes)."""
+        return self._codec_threads
+
+    @codec_threads.setter
+    def codec_threads(self, threads: int) -> None:
+        self._codec_threads = codec_threads(threads)
 
     # --- the README's properties: layer-wide, and at vol.mip with mip_* forms -------
 
@@ -499,8 +558,9 @@ class CloudVolume:
         provenance = None if self._provenance is None else dict(self._provenance)
         state.update(cloudpath=self._path.url, info=self.meta.info, provenance=provenance,
                      parallel=self.parallel, options=self._options,
-                     shared_memory_id=self.shared_memory_id,
-                     cache=self._cache.to_json())  # fmt: skip
+                     shared_memory_id=self.shared_memory_id, cache=self._cache.to_json(),
+                     compress=self.compress, codec_threads=self.codec_threads,
+                     use_https=self.use_https, mesh_dir=self._dirs[0], skel_dir=self._dirs[1])  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

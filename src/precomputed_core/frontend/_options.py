@@ -9,7 +9,10 @@ from typing import Any
 from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
-__all__ = ["Settings", "cache_control", "parallel_count", "refuse_graphene", "seconds", "usable_cores"]
+__all__ = [
+    "Settings", "cache_control", "codec_threads", "compress_level", "https_path", "parallel_count",
+    "refuse_graphene", "seconds", "usable_cores",
+]  # fmt: skip
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
 
@@ -44,14 +47,46 @@ def seconds(name: str, value: Any) -> float | None:
 
 
 def refuse_graphene(**options: Any) -> None:
-    """Refuse options that only graphene (proofreading) servers answer, naming them."""
+    """Refuse options that only graphene (proofreading) or spatial-index servers answer, by name."""
     given = sorted(name for name, value in options.items() if value not in (None, False))
-    if given:
-        raise FeatureUnavailableError(
-            f"{', '.join(given)}: {'these serve' if len(given) > 1 else 'this serves'} graphene "
-            "(proofreading) servers, which precomputed does not read; leave "
-            f"{'them' if len(given) > 1 else 'it'} unset for a Precomputed layer"
-        )
+    if not given:
+        return
+    servers = (
+        "spatial-index databases" if given == ["spatial_index_db"] else "graphene (proofreading) servers"
+    )
+    raise FeatureUnavailableError(
+        f"{', '.join(given)}: {'these serve' if len(given) > 1 else 'this serves'} {servers}, which "
+        f"precomputed does not read; leave {'them' if len(given) > 1 else 'it'} unset for a "
+        "Precomputed layer"
+    )
+
+
+def compress_level(level: Any) -> int | None:
+    """``compress_level``: None (gzip's default, 6) or a gzip level from 1 to 9."""
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9:
+        raise ValueError(f"compress_level must be None or a gzip level from 1 to 9, got {level!r}")
+    return level
+
+
+def codec_threads(threads: Any) -> int:
+    """``codec_threads``: a positive count (0, as in cloud-volume, means every core)."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"codec_threads must be a whole number >= 0, got {threads!r}")
+    return threads or usable_cores()
+
+
+def https_path(cloudpath: str) -> str:
+    """``use_https``: a public gs:// or s3:// path as the same bucket over plain HTTPS."""
+    for scheme, host in (
+        ("gs://", "https://storage.googleapis.com/"),
+        ("s3://", "https://s3.amazonaws.com/"),
+    ):
+        for prefix in ("", "precomputed://"):
+            if cloudpath.startswith(prefix + scheme):
+                return prefix + host + cloudpath[len(prefix + scheme) :]
+    return cloudpath
 
 
 def cache_control(cdn_cache: Any) -> str:
@@ -81,6 +116,7 @@ class Settings:
     progress: bool
     compress: str | None
     cdn_cache: Any
+    compress_level: int | None = None
 
     @property
     def crop(self) -> bool:
@@ -97,4 +133,5 @@ class Settings:
             non_aligned_writes=self.non_aligned_writes,
             progress=self.progress,
             fill_missing=self.fill_missing,
+            compress_level=self.compress_level,
         )

@@ -80,7 +80,9 @@ def write_box(
 
     def encode(piece: Piece, voxels: npt.NDArray[Any]) -> bytes:
         try:
-            return compress_bytes(layout.codec.encode(voxels, piece.spec), compress)
+            return compress_bytes(
+                layout.codec.encode(voxels, piece.spec), compress, level=options.compress_level
+            )
         except CodecError as err:
             layout.codec_failed(piece.chunk, err)
 

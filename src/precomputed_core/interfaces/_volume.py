@@ -40,6 +40,7 @@ class WriteOptions:
     non_aligned_writes: bool = False
     progress: bool = False
     fill_missing: bool = False
+    compress_level: int | None = None
 
 
 class Volume(ABC):
