@@ -12,6 +12,8 @@ __all__ = [
     "CodecError",
     "CompressedRangeError",
     "CredentialsError",
+    "CyclicRedirect",
+    "CyclicRedirectError",
     "DecodingError",
     "EmptyRequestError",
     "EmptyVolumeException",
@@ -33,11 +35,14 @@ __all__ = [
     "PrecomputedError",
     "ReadOnlyError",
     "ReadOnlyException",
+    "RedirectError",
     "ScaleUnavailableError",
     "SegmentNotFoundError",
     "ShardError",
     "SharedMemoryError",
     "StorageError",
+    "TooManyRedirects",
+    "TooManyRedirectsError",
     "TransientStorageError",
     "UnsupportedDataTypeError",
     "UnsupportedEncodingError",
@@ -58,6 +63,23 @@ class InfoError(PrecomputedError, ValueError):
 
 class InfoUnavailableError(InfoError):
     """The ``info`` file could not be found or read."""
+
+
+class RedirectError(InfoError):
+    """An info's ``redirect`` could not be followed to a layer."""
+
+
+class TooManyRedirectsError(RedirectError):
+    """More ``redirect`` hops than ``max_redirects`` allows."""
+
+
+class CyclicRedirectError(RedirectError):
+    """The ``redirect`` chain comes back to a layer it passed through."""
+
+
+#: cloud-volume's names for the errors above, so its ``except`` clauses keep working.
+TooManyRedirects = TooManyRedirectsError
+CyclicRedirect = CyclicRedirectError
 
 
 class InfoValidationError(InfoError):

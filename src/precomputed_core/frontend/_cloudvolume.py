@@ -9,6 +9,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..cache import CacheService, CacheSettings, check_writable
+from ..exceptions import CyclicRedirectError, TooManyRedirectsError
 from ..format import normalize_compress
 from ..image import INTERACTIVE, open_volume, progress_bar
 from ..meshes import MeshSource
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from ..geometry import Bbox, Vec
-    from ..interfaces import Store
+    from ..interfaces import Store, Volume
     from ..meta import CloudPath, LayerMeta
     from ._cutout import VolumeCutout
 
@@ -103,6 +104,7 @@ class CloudVolume:
         cache_locking: bool = True,
         compress_level: int | None = None,
         use_https: bool = False,
+        max_redirects: int = 10,
         mesh_dir: str | None = None,
         skel_dir: str | None = None,
         codec_threads: int = 1,
@@ -121,6 +123,7 @@ class CloudVolume:
                 stacklevel=2,
             )
         self.use_https = bool(use_https)
+        self.max_redirects = max_redirects
         self._dirs = (mesh_dir, skel_dir)
         if self.use_https:
             cloudpath = https_path(os.fspath(cloudpath))
@@ -167,10 +170,42 @@ class CloudVolume:
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, cache=self._cache, **self._options)
+        if info is None:
+            path, volume = self._follow_redirects(path, volume)
         self._path, self._volume = path, volume
         self._voxels = VoxelAccess(path, volume, self._dispatch, self._options, self._cache)
         self._shared = SharedMemoryAccess(self._voxels)
         self._layer_view = LayerView(volume)
+
+    def _follow_redirects(self, path: CloudPath, volume: Volume) -> tuple[CloudPath, Volume]:
+        """The layer an info's ``redirect`` chain ends at, as cloud-volume follows it."""
+        start, visited = path.url, list[str]()
+        for _ in range(self.max_redirects):
+            target = volume.meta.info.get("redirect")
+            if not target:
+                return path, volume
+            hop = parse_cloudpath(https_path(str(target)) if self.use_https else str(target))
+            if hop.url == path.url:
+                return path, volume  # a layer that names itself
+            if hop.url in visited:
+                volume.close()
+                chain = "\n".join(f"  {i}. {url}" for i, url in enumerate(visited, 1))
+                raise CyclicRedirectError(
+                    f"the info's redirects from {start} come back to {hop.url}:\n{chain}\n"
+                    "fix one of these infos' 'redirect' keys"
+                )
+            visited.append(hop.url)
+            volume.close()
+            self._cache.follow(hop)
+            path, volume = hop, open_volume(hop, info=None, cache=self._cache, **self._options)
+        if volume.meta.info.get("redirect") and self.max_redirects > 0:
+            volume.close()
+            raise TooManyRedirectsError(
+                f"{path.url}'s info redirects again after {self.max_redirects} hops (max_redirects="
+                f"{self.max_redirects}); raise max_redirects, or fix the chain: "
+                f"{' -> '.join([start, *visited])}"
+            )
+        return path, volume
 
     def _settings(self, mip: int | None = None) -> Settings:
         """The options as they stand now, for one call (at ``mip``, default ``vol.mip``)."""

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from precomputed_core import CloudVolume, Skeleton
-from precomputed_core.exceptions import FeatureUnavailableError
+from precomputed_core.exceptions import (
+    CyclicRedirect,
+    CyclicRedirectError,
+    FeatureUnavailableError,
+    TooManyRedirects,
+)
 from precomputed_core.frontend._options import https_path
 
 
@@ -102,3 +107,37 @@ def test_mesh_dir_and_skel_dir_name_the_directories(tmp_path):
     meshes = CloudVolume(f"file://{tmp_path}/s", progress=False, mesh_dir="my_mesh")
     assert meshes.mesh.path == "my_mesh"
     assert pickle.loads(pickle.dumps(vol)).skeleton.path == "other_skeletons"
+
+
+def _chain(tmp_path, names, last_redirect=None):
+    """Layers ``names[0] -> names[1] -> ...``; the last holds data (and may redirect onward)."""
+    for i, name in enumerate(names):
+        info = _info()
+        target = names[i + 1] if i + 1 < len(names) else last_redirect
+        if target is not None:
+            info["redirect"] = f"file://{tmp_path}/{target}"
+        vol = CloudVolume(f"file://{tmp_path}/{name}", info=info, progress=False)
+        vol.commit_info()
+        if target is None:
+            vol[:, :, :] = _noise()
+
+
+def test_redirects_are_followed_up_to_max_redirects(tmp_path):
+    _chain(tmp_path, ["a", "b", "c"])
+    vol = CloudVolume(f"file://{tmp_path}/a", progress=False)
+    assert vol.cloudpath == f"file://{tmp_path}/c"
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], _noise())
+    assert CloudVolume(f"file://{tmp_path}/a", max_redirects=2).layer == "c"
+    with pytest.raises(TooManyRedirects, match="max_redirects=1"):
+        CloudVolume(f"file://{tmp_path}/a", max_redirects=1)
+    assert CloudVolume(f"file://{tmp_path}/a", max_redirects=0).layer == "a"  # not followed
+
+
+def test_a_redirect_cycle_is_refused(tmp_path):
+    _chain(tmp_path, ["x", "y"], last_redirect="x")
+    with pytest.raises(CyclicRedirect, match="come back to") as err:
+        CloudVolume(f"file://{tmp_path}/x")
+    assert isinstance(err.value, CyclicRedirectError)
+    assert isinstance(err.value, ValueError)  # an InfoError, as cloud-volume's RedirectError
+    _chain(tmp_path, ["self"], last_redirect="self")
+    assert CloudVolume(f"file://{tmp_path}/self").layer == "self"  # a layer naming itself
