@@ -59,3 +59,27 @@ def test_download_point_agrees(pair):
         assert list(b.bounds.minpt) == list(a.bounds.minpt)
         assert list(b.bounds.maxpt) == list(a.bounds.maxpt)
         np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+
+
+@pytest.mark.parametrize("library", [CV, CloudVolume], ids=["cloudvolume", "precomputed"])
+def test_delete_black_uploads_and_overwrite_partial_chunks_store_the_same_files(tmp_path, library):
+    info = CloudVolume.create_new_info(1, "segmentation", "uint16", "raw", [4, 4, 40], [0, 0, 0],
+                                       [64, 64, 32], chunk_size=(32, 32, 16))  # fmt: skip
+    url = f"file://{tmp_path}/layer"
+    vol = library(url, info=info, progress=False, delete_black_uploads=True, background_color=9,
+                  non_aligned_writes=True, overwrite_partial_chunks=True, compress=False)  # fmt: skip
+    vol.commit_info()
+    data = np.full((64, 64, 32), 9, np.uint16)
+    data[40:50, 0:10, 20:30] = 1
+    vol[:, :, :] = data
+    vol[0:8, 0:8, 0:8] = np.ones((8, 8, 8), np.uint16)  # a shell of background around 1s
+    files = sorted(p.name for p in (tmp_path / "layer" / "4_4_40").iterdir())
+    assert files == ["0-32_0-32_0-16", "32-64_0-32_16-32"]
+    expected = data.copy()
+    expected[0:32, 0:32, 0:16] = 9
+    expected[0:8, 0:8, 0:8] = 1
+    for reader in (CV(url, fill_missing=True), CloudVolume(url, fill_missing=True, background_color=9)):
+        image = np.asarray(reader[:, :, :])[..., 0]
+        if not isinstance(reader, CloudVolume):  # cloud-volume reads missing chunks as zeros here
+            image = np.where(image == 0, 9, image)
+        np.testing.assert_array_equal(image, expected)

@@ -49,10 +49,11 @@ class ChunkPart(NamedTuple):
 
 class ChunkEdit(NamedTuple):
     """A read-modify-write of one chunk: ``update`` turns its encoded bytes (None if missing)
-    into the new encoded, compressed bytes; the stored chunk may expand to ``limit`` bytes."""
+    into the new encoded, compressed bytes, or None to remove the chunk; the stored chunk
+    may expand to ``limit`` bytes."""
 
     chunk: Chunk
-    update: Callable[[bytes | None], bytes]
+    update: Callable[[bytes | None], bytes | None]
     limit: int | None = None
 
 
@@ -169,10 +170,11 @@ class UnshardedChunkIO(ChunkIO):
     def update_many(self, edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata) -> None:
         # One object per chunk: the store's own update (lock or conditional write) is per chunk.
         # A sharded scale does the same per shard file.
-        def update_of(edit: ChunkEdit) -> Callable[[StoredObject | None], StoredObject]:
-            def update(stored: StoredObject | None) -> StoredObject:
+        def update_of(edit: ChunkEdit) -> Callable[[StoredObject | None], StoredObject | None]:
+            def update(stored: StoredObject | None) -> StoredObject | None:
                 current = None if stored is None else self.opened(edit.chunk, stored, edit.limit)
-                return StoredObject(edit.update(current), metadata)
+                new = edit.update(current)
+                return None if new is None else StoredObject(new, metadata)
 
             return update
 

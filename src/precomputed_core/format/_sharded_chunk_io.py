@@ -225,7 +225,11 @@ class ShardedChunkIO(ChunkIO):
                         if old is None
                         else decode(old, spec.data_encoding, where=where, limit=change.limit)
                     )
-                    items[chunk_id] = encode(change.update(current), spec.data_encoding)
+                    new = change.update(current)
+                    if new is None:
+                        items.pop(chunk_id, None)
+                    else:
+                        items[chunk_id] = encode(new, spec.data_encoding)
             if not items:
                 return None  # a shard left empty is removed
             return StoredObject(build_shard(spec, items), metadata)

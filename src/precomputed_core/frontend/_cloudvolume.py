@@ -21,6 +21,7 @@ from ._from_numpy import from_numpy
 from ._new_info import add_scale_to, create_new_info
 from ._options import (
     Settings,
+    background_color,
     cache_control,
     codec_threads,
     compress_level,
@@ -103,6 +104,9 @@ class CloudVolume:
         cache_max_bytes: int | None = None,
         cache_locking: bool = True,
         compress_level: int | None = None,
+        delete_black_uploads: bool = False,
+        background_color: int | float = 0,
+        overwrite_partial_chunks: bool = False,
         use_https: bool = False,
         max_redirects: int = 10,
         mesh_dir: str | None = None,
@@ -153,6 +157,9 @@ class CloudVolume:
         self.compress = compress
         self.compress_level = compress_level
         self.codec_threads = codec_threads
+        self.delete_black_uploads = bool(delete_black_uploads)
+        self.background_color = background_color
+        self.overwrite_partial_chunks = bool(overwrite_partial_chunks)
         self._provenance = None if provenance is None else Provenance(provenance)
         self.shared_memory_id = new_location()
         self.cache = CacheService(
@@ -214,6 +221,8 @@ class CloudVolume:
             autocrop=self.autocrop, fill_missing=self.fill_missing,
             non_aligned_writes=self.non_aligned_writes, progress=self.progress,
             compress=self._compress, cdn_cache=self.cdn_cache, compress_level=self.compress_level,
+            delete_black_uploads=self.delete_black_uploads, background_color=self.background_color,
+            overwrite_partial_chunks=self.overwrite_partial_chunks,
         )  # fmt: skip
 
     #: Build a validated info for a new layer (cloud-volume's argument order).
@@ -307,6 +316,17 @@ class CloudVolume:
     @compress_level.setter
     def compress_level(self, level: int | None) -> None:
         self._compress_level = compress_level(level)
+
+    @property
+    def background_color(self) -> int | float:
+        """The value of voxels no chunk holds (missing chunks with ``fill_missing``, outside the
+        volume), of shell chunks (``overwrite_partial_chunks``), and that ``delete_black_uploads``
+        does not store."""
+        return self._background_color
+
+    @background_color.setter
+    def background_color(self, value: int | float) -> None:
+        self._background_color = background_color(value)
 
     @property
     def codec_threads(self) -> int:

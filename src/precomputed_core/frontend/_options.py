@@ -6,12 +6,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
 __all__ = [
-    "Settings", "cache_control", "codec_threads", "compress_level", "https_path", "parallel_count",
-    "refuse_graphene", "seconds", "usable_cores",
+    "Settings", "background_color", "cache_control", "codec_threads", "compress_level", "https_path",
+    "parallel_count", "refuse_graphene", "seconds", "usable_cores",
 ]  # fmt: skip
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
@@ -70,6 +72,13 @@ def compress_level(level: Any) -> int | None:
     return level
 
 
+def background_color(value: Any) -> int | float:
+    """``background_color``: a number (the value of voxels no chunk holds)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"background_color must be a number, got {value!r}")
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def codec_threads(threads: Any) -> int:
     """``codec_threads``: a positive count (0, as in cloud-volume, means every core)."""
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
@@ -117,6 +126,9 @@ class Settings:
     compress: str | None
     cdn_cache: Any
     compress_level: int | None = None
+    delete_black_uploads: bool = False
+    background_color: int | float = 0
+    overwrite_partial_chunks: bool = False
 
     @property
     def crop(self) -> bool:
@@ -124,7 +136,9 @@ class Settings:
         return self.autocrop and not self.bounded
 
     def read_options(self) -> ReadOptions:
-        return ReadOptions(fill_missing=self.fill_missing, progress=self.progress)
+        return ReadOptions(
+            fill_missing=self.fill_missing, progress=self.progress, background=self.background_color
+        )
 
     def write_options(self) -> WriteOptions:
         return WriteOptions(
@@ -134,4 +148,7 @@ class Settings:
             progress=self.progress,
             fill_missing=self.fill_missing,
             compress_level=self.compress_level,
+            delete_black=self.delete_black_uploads,
+            background=self.background_color,
+            overwrite_partial=self.overwrite_partial_chunks,
         )

@@ -72,7 +72,8 @@ def read_box(
     out: npt.NDArray[Any] | None = None,
     zeroed: bool = False,
 ) -> npt.NDArray[Any]:
-    """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; zeros outside the volume.
+    """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; ``options.background`` (zeros)
+    outside the volume and, with ``fill_missing``, where chunks are missing.
 
     With ``out`` they are written there (``zeroed``: it already holds only zeros).
     """
@@ -80,11 +81,11 @@ def read_box(
     if out is None:
         require_memory_for(shape, layout.dtype)
         out = zeros(shape, layout.dtype)
-    else:
-        if tuple(out.shape) != shape:
-            raise GeometryError(f"out has shape {tuple(out.shape)}, the box needs {shape}")
-        if not zeroed:
-            out[...] = 0
+        zeroed = True
+    elif tuple(out.shape) != shape:
+        raise GeometryError(f"out has shape {tuple(out.shape)}, the box needs {shape}")
+    if options.background or not zeroed:
+        out[...] = options.background
     pieces = plan(layout, bbox, ranges=layout.chunks.supports_partial_reads)
 
     def load(batch: list[Piece]) -> None:
@@ -94,7 +95,7 @@ def read_box(
                     continue
                 raise EmptyVolumeException(
                     f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
-                    "to read missing chunks as zeros"
+                    "to read missing chunks as zeros (or background_color)"
                 )
             _place(layout, piece, data, partial, out)
 

@@ -39,20 +39,24 @@ def check_alignment(grid: ChunkGrid, bbox: Bbox, *, mip: int, allowed: bool, act
 
 
 def _decoded(
-    layout: ScaleLayout, piece: Piece, data: bytes | None, *, fill_missing: bool
+    layout: ScaleLayout, piece: Piece, data: bytes | None, options: WriteOptions
 ) -> npt.NDArray[Any]:
-    """A stored chunk as a writable array (zeros if it is missing and ``fill_missing``)."""
+    """A stored chunk as a writable array (background if it is missing and ``fill_missing``)."""
     if data is None:
-        if not fill_missing:
+        if not options.fill_missing:
             raise EmptyVolumeException(
                 f"a non-aligned write must patch chunk {layout.chunks.describe(piece.chunk)}, which is "
-                "missing; pass fill_missing=True to start missing chunks from zeros"
+                "missing; pass fill_missing=True to start missing chunks from zeros (or background_color)"
             )
-        return np.zeros(piece.spec.shape, dtype=layout.dtype, order="F")
+        return np.full(piece.spec.shape, options.background, dtype=layout.dtype, order="F")
     try:
         return np.array(layout.codec.decode(data, piece.spec), dtype=layout.dtype, order="F")
     except CodecError as err:
         layout.codec_failed(piece.chunk, err)
+
+
+def _removed(current: bytes | None) -> None:
+    """The edit of a chunk that holds only background with ``delete_black``: remove it."""
 
 
 def write_box(
@@ -86,20 +90,38 @@ def write_box(
         except CodecError as err:
             layout.codec_failed(piece.chunk, err)
 
+    def black(voxels: npt.NDArray[Any]) -> bool:
+        return options.delete_black and not np.any(voxels != options.background)
+
     def edit(piece: Piece) -> ChunkEdit:
         assert piece.inner is not None
         inner = piece.inner
 
-        def update(current: bytes | None) -> bytes:
-            chunk = _decoded(layout, piece, current, fill_missing=options.fill_missing)
+        def update(current: bytes | None) -> bytes | None:
+            chunk = _decoded(layout, piece, current, options)
             chunk[inner] = array[piece.window]
-            return encode(piece, chunk)
+            return None if black(chunk) else encode(piece, chunk)
 
         return ChunkEdit(piece.chunk, update, layout.codec.max_encoded_size(piece.spec))
 
+    def shell(piece: Piece) -> npt.NDArray[Any]:
+        """``overwrite_partial``: a partly covered chunk as background around the new voxels."""
+        assert piece.inner is not None
+        chunk = np.full(piece.spec.shape, options.background, dtype=layout.dtype, order="F")
+        chunk[piece.inner] = array[piece.window]
+        return chunk
+
     def store(batch: list[Piece]) -> None:
-        whole = [(p.chunk, encode(p, array[p.window])) for p in batch if p.inner is None]
-        edits = [edit(p) for p in batch if p.inner is not None]
+        whole, edits = [], []
+        for p in batch:
+            if p.inner is not None and not options.overwrite_partial:
+                edits.append(edit(p))
+                continue
+            voxels = array[p.window] if p.inner is None else shell(p)
+            if black(voxels):
+                edits.append(ChunkEdit(p.chunk, _removed))
+            else:
+                whole.append((p.chunk, encode(p, voxels)))
         layout.chunks.store_many(whole, edits, metadata=metadata)
 
     moved = sum(p.spec.nbytes for p in pieces)

@@ -21,10 +21,15 @@ __all__ = ["ReadOptions", "Volume", "WriteOptions"]
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
-    """How a read treats missing chunks and whether it shows progress."""
+    """How a read treats missing chunks and whether it shows progress.
+
+    ``background`` is the value of voxels no chunk holds: missing chunks read with
+    ``fill_missing`` and the space outside the volume.
+    """
 
     fill_missing: bool = False
     progress: bool = False
+    background: int | float = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,10 @@ class WriteOptions:
     """How a write compresses, caches and handles chunks it covers only in part.
 
     ``fill_missing`` lets a non-aligned write patch a chunk that does not exist
-    yet (as zeros); without it that is an ``EmptyVolumeException``.
+    yet (as ``background``); without it that is an ``EmptyVolumeException``.
+    ``delete_black`` removes a chunk that would hold only ``background`` instead of
+    storing it; ``overwrite_partial`` writes a partly covered chunk as ``background``
+    around the new voxels instead of reading and patching it.
     """
 
     compress: str | None = None
@@ -41,6 +49,9 @@ class WriteOptions:
     progress: bool = False
     fill_missing: bool = False
     compress_level: int | None = None
+    delete_black: bool = False
+    background: int | float = 0
+    overwrite_partial: bool = False
 
 
 class Volume(ABC):

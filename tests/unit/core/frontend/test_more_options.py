@@ -141,3 +141,66 @@ def test_a_redirect_cycle_is_refused(tmp_path):
     assert isinstance(err.value, ValueError)  # an InfoError, as cloud-volume's RedirectError
     _chain(tmp_path, ["self"], last_redirect="self")
     assert CloudVolume(f"file://{tmp_path}/self").layer == "self"  # a layer naming itself
+
+
+def _small(tmp_path, name, **options):
+    info = CloudVolume.create_new_info(1, "segmentation", "uint16", "raw", [4, 4, 40], [0, 0, 0],
+                                       [64, 64, 32], chunk_size=(32, 32, 16))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/{name}", info=info, progress=False, **options)
+    vol.commit_info()
+    return vol
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_delete_black_uploads_removes_chunks_of_background(tmp_path, sharded):
+    vol = _small(tmp_path, "b", delete_black_uploads=True, background_color=7, non_aligned_writes=True)
+    if sharded:
+        vol.info["scales"][0]["sharding"] = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 0,
+                                             "hash": "identity", "minishard_bits": 0, "shard_bits": 3,
+                                             "minishard_index_encoding": "raw", "data_encoding": "raw"}  # fmt: skip
+        vol.commit_info()
+    data = np.full((64, 64, 32), 7, np.uint16)
+    data[0:32, 0:32, 0:16] = 1
+    vol[:, :, :] = data
+    assert vol.exists(np.s_[0:64, 0:64, 0:32]) == {
+        name: name == "4_4_40/0-32_0-32_0-16" for name in vol.exists(np.s_[0:64, 0:64, 0:32])
+    }
+    vol.fill_missing = True
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], data)  # missing chunks read as background
+    vol[0:10, 0:10, 0:10] = np.full((10, 10, 10), 7, np.uint16)  # a patch: still not all background
+    assert vol.exists(np.s_[0:32, 0:32, 0:16])["4_4_40/0-32_0-32_0-16"]
+    vol[0:32, 0:32, 0:16] = np.full((32, 32, 16), 7, np.uint16)
+    assert not any(vol.exists(np.s_[0:64, 0:64, 0:32]).values())
+    assert (vol[:, :, :] == 7).all()
+
+
+def test_background_color_fills_missing_chunks_and_the_outside(tmp_path):
+    vol = _small(tmp_path, "g", background_color=3, fill_missing=True, bounded=False)
+    vol[0:32, 0:32, 0:16] = np.ones((32, 32, 16), np.uint16)
+    image = vol[-4:40, 0:32, 0:16][..., 0]
+    assert (image[0:4] == 3).all()  # outside the volume
+    assert (image[4:36] == 1).all()
+    assert (image[36:] == 3).all()  # a missing chunk
+    assert vol.background_color == 3
+    with pytest.raises(ValueError, match="background_color must be a number"):
+        vol.background_color = "black"
+
+
+def test_overwrite_partial_chunks_writes_shells_without_reading(tmp_path, monkeypatch):
+    vol = _small(tmp_path, "o", non_aligned_writes=True, overwrite_partial_chunks=True, background_color=5)
+    vol[0:32, 0:32, 0:16] = np.ones((32, 32, 16), np.uint16)
+    store = vol._volume.store
+    reads = []
+    real = store.get_stored_many
+
+    def counting(keys):
+        keys = list(keys)
+        reads.extend(keys)
+        return real(keys)
+
+    monkeypatch.setattr(store, "get_stored_many", counting)
+    vol[10:20, 10:20, 0:16] = np.full((10, 10, 16), 2, np.uint16)
+    assert reads == []  # the partly covered chunk is not read
+    image = CloudVolume(f"file://{tmp_path}/o")[0:32, 0:32, 0:16][..., 0]
+    assert (image[10:20, 10:20] == 2).all()
+    assert image.sum() == 2 * 10 * 10 * 16 + 5 * (32 * 32 * 16 - 10 * 10 * 16)  # the rest is background
