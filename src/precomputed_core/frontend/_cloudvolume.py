@@ -9,9 +9,9 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..cache import CacheService, CacheSettings, check_writable
-from ..exceptions import CyclicRedirectError, TooManyRedirectsError
+from ..exceptions import CyclicRedirectError, FeatureUnavailableError, TooManyRedirectsError
 from ..format import normalize_compress
-from ..image import INTERACTIVE, open_volume, progress_bar
+from ..image import INTERACTIVE, ChunkLRU, PrecomputedVolume, open_volume, progress_bar
 from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
@@ -109,6 +109,8 @@ class CloudVolume:
         overwrite_partial_chunks: bool = False,
         use_https: bool = False,
         max_redirects: int = 10,
+        lru_bytes: int = 0,
+        lru_encoding: str = "same",
         mesh_dir: str | None = None,
         skel_dir: str | None = None,
         codec_threads: int = 1,
@@ -129,6 +131,7 @@ class CloudVolume:
         self.use_https = bool(use_https)
         self.max_redirects = max_redirects
         self._dirs = (mesh_dir, skel_dir)
+        self._lru = ChunkLRU(lru_bytes, lru_encoding) if lru_bytes else None
         if self.use_https:
             cloudpath = https_path(os.fspath(cloudpath))
         path = parse_cloudpath(cloudpath)
@@ -179,6 +182,15 @@ class CloudVolume:
         volume = open_volume(path, info=info, cache=self._cache, **self._options)
         if info is None:
             path, volume = self._follow_redirects(path, volume)
+        if self._lru is not None:
+            self._lru.clear()
+            if not isinstance(volume, PrecomputedVolume):
+                volume.close()
+                raise FeatureUnavailableError(
+                    f"lru_bytes: {path.url} is served by an array service, whose chunks this LRU "
+                    "does not see; use lru_bytes=0"
+                )
+            volume.lru = self._lru
         self._path, self._volume = path, volume
         self._voxels = VoxelAccess(path, volume, self._dispatch, self._options, self._cache)
         self._shared = SharedMemoryAccess(self._voxels)
@@ -316,6 +328,12 @@ class CloudVolume:
     @compress_level.setter
     def compress_level(self, level: int | None) -> None:
         self._compress_level = compress_level(level)
+
+    @property
+    def lru(self) -> ChunkLRU | None:
+        """Recently read chunks kept in memory (``lru_bytes`` > 0), shared by this volume's
+        threads: ``vol.lru.nbytes``, ``len(vol.lru)``, ``vol.lru.clear()``."""
+        return self._lru
 
     @property
     def background_color(self) -> int | float:
@@ -615,7 +633,9 @@ class CloudVolume:
                      parallel=self.parallel, options=self._options,
                      shared_memory_id=self.shared_memory_id, cache=self._cache.to_json(),
                      compress=self.compress, codec_threads=self.codec_threads,
-                     use_https=self.use_https, mesh_dir=self._dirs[0], skel_dir=self._dirs[1])  # fmt: skip
+                     use_https=self.use_https, mesh_dir=self._dirs[0], skel_dir=self._dirs[1],
+                     lru_bytes=0 if self._lru is None else self._lru.max_bytes,
+                     lru_encoding="same" if self._lru is None else self._lru.encoding)  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ disk cache. May import ``cache``, ``format``, ``plugins``, ``interfaces``, ``met
 
 from __future__ import annotations
 
+from ._lru import ChunkLRU
 from ._memory import available_memory, require_memory_for
 from ._opening import open_volume
 from ._precomputed_volume import PrecomputedVolume
@@ -17,6 +18,7 @@ from ._progress import INTERACTIVE, progress_bar
 
 __all__ = [
     "INTERACTIVE",
+    "ChunkLRU",
     "PrecomputedVolume",
     "available_memory",
     "open_volume",

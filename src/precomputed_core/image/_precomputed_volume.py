@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..format import ChunkIO
     from ..geometry import Bbox, ChunkGrid
     from ..interfaces import ReadOptions, Store, WriteOptions
+    from ._lru import ChunkLRU
 
 __all__ = ["PrecomputedVolume"]
 
@@ -44,6 +45,7 @@ class PrecomputedVolume(Volume):
         # Per mip: what the scale was built from (the info may be edited in place), and it.
         self._layouts: dict[int, tuple[str, ScaleLayout]] = {}
         self._chunk_ios: dict[int, tuple[str, ChunkIO]] = {}
+        self.lru: ChunkLRU | None = None  # lru_bytes: recently read chunks, in this process
         if meta is None:
             meta = LayerMeta({})
             self.meta = meta
@@ -139,7 +141,9 @@ class PrecomputedVolume(Volume):
         zeroed: bool = False,
     ) -> npt.NDArray[Any]:
         layout = self._layout(mip)
-        return read_box(layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed)
+        return read_box(
+            layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed, lru=self.lru
+        )
 
     def check_write(self, bbox: Bbox, *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")
@@ -149,7 +153,15 @@ class PrecomputedVolume(Volume):
 
     def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
         self.check_write(bbox, mip=mip, options=options)
-        write_box(self._layout(mip), bbox, array, options=options, runner=self._runner)
+        try:
+            write_box(self._layout(mip), bbox, array, options=options, runner=self._runner)
+        finally:
+            self._forget(bbox, mip)
+
+    def _forget(self, bbox: Bbox, mip: int) -> None:
+        """Drop the LRU's copies of the chunks a write or delete changed."""
+        if self.lru is not None:
+            self.lru.discard(self.chunk_io(mip).grid.cover(bbox).names())
 
     def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:
         chunks = self.chunk_io(mip)
@@ -160,6 +172,7 @@ class PrecomputedVolume(Volume):
         chunks = self.chunk_io(mip)
         check_alignment(chunks.grid, bbox, mip=mip, allowed=False, action="delete")
         chunks.delete_many(chunks.grid.cover(bbox).chunks())
+        self._forget(bbox, mip)
 
     def set_threads(self, threads: int) -> None:
         if threads != self._runner.threads:

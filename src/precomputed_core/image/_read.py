@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..interfaces import ReadOptions
     from ._executor import TaskRunner
     from ._layout import ScaleLayout
+    from ._lru import ChunkLRU
     from ._plan import Piece
 
 __all__ = ["read_box"]
@@ -63,6 +64,28 @@ def _place(layout: ScaleLayout, piece: Piece, data: bytes, partial: bool, out: n
         layout.codec_failed(piece.chunk, err)
 
 
+def _from_lru(layout: ScaleLayout, lru: ChunkLRU, piece: Piece, out: npt.NDArray[Any]) -> bool:
+    """Place ``piece`` from the LRU if it holds the chunk; whether it did."""
+    kept = lru.get(piece.chunk.name)
+    if kept is None:
+        return False
+    if isinstance(kept, bytes):
+        _place(layout, piece, kept, False, out)
+    else:
+        out[piece.window] = kept if piece.inner is None else kept[piece.inner]
+    return True
+
+
+def _place_kept(layout: ScaleLayout, lru: ChunkLRU, piece: Piece, data: bytes, out: npt.NDArray[Any]) -> None:
+    """Decode a whole chunk, keep its voxels in the LRU (``lru_encoding='raw'``) and place it."""
+    try:
+        voxels = layout.codec.decode(data, piece.spec)
+    except CodecError as err:
+        layout.codec_failed(piece.chunk, err)
+    lru.put(piece.chunk.name, voxels)
+    out[piece.window] = voxels if piece.inner is None else voxels[piece.inner]
+
+
 def read_box(
     layout: ScaleLayout,
     bbox: Bbox,
@@ -71,6 +94,7 @@ def read_box(
     runner: TaskRunner,
     out: npt.NDArray[Any] | None = None,
     zeroed: bool = False,
+    lru: ChunkLRU | None = None,
 ) -> npt.NDArray[Any]:
     """The (x, y, z, c) Fortran-ordered voxels of ``bbox``; ``options.background`` (zeros)
     outside the volume and, with ``fill_missing``, where chunks are missing.
@@ -86,9 +110,12 @@ def read_box(
         raise GeometryError(f"out has shape {tuple(out.shape)}, the box needs {shape}")
     if options.background or not zeroed:
         out[...] = options.background
-    pieces = plan(layout, bbox, ranges=layout.chunks.supports_partial_reads)
+    # With an LRU, whole chunks are read, so what it keeps serves the next cutout too.
+    pieces = plan(layout, bbox, ranges=layout.chunks.supports_partial_reads and lru is None)
 
     def load(batch: list[Piece]) -> None:
+        if lru is not None:
+            batch = [piece for piece in batch if not _from_lru(layout, lru, piece, out)]
         for piece, (data, partial) in zip(batch, _fetch(layout, batch)):
             if data is None:
                 if options.fill_missing:
@@ -97,6 +124,11 @@ def read_box(
                     f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
                     "to read missing chunks as zeros (or background_color)"
                 )
+            if lru is not None and lru.raw:
+                _place_kept(layout, lru, piece, data, out)
+                continue
+            if lru is not None:
+                lru.put(piece.chunk.name, data)
             _place(layout, piece, data, partial, out)
 
     run_batches(layout, pieces, load, runner, writing=False, progress=options.progress, nbytes=out.nbytes)

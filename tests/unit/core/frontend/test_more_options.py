@@ -204,3 +204,45 @@ def test_overwrite_partial_chunks_writes_shells_without_reading(tmp_path, monkey
     image = CloudVolume(f"file://{tmp_path}/o")[0:32, 0:32, 0:16][..., 0]
     assert (image[10:20, 10:20] == 2).all()
     assert image.sum() == 2 * 10 * 10 * 16 + 5 * (32 * 32 * 16 - 10 * 10 * 16)  # the rest is background
+
+
+@pytest.mark.parametrize("encoding", ["same", "raw"])
+def test_lru_bytes_keeps_recent_chunks_in_memory(tmp_path, encoding, monkeypatch):
+    writer = _small(tmp_path, "lru", compress="gzip")
+    data = np.random.default_rng(5).integers(0, 1000, size=(64, 64, 32), dtype=np.uint16)
+    writer[:, :, :] = data
+    chunk = 32 * 32 * 16 * 2
+    vol = CloudVolume(f"file://{tmp_path}/lru", progress=False, lru_bytes=3 * chunk, lru_encoding=encoding)
+    assert vol.lru.max_bytes == 3 * chunk
+    assert vol.lru.encoding == encoding
+    np.testing.assert_array_equal(vol[0:40, 0:20, 0:10][..., 0], data[0:40, 0:20, 0:10])  # 2 chunks
+    assert len(vol.lru) == 2
+    store = vol._volume.store
+    fetched = []
+    real = store.get_stored_many
+
+    def counting(keys):
+        keys = list(keys)
+        fetched.extend(keys)
+        return real(keys)
+
+    monkeypatch.setattr(store, "get_stored_many", counting)
+    np.testing.assert_array_equal(vol[5:35, 3:9, 2:12][..., 0], data[5:35, 3:9, 2:12])
+    assert fetched == []  # both chunks from memory
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], data)
+    assert len(fetched) == 8 - 2
+    assert len(vol.lru) == 3  # bounded: at most three chunks' bytes
+    assert vol.lru.nbytes <= 3 * chunk
+    vol[0:32, 0:32, 0:16] = np.zeros((32, 32, 16), np.uint16)  # a write drops the stale copy
+    assert (vol[0:32, 0:32, 0:16] == 0).all()
+
+
+def test_lru_settings_are_checked(tmp_path):
+    _small(tmp_path, "x")
+    with pytest.raises(ValueError, match="lru_encoding 'fpzip' is not supported"):
+        CloudVolume(f"file://{tmp_path}/x", lru_bytes=100, lru_encoding="fpzip")
+    with pytest.raises(ValueError, match="lru_bytes"):
+        CloudVolume(f"file://{tmp_path}/x", lru_bytes=-1)
+    assert CloudVolume(f"file://{tmp_path}/x").lru is None
+    copy = pickle.loads(pickle.dumps(CloudVolume(f"file://{tmp_path}/x", lru_bytes=1000, lru_encoding="raw")))
+    assert (copy.lru.max_bytes, copy.lru.encoding) == (1000, "raw")
