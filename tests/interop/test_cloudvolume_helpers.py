@@ -83,3 +83,23 @@ def test_delete_black_uploads_and_overwrite_partial_chunks_store_the_same_files(
         if not isinstance(reader, CloudVolume):  # cloud-volume reads missing chunks as zeros here
             image = np.where(image == 0, 9, image)
         np.testing.assert_array_equal(image, expected)
+
+
+def test_download_files_agree(pair):
+    theirs, ours, _ = pair
+    box = np.s_[3:60, 4:40, 5:25]
+    assert ours.download_files(box) == theirs.download_files(box)
+
+
+def test_download_to_file_and_upload_from_file_agree(pair, tmp_path):
+    theirs, ours, _ = pair
+    a = theirs.download_to_file(str(tmp_path / "a.raw"), np.s_[10:50, 20:60, 5:20])
+    b = ours.download_to_file(str(tmp_path / "b.raw"), np.s_[10:50, 20:60, 5:20])
+    np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+    assert (tmp_path / "a.raw").read_bytes()[: b.nbytes] == (tmp_path / "b.raw").read_bytes()
+    new = np.random.default_rng(6).integers(0, 9, size=(32, 32, 16, 1), dtype=np.uint32)
+    (tmp_path / "new.raw").write_bytes(new.tobytes(order="F"))
+    box = cloudvolume.Bbox((3, 4, 5), (35, 36, 21))
+    theirs.upload_from_file(str(tmp_path / "new.raw"), box)
+    ours.upload_from_file(str(tmp_path / "new.raw"), box)
+    np.testing.assert_array_equal(np.asarray(ours[3:35, 4:36, 5:21]), np.asarray(theirs[3:35, 4:36, 5:21]))

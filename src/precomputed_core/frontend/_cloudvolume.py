@@ -17,6 +17,7 @@ from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
+from ._files import download_files, download_to_file, upload_from_file
 from ._from_numpy import from_numpy
 from ._new_info import add_scale_to, create_new_info
 from ._options import (
@@ -31,7 +32,7 @@ from ._options import (
     seconds,
 )
 from ._properties import AtMip, ForMip, LayerView, OfLayer
-from ._queries import download_point, scattered_points, unique_labels
+from ._queries import download_point, region_at, scattered_points, unique_labels
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
 
@@ -548,6 +549,46 @@ class CloudVolume:
         chunks that hold them: ``{(x, y, z) at mip: value}``."""
         settings = self._settings(mip)
         return scattered_points(self._voxels, pts, settings.mip, settings, coord_resolution)
+
+    def download_files(
+        self,
+        bbox: Any,
+        mip: int | None = None,
+        parallel: int | None = None,
+        segids: Sequence[int] | None = None,
+        agglomerate: bool | None = None,
+        timestamp: Any = None,
+        stop_layer: int | None = None,
+        coord_resolution: Sequence[float] | None = None,
+        cache_only: bool = False,
+        decompress: bool = True,
+    ) -> dict[Any, bytes | None]:
+        """The stored chunks covering ``bbox``, not rendered: ``{key: bytes, or None if missing}``.
+
+        Keys are chunk keys (``4_4_40/0-64_0-64_0-64``), or Morton codes in a sharded scale.
+        ``decompress`` removes transfer compression; ``segids`` keeps only those labels;
+        ``cache_only`` fills the disk cache and returns ``{}``.
+        """
+        refuse_graphene(agglomerate=agglomerate, timestamp=timestamp, stop_layer=stop_layer)
+        settings = self._settings(mip)
+        box = region_at(self._voxels, bbox, settings.mip, settings, coord_resolution)
+        with self._parallel_for(parallel):
+            return download_files(self._voxels, box, settings.mip, decompress=decompress, segids=segids,
+                                  cache_only=cache_only)  # fmt: skip
+
+    def download_to_file(
+        self, path: str | os.PathLike[str], bbox: Any, mip: int | None = None
+    ) -> VolumeCutout:
+        """Read ``bbox`` (steps and channels allowed) into a raw file at ``path``, mapped into
+        memory: the returned array lives in the file (Fortran order, the layer's dtype)."""
+        return download_to_file(self._voxels, path, bbox, self._settings(mip))
+
+    def upload_from_file(
+        self, location: str | os.PathLike[str], bbox: Any, order: str = "F", cutout_bbox: Any = None
+    ) -> None:
+        """Write the array held in the raw file ``location`` (x, y, z, c of the layer's dtype, in
+        ``order``), which covers ``bbox``; only its part ``cutout_bbox`` if given."""
+        upload_from_file(self._voxels, location, bbox, order, cutout_bbox, self._settings())
 
     def exists(self, bbox: Any) -> dict[str, bool]:
         """Which chunks covering ``bbox`` (slices or Bbox, this mip) exist: ``{key: bool}``."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._cutout import VolumeCutout
     from ._options import Settings
 
-__all__ = ["download_point", "scattered_points", "unique_labels"]
+__all__ = ["download_point", "region_at", "scattered_points", "unique_labels"]
 
 #: Voxels read at once by ``unique``: a region larger than this is read in chunk-aligned pieces.
 UNIQUE_PIECE_VOXELS = 1 << 24
@@ -53,16 +53,23 @@ def pieces(box: Bbox, offset: Sequence[int], chunk: Sequence[int], limit: int) -
     yield box  # within one chunk on every axis
 
 
-def unique_labels(
+def region_at(
     voxels: VoxelAccess, bbox: Any, mip: int, settings: Settings, coord_resolution: Sequence[float] | None
-) -> set[int]:
-    """The labels in ``bbox`` at ``mip``, read in chunk-aligned pieces of bounded size."""
+) -> Bbox:
+    """``bbox`` as voxels of ``mip`` (given at ``coord_resolution`` nm per unit if not None)."""
     if coord_resolution is not None:
         region = Bbox.create(bbox)
         scaled = _from_coord_resolution(voxels, np.stack([region.minpt[:3], region.maxpt[:3]]).astype(float),
                                         coord_resolution, mip)  # fmt: skip
         bbox = Bbox(np.floor(scaled[0]), np.ceil(scaled[1])).astype(np.int64)
-    box = voxels.box(bbox, mip, bounded=settings.bounded, crop=settings.crop)
+    return voxels.box(bbox, mip, bounded=settings.bounded, crop=settings.crop)
+
+
+def unique_labels(
+    voxels: VoxelAccess, bbox: Any, mip: int, settings: Settings, coord_resolution: Sequence[float] | None
+) -> set[int]:
+    """The labels in ``bbox`` at ``mip``, read in chunk-aligned pieces of bounded size."""
+    box = region_at(voxels, bbox, mip, settings, coord_resolution)
     grid = voxels.meta.grid(mip)
     labels: set[int] = set()
     for piece in pieces(box, grid.offset, grid.chunk, max(UNIQUE_PIECE_VOXELS, int(np.prod(grid.chunk)))):

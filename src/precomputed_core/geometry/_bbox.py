@@ -79,7 +79,7 @@ class Bbox(BboxOperators, ChunkAlignment):
         bounded: bool = False,
         autocrop: bool = False,
     ) -> Bbox:
-        """Make a box from a Bbox, slices, a 6-list, a Vec, a filename or a dict."""
+        """Make a box from a Bbox (ours or cloud-volume's), slices, a 6-list, a Vec, a filename or a dict."""
         if isinstance(obj, Bbox):
             box = obj
         elif (
@@ -96,6 +96,8 @@ class Bbox(BboxOperators, ChunkAlignment):
             box = cls.from_filename(obj)
         elif isinstance(obj, dict):
             box = cls.from_dict(obj)
+        elif hasattr(obj, "minpt") and hasattr(obj, "maxpt"):  # cloud-volume's Bbox, and the like
+            box = cls(obj.minpt, obj.maxpt, unit=getattr(obj, "unit", "vx"))
         else:
             raise GeometryError(f"{type(obj).__name__} cannot be converted to a Bbox")
         if context is not None and autocrop:

@@ -106,6 +106,10 @@ class PrecomputedVolume(Volume):
             cached = cache[mip] = (key, build())
         return cached[1]
 
+    def layout(self, mip: int) -> ScaleLayout:
+        """Scale ``mip``'s chunk I/O, codec and voxel type (rebuilt when the info changes)."""
+        return self._layout(mip)
+
     def _layout(self, mip: int) -> ScaleLayout:
         return self._for_scale(self._layouts, mip, lambda: ScaleLayout.of(self.chunk_io(mip), self.meta, mip))
 
