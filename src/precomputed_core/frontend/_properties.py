@@ -77,9 +77,9 @@ class LayerView:
     def scale(self, mip: int) -> dict[str, Any]:
         return self.meta.scale(mip)
 
-    def shape(self, mip: int) -> Vec:
-        """(x, y, z, channels) of the whole layer."""
-        return self.meta.shape(mip)
+    def shape(self, mip: int) -> tuple[int, ...]:
+        """(x, y, z, channels) of the whole layer, a tuple as cloud-volume's (and numpy's) shapes are."""
+        return tuple(int(v) for v in self.meta.shape(mip))
 
     def volume_size(self, mip: int) -> Vec:
         return self.meta.volume_size(mip)

@@ -212,22 +212,30 @@ class Bbox(BboxOperators, ChunkAlignment):
         resolution: npt.ArrayLike = (1, 1, 1),
         resolution_unit: str = "nm",
     ) -> Bbox:
-        """Convert between voxels (``'vx'``) and physical units, or between physical units."""
+        """Convert between voxels (``'vx'``) and physical units, or between physical units.
+
+        A float box keeps its dtype (float32 stays float32); an integer box in voxels
+        stays integer in physical units when the result is whole (integer resolutions in
+        the same unit), as in cloud-volume; voxels are always int64.
+        """
         for name in {unit, self.unit, resolution_unit} - {"vx"}:
             if name not in UNIT_SCALES:
                 raise GeometryError(f"unknown unit {name!r}; use 'vx' or one of {list(UNIT_SCALES)}")
         res = np.asarray(resolution, dtype=np.float64)
         if self.unit == "vx" and unit == "vx":
             return self.clone()
+        floating = self.dtype.kind == "f"
         if self.unit == "vx":
             lo, hi = (rescale(p * res, resolution_unit, unit) for p in (self.minpt, self.maxpt))
-            return Bbox(lo, hi, dtype=np.float64, unit=unit)
+            whole = not floating and bool(np.all(lo == np.round(lo)) and np.all(hi == np.round(hi)))
+            dtype = self.dtype if floating else (np.int64 if whole else np.float64)
+            return Bbox(lo, hi, dtype=dtype, unit=unit)
         if unit == "vx":
             lo, hi = (rescale(p, self.unit, resolution_unit) / res for p in (self.minpt, self.maxpt))
             # Both corners round down, as cloud-volume does, so the same nm box gives the same voxels.
             return Bbox(np.floor(lo), np.floor(hi), dtype=np.int64, unit="vx")
         lo, hi = (rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
-        return Bbox(lo, hi, dtype=np.float64, unit=unit)
+        return Bbox(lo, hi, dtype=self.dtype if floating else np.float64, unit=unit)
 
     # --- properties ----------------------------------------------------------
 

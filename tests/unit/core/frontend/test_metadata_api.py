@@ -16,7 +16,7 @@ from precomputed_core.exceptions import (
 
 def test_properties_and_mip_functions(make_volume):
     vol = make_volume(size=(100, 90, 37), chunk=(32, 32, 16), offset=(10, 20, 3), max_mip=2, channels=2)
-    assert vol.shape.tolist() == [100, 90, 37, 2]
+    assert vol.shape == (100, 90, 37, 2)
     assert vol.volume_size.tolist() == [100, 90, 37]
     assert vol.num_channels == 2
     assert vol.layer_type == "image"
@@ -33,7 +33,7 @@ def test_properties_and_mip_functions(make_volume):
     assert vol.scale is vol.info["scales"][0]
     assert vol.mip_resolution(2).tolist() == [16, 16, 40]
     assert vol.mip_volume_size(1).tolist() == [50, 45, 37]
-    assert vol.mip_shape(1).tolist() == [50, 45, 37, 2]
+    assert vol.mip_shape(1) == (50, 45, 37, 2)
     assert vol.mip_bounds(1) == Bbox((5, 10, 3), (55, 55, 40))
     assert vol.mip_key(2) == "16_16_40"
     assert vol.mip_underlying(1).tolist() == [32, 32, 16]

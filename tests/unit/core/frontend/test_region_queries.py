@@ -30,7 +30,7 @@ def test_from_numpy_guesses_the_layer_type_as_cloud_volume_does(tmp_path, dtype,
     arr = (np.arange(40 * 30 * 20).reshape(40, 30, 20) % 2).astype(dtype)
     vol = CloudVolume.from_numpy(arr, vol_path=f"file://{tmp_path}/layer", chunk_size=(16, 16, 8))
     assert vol.layer_type == layer_type
-    assert tuple(vol.shape) == (40, 30, 20, 1)
+    assert vol.shape == (40, 30, 20, 1)
     assert vol.dtype == (np.dtype("uint8") if dtype == "bool" else np.dtype(dtype))
     np.testing.assert_array_equal(
         CloudVolume(f"file://{tmp_path}/layer")[:, :, :][..., 0], arr.astype(vol.dtype)

@@ -705,8 +705,21 @@ def test_convert_vx_to_vx_is_a_clone():
 def test_convert_vx_to_nm():
     out = Bbox((1, 2, 3), (10, 10, 10)).convert_units("nm", resolution=(4, 4, 40))
     assert out.unit == "nm"
-    assert out.dtype == np.float64
-    assert out.to_list() == [4.0, 8.0, 120.0, 40.0, 40.0, 400.0]
+    assert out.dtype == np.int64  # integral resolution: an integer box stays integer, as in cloud-volume
+    assert out.to_list() == [4, 8, 120, 40, 40, 400]
+    half = Bbox((1, 2, 3), (10, 10, 10)).convert_units("nm", resolution=(4.5, 4, 40))
+    assert half.dtype == np.float64
+    assert half.to_list() == [4.5, 8.0, 120.0, 45.0, 40.0, 400.0]
+
+
+def test_convert_units_keeps_a_float_boxs_dtype():
+    box = Bbox((1.5, 2, 3), (10, 10, 10), dtype=np.float32)
+    nm = box.convert_units("nm", resolution=(4, 4, 40))
+    assert nm.dtype == np.float32
+    assert nm.to_list() == [6.0, 8.0, 120.0, 40.0, 40.0, 400.0]
+    um = nm.convert_units("um")
+    assert um.dtype == np.float32
+    assert um.to_list() == pytest.approx([0.006, 0.008, 0.12, 0.04, 0.04, 0.4])
 
 
 def test_convert_vx_to_um_scales_by_unit():

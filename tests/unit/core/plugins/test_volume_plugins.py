@@ -49,7 +49,7 @@ def test_properties_come_from_the_volume_not_precomputed_keys(blocks):
     assert vol.underlying.tolist() == [16, 16, 8]
     assert vol.mip_chunk_size(0).tolist() == [16, 16, 8]
     assert vol.encoding == "npy"
-    assert vol.shape.tolist() == [*SIZE, 1]
+    assert vol.shape == (*SIZE, 1)
     assert vol.bounds == Bbox((3, -4, 5), (67, 44, 45))
     assert vol.voxel_offset.tolist() == [3, -4, 5]
     assert vol.resolution.tolist() == [8, 8, 8]
