@@ -77,6 +77,14 @@ class LayerView:
     def scale(self, mip: int) -> dict[str, Any]:
         return self.meta.scale(mip)
 
+    def ndim_at(self, mip: int) -> int:
+        """The length of ``shape`` at ``mip``: 4 (x, y, z and channel)."""
+        return len(self.shape(mip))
+
+    def compressed_segmentation_block_size(self, mip: int) -> Any:
+        """The scale's ``compressed_segmentation_block_size`` as the info gives it, or None."""
+        return self.meta.scale(mip).get("compressed_segmentation_block_size")
+
     def shape(self, mip: int) -> tuple[int, ...]:
         """(x, y, z, channels) of the whole layer, a tuple as cloud-volume's (and numpy's) shapes are."""
         return tuple(int(v) for v in self.meta.shape(mip))

@@ -178,3 +178,15 @@ def test_scattered_points_read_only_the_chunks_that_hold_them(labels, monkeypatc
 
 def test_read_only_exception_is_cloud_volumes_name():
     assert ReadOnlyException is ReadOnlyError
+
+
+def test_block_size_and_ndim_per_mip(tmp_path):
+    info = CloudVolume.create_new_info(1, "segmentation", "uint32", "compressed_segmentation", [4, 4, 40],
+                                       [0, 0, 0], [64, 64, 32], chunk_size=(32, 32, 16),
+                                       compressed_segmentation_block_size=(4, 4, 2), max_mip=1)  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/cs", info=info)
+    assert vol.compressed_segmentation_block_size == [4, 4, 2]
+    assert vol.mip_compressed_segmentation_block_size(1) == [4, 4, 2]
+    assert vol.mip_ndim(1) == 4
+    raw = CloudVolume.from_numpy(np.zeros((8, 8, 8), np.uint8), vol_path=f"file://{tmp_path}/raw")
+    assert raw.compressed_segmentation_block_size is None
