@@ -134,33 +134,15 @@ def _safe(key: str) -> str:
     return "/".join(parts) or "%2E"
 
 
-def _read_file(path: str) -> bytes | None:
+def _pread(path: str, start: int = 0, size: int | None = None) -> bytes | None:
+    """``size`` bytes of ``path`` from ``start`` (None: to its end); None if it cannot be read."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
     try:
-        size, parts, offset = os.fstat(fd).st_size, [], 0
-        while offset < size:
-            part = os.pread(fd, size - offset, offset)
-            if not part:
-                break
-            parts.append(part)
-            offset += len(part)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _pread(path: str, start: int, size: int) -> bytes | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        parts, offset, stop = [], start, start + size
+        stop = os.fstat(fd).st_size if size is None else start + size
+        parts, offset = [], start
         while offset < stop:
             part = os.pread(fd, stop - offset, offset)
             if not part:
@@ -171,7 +153,7 @@ def _pread(path: str, start: int, size: int) -> bytes | None:
         return None
     finally:
         os.close(fd)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _remove(path: str) -> None:
@@ -285,7 +267,7 @@ class CacheFiles:
     # --- reading -------------------------------------------------------------
 
     def entry(self, key: str) -> Entry | None:
-        raw = _read_file(self._record_path(key))
+        raw = _pread(self._record_path(key))
         return None if raw is None else Entry.from_bytes(raw)
 
     def get(self, key: str) -> StoredObject | None:
@@ -294,7 +276,7 @@ class CacheFiles:
         if entry is None:
             return None
         path = self.data_path(key, entry.encoding)
-        data = _read_file(path)
+        data = _pread(path)
         if data is None or len(data) != entry.size or not entry.matches(data):
             self.drop(key)
             return None
@@ -353,7 +335,7 @@ class CacheFiles:
     def _from_range_file(self, path: str, lo: int, hi: int, request: ByteRange) -> RangeRead | None:
         if request.start >= 0 and (request.start < lo or (request.end is not None and request.end > hi)):
             return None  # decided by the name, before reading the file
-        raw = _read_file(path) or b""
+        raw = _pread(path) or b""
         try:
             magic, check, size = _RANGE.unpack_from(raw)
             version, at = _untext(raw, _RANGE.size)

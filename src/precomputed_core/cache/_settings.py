@@ -83,12 +83,11 @@ class CacheSettings:
         cls, cache: Any, path: CloudPath, *, compress: Any = None, max_bytes: Any = None
     ) -> CacheSettings:
         """The settings for the README's ``cache`` option: False, True or a base directory."""
-        if cache is None or cache is False:
-            return cls(False, cache_location(path), compress, max_bytes)
-        if cache is True:
-            return cls(True, cache_location(path), compress, max_bytes)
+        if cache is None or isinstance(cache, bool):
+            return cls(bool(cache), cache_location(path), compress, max_bytes)
         if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
-            return cls(True, cache_location(path, cache), compress, max_bytes, os.fspath(cache))
+            base = os.fspath(cache)
+            return cls(True, cache_location(path, base), compress, max_bytes, base)
         raise ValueError(
             f"cache must be True, False or a directory under which layers are cached, got {cache!r}"
         )

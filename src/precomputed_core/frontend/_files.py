@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ..exceptions import AlignmentError, FeatureUnavailableError
-from ..format import ShardedChunkIO, decompress_bytes
+from ..format import ShardedChunkIO, opened_bytes
 from ..geometry import Bbox
 from ..image import PrecomputedVolume
 
@@ -68,14 +68,13 @@ def download_files(
         found: list[bytes | None] = chunks_io.read_many(chunks)
     else:
         keys = [chunk.name for chunk in chunks]
-        stored = volume.store.get_stored_many(keys)
-        found = [None if stored[k] is None else stored[k].data for k in keys]  # type: ignore[union-attr]
-        if decompress:
-            found = [
-                data if (s := stored[k]) is None or s.metadata.content_encoding is None or data is None
-                else decompress_bytes(data, s.metadata.content_encoding, where=volume.store.describe(k))
-                for k, data in zip(keys, found)
-            ]  # fmt: skip
+        store = volume.store
+        stored = store.get_stored_many(keys)
+        found = [
+            None if (s := stored[k]) is None
+            else opened_bytes(store, s, store.describe(k)) if decompress else s.data
+            for k in keys
+        ]  # fmt: skip
     if cache_only:
         return {}
     if segids is not None:

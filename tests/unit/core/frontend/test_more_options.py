@@ -144,6 +144,20 @@ def test_a_redirect_cycle_is_refused(tmp_path):
     assert CloudVolume(f"file://{tmp_path}/self").layer == "self"  # a layer naming itself
 
 
+def _counted_reads(vol, monkeypatch):
+    """The keys the volume's store is asked for from now on, as a list that grows."""
+    store, keys_read = vol._volume.store, []
+    real = store.get_stored_many
+
+    def counting(keys):
+        keys = list(keys)
+        keys_read.extend(keys)
+        return real(keys)
+
+    monkeypatch.setattr(store, "get_stored_many", counting)
+    return keys_read
+
+
 def _small(tmp_path, name, **options):
     info = CloudVolume.create_new_info(1, "segmentation", "uint16", "raw", [4, 4, 40], [0, 0, 0],
                                        [64, 64, 32], chunk_size=(32, 32, 16))  # fmt: skip
@@ -190,16 +204,7 @@ def test_background_color_fills_missing_chunks_and_the_outside(tmp_path):
 def test_overwrite_partial_chunks_writes_shells_without_reading(tmp_path, monkeypatch):
     vol = _small(tmp_path, "o", non_aligned_writes=True, overwrite_partial_chunks=True, background_color=5)
     vol[0:32, 0:32, 0:16] = np.ones((32, 32, 16), np.uint16)
-    store = vol._volume.store
-    reads = []
-    real = store.get_stored_many
-
-    def counting(keys):
-        keys = list(keys)
-        reads.extend(keys)
-        return real(keys)
-
-    monkeypatch.setattr(store, "get_stored_many", counting)
+    reads = _counted_reads(vol, monkeypatch)
     vol[10:20, 10:20, 0:16] = np.full((10, 10, 16), 2, np.uint16)
     assert reads == []  # the partly covered chunk is not read
     image = CloudVolume(f"file://{tmp_path}/o")[0:32, 0:32, 0:16][..., 0]
@@ -218,16 +223,7 @@ def test_lru_bytes_keeps_recent_chunks_in_memory(tmp_path, encoding, monkeypatch
     assert vol.lru.encoding == encoding
     np.testing.assert_array_equal(vol[0:40, 0:20, 0:10][..., 0], data[0:40, 0:20, 0:10])  # 2 chunks
     assert len(vol.lru) == 2
-    store = vol._volume.store
-    fetched = []
-    real = store.get_stored_many
-
-    def counting(keys):
-        keys = list(keys)
-        fetched.extend(keys)
-        return real(keys)
-
-    monkeypatch.setattr(store, "get_stored_many", counting)
+    fetched = _counted_reads(vol, monkeypatch)
     np.testing.assert_array_equal(vol[5:35, 3:9, 2:12][..., 0], data[5:35, 3:9, 2:12])
     assert fetched == []  # both chunks from memory
     np.testing.assert_array_equal(vol[:, :, :][..., 0], data)
