@@ -19,6 +19,7 @@ from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._files import download_files, download_to_file, upload_from_file
 from ._from_numpy import from_numpy
+from ._labels import binary_image, mask_except, renumbered
 from ._new_info import add_scale_to, create_new_info
 from ._options import (
     Settings,
@@ -35,6 +36,7 @@ from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._queries import download_point, region_at, scattered_points, unique_labels
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
+from ._views import ConfigView, ImageView
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -122,17 +124,11 @@ class CloudVolume:
     ) -> None:
         refuse_graphene(agglomerate=agglomerate, timestamp=timestamp)
         refuse_graphene(spatial_index_db=spatial_index_db)
-        if green_threads:
-            warnings.warn(
-                "green_threads=True is accepted and ignored: precomputed already runs storage "
-                "requests on threads (and asyncio inside the cloud drivers); gevent adds nothing",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+        self.green_threads = green_threads
         self.use_https = bool(use_https)
         self.max_redirects = max_redirects
         self._dirs = (mesh_dir, skel_dir)
-        self._lru = ChunkLRU(lru_bytes, lru_encoding) if lru_bytes else None
+        self._lru = ChunkLRU(lru_bytes, lru_encoding)
         if self.use_https:
             cloudpath = https_path(os.fspath(cloudpath))
         path = parse_cloudpath(cloudpath)
@@ -178,20 +174,24 @@ class CloudVolume:
         self.skeleton = SkeletonSource(
             self._store, lambda: self.meta.info, progress=self._bar, skel_dir=skel_dir
         )
+        #: cloud-volume's names for the voxel side and the options (``vol.image.lru``...).
+        self.image, self.config = ImageView(self), ConfigView(self)
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, cache=self._cache, **self._options)
         if info is None:
             path, volume = self._follow_redirects(path, volume)
-        if self._lru is not None:
-            self._lru.clear()
-            if not isinstance(volume, PrecomputedVolume):
-                volume.close()
-                raise FeatureUnavailableError(
-                    f"lru_bytes: {path.url} is served by an array service, whose chunks this LRU "
-                    "does not see; use lru_bytes=0"
-                )
+        self._lru.clear()
+        if isinstance(volume, PrecomputedVolume):
             volume.lru = self._lru
+        else:
+            self._lru.refusal = (
+                f"lru_bytes: {path.url} is served by an array service, whose chunks this LRU "
+                "does not see; use lru_bytes=0"
+            )
+            if self._lru.active:
+                volume.close()
+                raise FeatureUnavailableError(self._lru.refusal)
         self._path, self._volume = path, volume
         self._voxels = VoxelAccess(path, volume, self._dispatch, self._options, self._cache)
         self._shared = SharedMemoryAccess(self._voxels)
@@ -311,6 +311,22 @@ class CloudVolume:
         self._dispatch.set_processes(parallel_count(parallel))
 
     @property
+    def green_threads(self) -> bool:
+        """Accepted for cloud-volume's scripts; True warns that gevent is not used."""
+        return self._green
+
+    @green_threads.setter
+    def green_threads(self, green: bool) -> None:
+        if green:
+            warnings.warn(
+                "green_threads=True is accepted and ignored: precomputed already runs storage "
+                "requests on threads (and asyncio inside the cloud drivers); gevent adds nothing",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self._green = bool(green)
+
+    @property
     def compress(self) -> bool | str | None:
         """As given (``True`` stays ``True``, as in cloud-volume); None/False write uncompressed,
         True or ``'gzip'`` gzip."""
@@ -331,9 +347,9 @@ class CloudVolume:
         self._compress_level = compress_level(level)
 
     @property
-    def lru(self) -> ChunkLRU | None:
-        """Recently read chunks kept in memory (``lru_bytes`` > 0), shared by this volume's
-        threads: ``vol.lru.nbytes``, ``len(vol.lru)``, ``vol.lru.clear()``."""
+    def lru(self) -> ChunkLRU:
+        """Recently read chunks kept in memory (when ``lru_bytes`` > 0), shared by this volume's
+        threads: ``vol.lru.nbytes``, ``len(vol.lru)``, ``vol.lru.clear()``, ``vol.lru.resize(n)``."""
         return self._lru
 
     @property
@@ -505,10 +521,49 @@ class CloudVolume:
         """Write an (x, y, z[, c]) array or a scalar into ``vol[x0:x1, y0:y1, z0:z1]``."""
         self._voxels.write_slices(slices, value, self._settings())
 
-    def download(self, bbox: Any, mip: int | None = None) -> VolumeCutout:
-        """Read a box (Bbox, slices or ``np.s_``) at ``mip`` (default: ``vol.mip``)."""
+    def download(
+        self,
+        bbox: Any,
+        mip: int | None = None,
+        parallel: int | None = None,
+        segids: Sequence[int] | None = None,
+        preserve_zeros: bool = False,
+        agglomerate: bool | None = None,
+        timestamp: Any = None,
+        stop_layer: int | None = None,
+        renumber: bool = False,
+        coord_resolution: Sequence[float] | None = None,
+        label: int | None = None,
+        crackle: bool = False,
+    ) -> Any:
+        """Read a box (Bbox, slices or ``np.s_``) at ``mip`` (default: ``vol.mip``).
+
+        For segmentation, as cloud-volume: ``label`` gives a boolean image of that label;
+        ``segids`` sets every other label to 0 (``preserve_zeros``: to the dtype's maximum,
+        keeping 0); ``renumber`` returns ``(image, {old: new})`` with labels renumbered
+        1, 2, ... in increasing order, in a smaller dtype. ``coord_resolution`` (nm per
+        unit) gives ``bbox`` in another resolution's coordinates; ``parallel`` overrides
+        ``vol.parallel`` for this call.
+        """
+        refuse_graphene(agglomerate=agglomerate, timestamp=timestamp, stop_layer=stop_layer)
+        if crackle:
+            raise FeatureUnavailableError(
+                "download(crackle=True) returns cloud-volume's Crackle array, which precomputed does not "
+                "build; read the region as an array (and crackle.compress it yourself if needed)"
+            )
         settings = self._settings(mip)
-        return self._voxels.download(bbox, settings.mip, settings)
+        box = region_at(self._voxels, bbox, settings.mip, settings, coord_resolution)
+        with self._parallel_for(parallel):
+            image = self._voxels.download(box, settings.mip, settings)
+        if label is not None:
+            return self._voxels.cutout(binary_image(image, label), box, settings.mip)
+        if segids is not None:
+            mask_except(image, segids, preserve_zeros)
+        if not renumber:
+            return image
+        background = self.background_color if isinstance(self.background_color, int) else 0
+        voxels, remap = renumbered(image, max(background, 0))
+        return self._voxels.cutout(voxels, box, settings.mip), remap
 
     def unique(
         self,
@@ -593,13 +648,26 @@ class CloudVolume:
         ``order``), which covers ``bbox``; only its part ``cutout_bbox`` if given."""
         upload_from_file(self._voxels, location, bbox, order, cutout_bbox, self._settings())
 
-    def exists(self, bbox: Any) -> dict[str, bool]:
-        """Which chunks covering ``bbox`` (slices or Bbox, this mip) exist: ``{key: bool}``."""
-        return self._voxels.exists(bbox, self.mip, self._settings())
+    def exists(self, bbox: Any, mip: int | None = None) -> dict[str, bool]:
+        """Which chunks covering ``bbox`` (slices or Bbox, at ``mip``, default ``vol.mip``) exist:
+        ``{key: bool}``."""
+        settings = self._settings(mip)
+        return self._voxels.exists(bbox, settings.mip, settings)
 
-    def delete(self, bbox: Any) -> None:
-        """Delete the chunks of a chunk-aligned ``bbox`` at this mip (in shards too)."""
-        self._voxels.delete(bbox, self.mip, self._settings())
+    def delete(self, bbox: Any, mip: int | None = None) -> None:
+        """Delete the chunks of a chunk-aligned ``bbox`` at ``mip`` (default ``vol.mip``; in shards too)."""
+        settings = self._settings(mip)
+        self._voxels.delete(bbox, settings.mip, settings)
+
+    def has_data(self, mip: int | Sequence[float] | None = None) -> bool:
+        """Whether any chunk (or shard) of ``mip`` (default ``vol.mip``) is stored."""
+        key = self.meta.key(self.mip if mip is None else self.meta.to_mip(mip))
+        store = self._store()
+        if store is None:
+            raise FeatureUnavailableError(
+                f"{self._path.url} is an array service with no listing; read a region instead"
+            )
+        return next(iter(store.list(f"{key}/")), None) is not None
 
     def shard_boxes(self, bbox: Any = None, mip: int | None = None) -> Iterator[Bbox]:
         """The boxes, clipped to the volume, that a pipeline writes one at a time.
@@ -678,8 +746,7 @@ class CloudVolume:
                      shared_memory_id=self.shared_memory_id, cache=self._cache.to_json(),
                      compress=self.compress, codec_threads=self.codec_threads,
                      use_https=self.use_https, mesh_dir=self._dirs[0], skel_dir=self._dirs[1],
-                     lru_bytes=0 if self._lru is None else self._lru.max_bytes,
-                     lru_encoding="same" if self._lru is None else self._lru.encoding)  # fmt: skip
+                     lru_bytes=self._lru.max_bytes, lru_encoding=self._lru.encoding)  # fmt: skip
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -27,15 +27,16 @@ def usable_cores() -> int:
 
 
 def parallel_count(parallel: Any) -> int:
-    """The process count for ``parallel``: False/1 one, N that many, True all cores."""
-    if parallel is True:
+    """The process count for ``parallel``: False/1 one, N that many, True or 0 all cores
+    (as cloud-volume)."""
+    if parallel is True or (isinstance(parallel, int) and not isinstance(parallel, bool) and parallel == 0):
         count = usable_cores()
     elif parallel is False or parallel is None:
         count = 1
     elif isinstance(parallel, int) and parallel >= 1:
         count = parallel
     else:
-        raise ValueError(f"parallel must be True, False or an integer >= 1, got {parallel!r}")
+        raise ValueError(f"parallel must be True, False or an integer >= 0 (0: all cores), got {parallel!r}")
     return count
 
 

@@ -60,7 +60,11 @@ class Bbox(BboxOperators, ChunkAlignment):
     ) -> None:
         a_list, b_list = np.asarray(a).tolist(), np.asarray(b).tolist()
         if len(a_list) != len(b_list):
-            raise GeometryError(f"Bbox corners differ in length: {a_list} and {b_list}")
+            # Bbox((0, 0, 0), image.shape) drops the channel axis, as cloud-volume's zip does;
+            # anything shorter than x, y, z is a mistake.
+            if min(len(a_list), len(b_list)) < 3:
+                raise GeometryError(f"Bbox corners differ in length: {a_list} and {b_list}")
+            a_list, b_list = a_list[: len(b_list)], b_list[: len(a_list)]
         if dtype is None:
             floating = _is_floating(a_list) or _is_floating(b_list)
             dtype = np.float64 if floating else np.int64
@@ -214,9 +218,10 @@ class Bbox(BboxOperators, ChunkAlignment):
     ) -> Bbox:
         """Convert between voxels (``'vx'``) and physical units, or between physical units.
 
-        A float box keeps its dtype (float32 stays float32); an integer box in voxels
+        A float box keeps its dtype (float32 stays float32). An integer box in voxels
         stays integer in physical units when the result is whole (integer resolutions in
-        the same unit), as in cloud-volume; voxels are always int64.
+        the same unit), and an integer box between physical units becomes float32, as in
+        cloud-volume; voxels are always int64.
         """
         for name in {unit, self.unit, resolution_unit} - {"vx"}:
             if name not in UNIT_SCALES:
@@ -235,7 +240,7 @@ class Bbox(BboxOperators, ChunkAlignment):
             # Both corners round down, as cloud-volume does, so the same nm box gives the same voxels.
             return Bbox(np.floor(lo), np.floor(hi), dtype=np.int64, unit="vx")
         lo, hi = (rescale(p, self.unit, unit) for p in (self.minpt, self.maxpt))
-        return Bbox(lo, hi, dtype=self.dtype if floating else np.float64, unit=unit)
+        return Bbox(lo, hi, dtype=self.dtype if floating else np.float32, unit=unit)
 
     # --- properties ----------------------------------------------------------
 

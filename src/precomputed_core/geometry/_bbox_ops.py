@@ -97,7 +97,13 @@ class BboxOperators(BoxCorners):
         return self._new(lo, hi, np.result_type(lo, hi))
 
     def _assign(self, other: Bbox) -> Bbox:
-        self.minpt, self.maxpt, self._dtype = other.minpt, other.maxpt, other.dtype
+        # In place when the dtype holds, as cloud-volume's: a Vec taken from minpt
+        # before `bbox /= 3.0` sees the new corner.
+        if other.dtype == self.dtype and other.minpt.shape == self.minpt.shape:
+            self.minpt[...] = other.minpt
+            self.maxpt[...] = other.maxpt
+        else:
+            self.minpt, self.maxpt, self._dtype = other.minpt, other.maxpt, other.dtype
         return self  # type: ignore[return-value]  # a mixin of Bbox
 
     def __add__(self, operand: Any) -> Bbox:

@@ -72,11 +72,18 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         """Product of the components (the volume of a box of this size)."""
         return np.prod(np.asarray(self, dtype=np.float64 if self.dtype.kind == "f" else object))
 
+    def __array_wrap__(self, array: Any, *args: Any, **kwargs: Any) -> Any:
+        # Reductions (np.all, np.sum...) give a numpy scalar, not a 0-d Vec.
+        wrapped = super().__array_wrap__(array, *args, **kwargs)
+        return wrapped[()] if isinstance(wrapped, np.ndarray) and wrapped.ndim == 0 else wrapped
+
     def __hash__(self) -> int:  # type: ignore[override]
         # cloud-volume joins the digits, so (1, 23) and (12, 3) collide; a tuple does not.
         return hash(tuple(self.tolist()))
 
     def __repr__(self) -> str:
+        if self.ndim != 1:
+            return f"Vec({np.asarray(self)!r})"
         values = ",".join(str(x) for x in self.tolist())
         return f"Vec({values}, dtype={self.dtype})"
 

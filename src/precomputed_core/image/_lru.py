@@ -6,12 +6,32 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from ..exceptions import FeatureUnavailableError
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import numpy.typing as npt
 
 __all__ = ["ENCODINGS", "ChunkLRU"]
+
+
+def _checked_bytes(max_bytes: Any) -> int:
+    # cloud-volume's scripts write sizes as 1e6: a whole float is a whole number of bytes.
+    if isinstance(max_bytes, float) and max_bytes.is_integer():
+        max_bytes = int(max_bytes)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise ValueError(f"lru_bytes must be a whole number of bytes >= 0, got {max_bytes!r}")
+    return max_bytes
+
+
+def _checked_encoding(encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        raise ValueError(
+            f"lru_encoding {encoding!r} is not supported; use 'same' (chunks as stored) or "
+            "'raw' (decoded voxels)"
+        )
+    return encoding
 
 
 def _size(value: bytes | npt.NDArray[Any]) -> int:
@@ -30,18 +50,44 @@ class ChunkLRU:
     """
 
     def __init__(self, max_bytes: int, encoding: str = "same") -> None:
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
-            raise ValueError(f"lru_bytes must be a whole number of bytes >= 0, got {max_bytes!r}")
-        if encoding not in ENCODINGS:
-            raise ValueError(
-                f"lru_encoding {encoding!r} is not supported; use 'same' (chunks as stored) or "
-                "'raw' (decoded voxels)"
-            )
-        self.max_bytes = max_bytes
-        self.encoding = encoding
+        self.max_bytes = _checked_bytes(max_bytes)
+        self._encoding = _checked_encoding(encoding)
         self._items: OrderedDict[str, bytes | npt.NDArray[Any]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        #: Why this volume cannot use an LRU (an array service's chunks are not seen), if so.
+        self.refusal: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether reads go through it (``max_bytes`` > 0)."""
+        return self.max_bytes > 0
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, encoding: str) -> None:
+        encoding = _checked_encoding(encoding)
+        if encoding != self._encoding:
+            self.clear()  # what it holds is in the other form
+            self._encoding = encoding
+
+    def resize(self, max_bytes: int) -> None:
+        """Change the bound (cloud-volume's ``vol.image.lru.resize``); 0 turns it off.
+        Least recently used chunks are dropped until the rest fit."""
+        max_bytes = _checked_bytes(max_bytes)
+        if max_bytes and self.refusal:
+            raise FeatureUnavailableError(self.refusal)
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._shrink()
+
+    def _shrink(self) -> None:
+        while self._bytes > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= _size(dropped)
 
     @property
     def raw(self) -> bool:
@@ -74,9 +120,7 @@ class ChunkLRU:
                 self._bytes -= _size(old)
             self._items[name] = value
             self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= _size(dropped)
+            self._shrink()
 
     def discard(self, names: Iterable[str]) -> None:
         with self._lock:

@@ -145,9 +145,8 @@ class PrecomputedVolume(Volume):
         zeroed: bool = False,
     ) -> npt.NDArray[Any]:
         layout = self._layout(mip)
-        return read_box(
-            layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed, lru=self.lru
-        )
+        lru = self.lru if self.lru is not None and self.lru.active else None
+        return read_box(layout, bbox, options=options, runner=self._runner, out=out, zeroed=zeroed, lru=lru)
 
     def check_write(self, bbox: Bbox, *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")
@@ -161,6 +160,9 @@ class PrecomputedVolume(Volume):
             write_box(self._layout(mip), bbox, array, options=options, runner=self._runner)
         finally:
             self._forget(bbox, mip)
+
+    def written_elsewhere(self, bbox: Bbox, *, mip: int) -> None:
+        self._forget(bbox, mip)
 
     def _forget(self, bbox: Bbox, mip: int) -> None:
         """Drop the LRU's copies of the chunks a write or delete changed."""

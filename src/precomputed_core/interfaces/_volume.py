@@ -171,6 +171,10 @@ class Volume(ABC):
     def delete(self, bbox: Bbox, *, mip: int) -> None:
         """Delete the stored pieces of a chunk-aligned ``bbox``."""
 
+    def written_elsewhere(self, bbox: Bbox, *, mip: int) -> None:  # noqa: B027 - most keep no copies
+        """Other processes (``parallel``) have just written ``bbox``: drop any copy of it this
+        process keeps (an in-memory LRU of chunks), so reads see the new voxels."""
+
     def set_threads(self, threads: int) -> None:  # noqa: B027 - volumes without a pool ignore it
         """Use ``threads`` I/O threads from now on (worker processes of ``parallel`` use one)."""
 

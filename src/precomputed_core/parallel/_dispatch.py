@@ -141,6 +141,7 @@ class Dispatcher:
         finally:
             segment.close()
             segment.unlink()
+            volume.written_elsewhere(box, mip=mip)
 
     def write_from(
         self,
@@ -160,8 +161,11 @@ class Dispatcher:
         if parallel is not None:
             scheduler, grid = parallel
             volume.check_write(box, mip=mip, options=options)
-            scheduler.write(recipe, grid, box, mip=mip, location=location, shape=tuple(shape), dtype=dtype,
-                            order=order, options=options)  # fmt: skip
+            try:
+                scheduler.write(recipe, grid, box, mip=mip, location=location, shape=tuple(shape),
+                                dtype=dtype, order=order, options=options)  # fmt: skip
+            finally:
+                volume.written_elsewhere(box, mip=mip)
             return
         from . import _shm
 

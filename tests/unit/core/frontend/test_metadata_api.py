@@ -152,12 +152,18 @@ def test_parallel_setting(make_volume, monkeypatch):
     vol.parallel = 4
     assert vol.parallel == 4
     with pytest.raises(ValueError, match="parallel must be"):
-        vol.parallel = 0
+        vol.parallel = -1
     import precomputed_core.frontend._options as options
 
     monkeypatch.setattr(options, "usable_cores", lambda: 1)
     vol.parallel = True  # one usable core: True means one process
     assert vol.parallel == 1
+    monkeypatch.setattr(options, "usable_cores", lambda: 3)
+    vol.parallel = 0  # as cloud-volume: 0 means every usable core
+    assert vol.parallel == 3
+    assert vol.config.parallel == 3
+    vol.config.parallel = 2
+    assert vol.parallel == 2
     monkeypatch.setattr(options, "usable_cores", lambda: 3)
     vol.parallel = True
     assert vol.parallel == 3

@@ -240,6 +240,7 @@ def test_lru_settings_are_checked(tmp_path):
         CloudVolume(f"file://{tmp_path}/x", lru_bytes=100, lru_encoding="fpzip")
     with pytest.raises(ValueError, match="lru_bytes"):
         CloudVolume(f"file://{tmp_path}/x", lru_bytes=-1)
-    assert CloudVolume(f"file://{tmp_path}/x").lru is None
+    off = CloudVolume(f"file://{tmp_path}/x").lru
+    assert (off.max_bytes, off.active, len(off)) == (0, False, 0)
     copy = pickle.loads(pickle.dumps(CloudVolume(f"file://{tmp_path}/x", lru_bytes=1000, lru_encoding="raw")))
     assert (copy.lru.max_bytes, copy.lru.encoding) == (1000, "raw")

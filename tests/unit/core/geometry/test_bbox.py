@@ -83,6 +83,13 @@ def test_corner_length_mismatch_raises():
         Bbox((0, 0), (1, 1, 1))
 
 
+def test_a_shape_with_channels_gives_the_xyz_box():
+    # cloud-volume's idiom: Bbox((0, 0, 0), image.shape) with an (x, y, z, c) image.
+    box = Bbox((0, 0, 0), (100, 100, 50, 1))
+    assert box.minpt.tolist() == [0, 0, 0]
+    assert box.maxpt.tolist() == [100, 100, 50]
+
+
 def test_petascale_coordinates_do_not_overflow():
     big = 2**33
     box = Bbox((0, 0, 0), (big, 2, 2))
@@ -737,10 +744,38 @@ def test_convert_nm_to_vx_rounds_both_corners_down_like_cloudvolume():
 
 
 def test_convert_physical_to_physical():
+    # An integer box becomes float32, as cloud-volume's; a float box keeps its dtype.
     out = Bbox((0, 0, 0), (1, 2, 3), unit="um").convert_units("nm")
     assert out.unit == "nm"
-    assert out.dtype == np.float64
+    assert out.dtype == np.float32
     assert out.to_list() == pytest.approx([0, 0, 0, 1000, 2000, 3000])
+    exact = Bbox((0, 0, 0), (1, 2, 3), dtype=np.float64, unit="nm").convert_units("um")
+    assert exact.dtype == np.float64
+    assert exact.maxpt.tolist() == [0.001, 0.002, 0.003]
+
+
+def test_in_place_arithmetic_updates_the_corner_vectors():
+    box = Bbox((1, 1, 1), (10, 10, 10), dtype=np.float32)
+    corner = box.minpt
+    box /= 3.0
+    third = np.float32(1) / np.float32(3)
+    assert np.all(corner == third)
+    assert box.dtype == np.float32
+    grown = Bbox((1, 1, 1), (4, 4, 4))
+    lo = grown.minpt
+    grown /= 2  # int64 cannot hold the halves: the box becomes float, lo stays
+    assert grown.dtype == np.float64
+    assert lo.tolist() == [1, 1, 1]
+    assert grown.minpt.tolist() == [0.5, 0.5, 0.5]
+
+
+def test_vec_reductions_are_numpy_scalars():
+    same = Vec(1, 1, 1, dtype=np.float32) == np.float32(1)
+    assert repr(same) == "Vec(True,True,True, dtype=bool)"
+    reduced = np.all(same)
+    assert not isinstance(reduced, Vec)
+    assert bool(reduced) is True
+    assert repr(np.sum(Vec(1, 2, 3))) in ("6", "np.int64(6)")
 
 
 def test_convert_um_to_nm_is_exact_for_whole_numbers():
