@@ -34,6 +34,8 @@ LOWEST = [
     "mmh3==4.0.0",
     "DracoPy==1.4.2",
     "google-crc32c==1.5.0",
+    "compresso==3.0.0",
+    "crackle-codec==0.50.0",
 ]
 
 nox.options.sessions = ["tests", "s3", "gcs", "http", "interop", "lowest", "lint"]

@@ -21,3 +21,12 @@ def precomputed_register_codecs(registry: Registrar) -> None:
         requires=("compressed_segmentation",),
         install="compressed-segmentation>=2.2",
     )
+    # cloud-volume's two segmentation formats beyond the spec, for its users' layers.
+    registry.add(
+        "compresso", "precomputed_codecs.compresso:CompressoCodec", requires=("compresso",),
+        install="precomputed[compresso]",
+    )  # fmt: skip
+    registry.add(
+        "crackle", "precomputed_codecs.crackle:CrackleCodec", requires=("crackle",),
+        install="precomputed[crackle]",
+    )  # fmt: skip

@@ -183,6 +183,7 @@ class CloudVolume:
             path, volume = self._follow_redirects(path, volume)
         self._lru.clear()
         if isinstance(volume, PrecomputedVolume):
+            self._lru.bind(volume.meta.dtype, volume.meta.num_channels)
             volume.lru = self._lru
         else:
             self._lru.refusal = (

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import CodecError, EmptyVolumeException, GeometryError
 from ..format import ChunkPart
+from ..plugins import get_codec
 from ._buffers import zeros
 from ._executor import run_batches
 from ._memory import require_memory_for
@@ -69,20 +70,25 @@ def _from_lru(layout: ScaleLayout, lru: ChunkLRU, piece: Piece, out: npt.NDArray
     kept = lru.get(piece.chunk.name)
     if kept is None:
         return False
-    if isinstance(kept, bytes):
-        _place(layout, piece, kept, False, out)
-    else:
-        out[piece.window] = kept if piece.inner is None else kept[piece.inner]
+    form, value = kept
+    if isinstance(value, bytes) and form == "same":
+        _place(layout, piece, value, False, out)
+        return True
+    if isinstance(value, bytes):
+        value = get_codec(form).decode(value, lru.spec_for(piece.spec))
+    out[piece.window] = value if piece.inner is None else value[piece.inner]
     return True
 
 
 def _place_kept(layout: ScaleLayout, lru: ChunkLRU, piece: Piece, data: bytes, out: npt.NDArray[Any]) -> None:
-    """Decode a whole chunk, keep its voxels in the LRU (``lru_encoding='raw'``) and place it."""
+    """Decode a whole chunk, keep it in the LRU's form (voxels, or re-encoded) and place it."""
     try:
         voxels = layout.codec.decode(data, piece.spec)
     except CodecError as err:
         layout.codec_failed(piece.chunk, err)
-    lru.put(piece.chunk.name, voxels)
+    form, codec = lru.encoding, lru.codec
+    kept = voxels if codec is None else codec.encode(voxels, lru.spec_for(piece.spec))
+    lru.put(piece.chunk.name, kept, form)
     out[piece.window] = voxels if piece.inner is None else voxels[piece.inner]
 
 
@@ -124,11 +130,11 @@ def read_box(
                     f"chunk {layout.chunks.describe(piece.chunk)} is missing; pass fill_missing=True "
                     "to read missing chunks as zeros (or background_color)"
                 )
-            if lru is not None and lru.raw:
+            if lru is not None and lru.encoding != "same":
                 _place_kept(layout, lru, piece, data, out)
                 continue
             if lru is not None:
-                lru.put(piece.chunk.name, data)
+                lru.put(piece.chunk.name, data, "same")
             _place(layout, piece, data, partial, out)
 
     run_batches(layout, pieces, load, runner, writing=False, progress=options.progress, nbytes=out.nbytes)

@@ -236,8 +236,8 @@ def test_lru_bytes_keeps_recent_chunks_in_memory(tmp_path, encoding, monkeypatch
 
 def test_lru_settings_are_checked(tmp_path):
     _small(tmp_path, "x")
-    with pytest.raises(ValueError, match="lru_encoding 'fpzip' is not supported"):
-        CloudVolume(f"file://{tmp_path}/x", lru_bytes=100, lru_encoding="fpzip")
+    with pytest.raises(ValueError, match="lru_encoding 'fpzip9' is not supported"):
+        CloudVolume(f"file://{tmp_path}/x", lru_bytes=100, lru_encoding="fpzip9")
     with pytest.raises(ValueError, match="lru_bytes"):
         CloudVolume(f"file://{tmp_path}/x", lru_bytes=-1)
     off = CloudVolume(f"file://{tmp_path}/x").lru

@@ -94,7 +94,7 @@ def test_unknown_protocol_names_what_is_installed():
 def test_unknown_encoding_names_what_is_installed():
     with pytest.raises(
         UnsupportedEncodingError,
-        match=r"no codec for 'webp'\. Installed: compressed_segmentation, jpeg, png, raw\.",
+        match=r"no codec for 'webp'\. Installed: compressed_segmentation, compresso, crackle, jpeg, png, raw\.",
     ):
         CloudVolume.create_new_info(1, "image", "uint8", "webp", [1, 1, 1], [0, 0, 0], [8, 8, 8])
 
