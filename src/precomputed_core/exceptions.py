@@ -40,6 +40,7 @@ __all__ = [
     "SegmentNotFoundError",
     "ShardError",
     "SharedMemoryError",
+    "SkeletonAttributeMixingError",
     "StorageError",
     "TooManyRedirects",
     "TooManyRedirectsError",
@@ -211,6 +212,10 @@ class SharedMemoryError(PrecomputedError, OSError):
 
 class ParallelError(PrecomputedError, RuntimeError):
     """A worker process of ``parallel=N`` died before finishing its work."""
+
+
+class SkeletonAttributeMixingError(PrecomputedError, ValueError):
+    """Skeletons to merge declare different vertex attributes (cloud-volume's name)."""
 
 
 # --- warnings --------------------------------------------------------------

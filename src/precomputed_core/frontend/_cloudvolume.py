@@ -94,7 +94,7 @@ class CloudVolume:
         cdn_cache: bool | int | str = False,
         progress: bool = INTERACTIVE,
         info: dict[str, Any] | None = None,
-        provenance: dict[str, Any] | None = None,
+        provenance: dict[str, Any] | str | None = None,
         compress: bool | str | None = None,
         non_aligned_writes: bool = False,
         parallel: bool | int = 1,
@@ -160,7 +160,7 @@ class CloudVolume:
         self.delete_black_uploads = bool(delete_black_uploads)
         self.background_color = background_color
         self.overwrite_partial_chunks = bool(overwrite_partial_chunks)
-        self._provenance = None if provenance is None else Provenance(provenance)
+        self._provenance = None if provenance is None else Provenance.coerce(provenance)
         self.shared_memory_id = new_location()
         self.cache = CacheService(
             self._cache, self._store, lambda: self.meta, lambda: self.mip, lambda: self._path
@@ -496,8 +496,8 @@ class CloudVolume:
         return self._provenance
 
     @provenance.setter
-    def provenance(self, provenance: dict[str, Any]) -> None:
-        self._provenance = Provenance(provenance)
+    def provenance(self, provenance: dict[str, Any] | str) -> None:
+        self._provenance = Provenance.coerce(provenance)
 
     def refresh_provenance(self) -> Provenance:
         """Read the provenance file again from storage (an empty one if the layer has none)."""
@@ -724,13 +724,16 @@ class CloudVolume:
         where = self.shared_memory_id if location is None else str(location)
         return self._shared.download(slices, where, settings.mip, settings)
 
-    def upload_from_shared_memory(self, location: str, bbox: Any, order: str = "F") -> None:
+    def upload_from_shared_memory(
+        self, location: str, bbox: Any, order: str = "F", cutout_bbox: Any = None
+    ) -> None:
         """Write the array in shared segment ``location`` (no ``/dev/shm/`` prefix) to ``bbox``.
 
         The segment holds the box's (x, y, z, c) voxels of the layer's dtype in
-        ``order`` ('F' or 'C'); it is read in place, without a copy.
+        ``order`` ('F' or 'C'); it is read in place, without a copy. With
+        ``cutout_bbox`` (volume coordinates, inside ``bbox``) only that part is written.
         """
-        self._shared.upload(str(location), bbox, order, self._settings())
+        self._shared.upload(str(location), bbox, order, self._settings(), cutout_bbox)
 
     def unlink_shared_memory(self) -> bool:
         """Remove the segment ``vol.shared_memory_id`` (False if none); mapped arrays stay valid."""

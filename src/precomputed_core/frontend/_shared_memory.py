@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from ..exceptions import AlignmentError
 from ..parallel import unlink_segment
 
 if TYPE_CHECKING:
@@ -42,12 +43,27 @@ class SharedMemoryAccess:
         )
         return voxels.cutout(image, box, mip)
 
-    def upload(self, location: str, bbox: Any, order: str, settings: Settings) -> None:
-        """Write the (x, y, z, c) array of the layer's dtype that segment ``location`` holds."""
+    def upload(
+        self, location: str, bbox: Any, order: str, settings: Settings, cutout_bbox: Any = None
+    ) -> None:
+        """Write the (x, y, z, c) array of the layer's dtype that segment ``location`` holds
+        (covering ``bbox``), or only its part ``cutout_bbox`` (volume coordinates)."""
         voxels = self._voxels
-        box = voxels.box(bbox, settings.mip, bounded=True, crop=settings.crop)
+        if order not in ("C", "F"):
+            raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+        # The segment covers all of ``bbox``; only the part written is cropped, by autocrop
+        # as every write is (bounded or not, as cloud-volume's writes).
+        box = voxels.box(bbox, settings.mip, bounded=False, crop=False)
+        wanted = bbox if cutout_bbox is None else cutout_bbox
+        part = voxels.box(wanted, settings.mip, bounded=not settings.autocrop, crop=settings.autocrop)
+        if part.subvoxel():
+            return  # autocrop left nothing inside the volume
+        if not box.contains_bbox(part):
+            raise AlignmentError(
+                f"cutout_bbox {part} is not inside the array's box {box}; give a cutout_bbox within it"
+            )
         shape = (*(int(s) for s in box.size3()), voxels.meta.num_channels)
         voxels.dispatch.write_from(
-            voxels.volume, voxels.recipe(), box, location,
-            shape=shape, order=order, mip=settings.mip, options=settings.write_options(),
+            voxels.volume, voxels.recipe(), box, location, shape=shape, order=order,
+            mip=settings.mip, options=settings.write_options(), part=part,
         )  # fmt: skip

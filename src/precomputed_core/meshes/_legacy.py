@@ -11,6 +11,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..exceptions import DecodingError, SegmentNotFoundError
 from ..format import compress_bytes, normalize_compress
 from ..interfaces import ObjectMetadata
@@ -181,8 +183,8 @@ def _segid(mesh: Mesh) -> int:
 
 
 def transformed(mesh: Mesh, transform: Any) -> Mesh:
-    """``mesh`` with its vertices mapped by an info's ``transform`` (None: unchanged)."""
-    if transform is None:
-        return mesh
+    """``mesh`` with its vertices mapped by a 3x4 affine ``transform`` (None: unchanged)."""
+    if transform is None or np.array_equal(transform, np.eye(3, 4)):
+        return mesh  # the identity: skipped, as cloud-volume skips it
     mesh.vertices = apply_transform(mesh.vertices, transform)
     return mesh

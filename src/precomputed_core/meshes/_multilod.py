@@ -95,12 +95,14 @@ class MultiLodMeshes:
         concat: bool = True,
         allow_missing: bool = False,
         bar: Any = None,
+        transform: npt.NDArray[np.float64] | None = None,
     ) -> dict[int, Mesh] | dict[int, list[Mesh]]:
         """Each segment's mesh at level of detail ``lod`` (0 the finest; -1 the coarsest).
 
         With ``concat=False``, each segment's fragments as separate meshes (the non-empty
         ones, in manifest order), as cloud-volume gives them. A segment without a mesh
         raises :class:`SegmentNotFoundError`, or is left out with ``allow_missing``.
+        Positions are mapped by ``transform`` (a 3x4 affine), or by the info's if None.
         """
         if isinstance(lod, bool) or not isinstance(lod, int | np.integer):
             raise TypeError(f"lod must be a whole number (0 the finest, -1 the coarsest), got {lod!r}")
@@ -109,7 +111,8 @@ class MultiLodMeshes:
             manifests, blobs = self._sharded(segids, lod, allow_missing)
         else:
             manifests, blobs = self._unsharded(segids, lod, allow_missing)
-        bits, transform = self.bits, self.transform
+        bits = self.bits
+        transform = self.transform if transform is None else transform
         parts = {}
         for s in manifests:
             parts[s] = self._decode(s, manifests[s], _level(manifests[s], lod, s), blobs[s], bits, transform)

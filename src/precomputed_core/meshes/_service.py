@@ -8,19 +8,20 @@ info takes effect at once.
 
 from __future__ import annotations
 
+import copy
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import FeatureUnavailableError, InfoValidationError, ScaleUnavailableError
-from ..format import NamedDirectory, ObjectDirectory
+from ..exceptions import FeatureUnavailableError, ScaleUnavailableError
+from ..format import NamedDirectory
 from ..meta import segment_ids
 from ._legacy import LegacyMeshes, transformed
 from ._mesh import Mesh
+from ._mesh_meta import MeshMeta, default_info
 from ._multilod import MultiLodMeshes, manifest_prefix_length
-from ._transform import affine_matrix, apply_transform, inverse_transform
+from ._transform import affine_matrix, apply_transform, homogeneous_matrix, inverse_transform
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -31,59 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MeshSource"]
 
-LEGACY = "neuroglancer_legacy_mesh"
-MULTILOD = "neuroglancer_multilod_draco"
 _FORMATS = ("obj", "ply", "precomputed")
 #: ``put``'s compress when not given: the volume's own setting.
 _DEFAULT: Any = object()
-#: igneous names mesh directories after the mip they were made at: mesh_mip_2_err_40.
-_MESH_MIP = re.compile(r"mesh_mip_(\d+)")
-
-
-class MeshMeta(ObjectDirectory):
-    """The mesh directory and its ``info`` (``vol.mesh.meta``)."""
-
-    def is_multires(self) -> bool:
-        kind = self.info.get("@type", LEGACY)
-        if kind not in (LEGACY, MULTILOD):
-            raise InfoValidationError(
-                f"{self.describe('info')}: unknown mesh format {kind!r}; known: {LEGACY}, {MULTILOD}"
-            )
-        return bool(kind == MULTILOD)
-
-    def to_multi_resolution(
-        self, vertex_quantization_bits: int = 16, transform: Sequence[float] | None = None
-    ) -> dict[str, Any]:
-        """Make this info a multi-resolution one (commit it with :meth:`commit_info`).
-
-        ``transform`` maps stored positions to nanometres; the default identity
-        stores nanometres, so any mesh fits whatever the layer's resolution.
-        """
-        if vertex_quantization_bits not in (10, 16):
-            raise ValueError(f"vertex_quantization_bits must be 10 or 16, got {vertex_quantization_bits!r}")
-        if transform is not None:  # 12 finite numbers, or a 3x4 / 4x4 / 3x3 matrix, else ValueError
-            transform = affine_matrix(transform).reshape(-1).tolist()
-        self.info.update(
-            {
-                "@type": MULTILOD,
-                "vertex_quantization_bits": int(vertex_quantization_bits),
-                "transform": list(transform)
-                if transform is not None
-                else [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0],
-                "lod_scale_multiplier": 1.0,
-            }
-        )
-        return self.info
-
-    def to_single_resolution(self) -> dict[str, Any]:
-        for key in ("vertex_quantization_bits", "lod_scale_multiplier", "sharding", "transform"):
-            self.info.pop(key, None)
-        self.info["@type"] = LEGACY
-        return self.info
-
-
-def _default_info() -> dict[str, Any]:
-    return {"@type": LEGACY}
 
 
 class MeshSource:
@@ -112,12 +63,16 @@ class MeshSource:
         self._mip = mip
         self._progress = progress
         self._store = store
+        #: A matrix assigned to ``transform``, and the one last made from the info (with the
+        #: info's value it came from): kept, so changing it in place changes what get gives.
+        self._assigned: npt.NDArray[np.float64] | None = None
+        self._from_info: tuple[Any, npt.NDArray[np.float64]] | None = None
         self._dir = NamedDirectory(
             store,
             layer_info,
             "mesh",
             lambda at, path: MeshMeta(
-                at, path, default_info=_default_info, prefix_length=manifest_prefix_length
+                at, path, default_info=default_info, prefix_length=manifest_prefix_length
             ),
             override=mesh_dir,
         )
@@ -130,6 +85,46 @@ class MeshSource:
     @property
     def meta(self) -> MeshMeta:
         return self._dir.open()
+
+    @property
+    def transform(self) -> npt.NDArray[np.float64]:
+        """The 4x4 affine that :meth:`get` applies to stored vertices (x, y, z, 1).
+
+        It is the mesh info's ``transform`` (the identity if it has none) until you assign
+        one; ``None`` goes back to the info's. The array is kept, so changing it in place
+        (``vol.mesh.transform[:, 3] = 1``) changes what ``get`` gives, as in cloud-volume.
+        Only reading uses it: ``put`` stores through the inverse of the info's transform,
+        which is what other readers (Neuroglancer) apply.
+        """
+        if self._assigned is not None:
+            return self._assigned
+        meta = self.meta
+        given = meta.info.get("transform")
+        if self._from_info is None or not _same(self._from_info[0], given):  # the info changed
+            self._from_info = (copy.deepcopy(given), homogeneous_matrix(given, meta.describe("info")))
+        return self._from_info[1]
+
+    @transform.setter
+    def transform(self, matrix: npt.ArrayLike | None) -> None:
+        if matrix is None:
+            self._assigned = None
+            return
+        kept = np.asarray(matrix, dtype=np.float64)  # the same array when given float64, for in-place edits
+        if kept.shape != (4, 4):
+            kept = np.vstack([affine_matrix(kept), [0.0, 0.0, 0.0, 1.0]])  # 3x4, 3x3, 12 numbers
+        elif not np.all(np.isfinite(kept)):
+            raise ValueError(f"vol.mesh.transform must be finite; got {kept.tolist()}")
+        self._assigned = kept
+
+    def _read_matrix(self) -> npt.NDArray[np.float64]:
+        """:attr:`transform` as a checked 3x4 affine."""
+        matrix = self.transform
+        try:
+            return affine_matrix(matrix)
+        except ValueError as err:
+            raise ValueError(
+                f"vol.mesh.transform: {err}; assign a 4x4 affine, or None for the info's"
+            ) from err
 
     # --- reading --------------------------------------------------------------
 
@@ -160,10 +155,12 @@ class MeshSource:
         at level of detail ``lod`` (0 the finest, -1 the coarsest), or with
         ``concat=False`` ``{segid: [Mesh per fragment]}``, as cloud-volume returns them
         (its positional ``get(segids, lod, concat)`` too); ``allow_missing`` leaves out
-        segments without one. ``progress`` overrides the volume's setting.
+        segments without one. ``progress`` overrides the volume's setting. Vertices
+        are mapped by :attr:`transform` (the info's unless one was assigned).
         """
         ids = segment_ids(segids)
         meta = self.meta
+        transform = self._read_matrix()  # a bad matrix fails before anything is read
         if meta.is_multires() and not isinstance(remove_duplicate_vertices, bool):
             lod, concat = (
                 remove_duplicate_vertices,
@@ -171,9 +168,10 @@ class MeshSource:
             )  # cloud-volume's multi-resolution get(segids, lod, concat)
         with self._progress(len(ids), "Downloading meshes", progress) as bar:
             if meta.is_multires():
-                return MultiLodMeshes(meta).get(ids, lod, concat=concat, allow_missing=allow_missing, bar=bar)
+                return MultiLodMeshes(meta).get(
+                    ids, lod, concat=concat, allow_missing=allow_missing, bar=bar, transform=transform
+                )
             meshes = LegacyMeshes(meta).get(ids, bar=bar)
-        transform = meta.info.get("transform")
         if not fuse:
             return {s: transformed(m, transform) for s, m in meshes.items()}
         mesh = transformed(Mesh.concatenate(*(meshes[s] for s in sorted(meshes))), transform)
@@ -190,12 +188,11 @@ class MeshSource:
     def _voxel_grid(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """The resolution and voxel offset of the scale the meshes were made from, as cloud-volume
         finds it: the mesh info's ``mip``, else a ``mesh_mip_N`` directory name, else ``vol.mip``."""
-        mip: Any = self.meta.info.get("mip")
+        mip = self.meta.mip
         if mip is None:
-            found = _MESH_MIP.search(self.path)
-            mip = int(found.group(1)) if found else self._mip()
+            mip = self._mip()
         scales = self._layer_info().get("scales", [])
-        if not isinstance(mip, int) or not 0 <= mip < len(scales):
+        if not 0 <= mip < len(scales):
             raise ScaleUnavailableError(
                 f"the meshes were made at mip {mip!r}, which this layer does not have ({len(scales)} mips)"
             )
@@ -222,7 +219,7 @@ class MeshSource:
             raise ValueError(f"file_format must be one of {', '.join(_FORMATS)}; got {file_format!r}")
         ids = segment_ids(segids)
         if self.meta.is_multires():
-            found = MultiLodMeshes(self.meta).get(ids, lod)
+            found = MultiLodMeshes(self.meta).get(ids, lod, transform=self._read_matrix())
             mesh = Mesh.concatenate(*(found[s] for s in ids), segid=ids[0] if len(ids) == 1 else None)  # type: ignore[arg-type]
         else:
             fused = self.get(ids)
@@ -320,6 +317,13 @@ class MeshSource:
     def __repr__(self) -> str:
         store = self._store()
         return f"<MeshSource of {store.url if store is not None else 'a volume service'}>"
+
+
+def _same(kept: Any, given: Any) -> bool:
+    try:
+        return bool(kept == given)
+    except ValueError:  # an array put in the info by hand: compared element by element
+        return False
 
 
 def _as_mesh(value: Any) -> Mesh:

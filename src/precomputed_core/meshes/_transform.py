@@ -11,7 +11,7 @@ from ..exceptions import InfoValidationError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["affine_matrix", "apply_transform", "inverse_transform", "transform_normals"]
+__all__ = ["affine_matrix", "apply_transform", "homogeneous_matrix", "inverse_transform", "transform_normals"]
 
 
 def affine_matrix(matrix: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -41,6 +41,23 @@ def affine_matrix(matrix: npt.ArrayLike) -> npt.NDArray[np.float64]:
     if not np.all(np.isfinite(m)):
         raise ValueError(f"a transform must be finite; got {m.tolist()}")
     return m
+
+
+def homogeneous_matrix(transform: Any, where: str) -> npt.NDArray[np.float64]:
+    """An info's ``transform`` (None: the identity) as the 4x4 matrix cloud-volume gives as
+    ``vol.mesh.transform``; ``where`` names the info in the error.
+
+    Examples
+    --------
+    >>> homogeneous_matrix([2, 0, 0, 1, 0, 2, 0, 0, 0, 0, 2, 0], "info")[0].tolist()
+    [2.0, 0.0, 0.0, 1.0]
+    """
+    if transform is None:
+        return np.eye(4)
+    try:
+        return np.vstack([affine_matrix(transform), [0.0, 0.0, 0.0, 1.0]])
+    except ValueError as err:
+        raise InfoValidationError(f"{where}: transform: {err}") from err
 
 
 def apply_transform(vertices: npt.ArrayLike, matrix: npt.ArrayLike) -> npt.NDArray[np.float32]:

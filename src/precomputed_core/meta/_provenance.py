@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..exceptions import InfoValidationError
@@ -33,6 +34,38 @@ class Provenance(dict):  # type: ignore[type-arg]
         self.setdefault("description", "")
         for name in _LIST_FIELDS:
             self.setdefault(name, [])
+
+    @staticmethod
+    def _parsed(value: Any) -> dict[str, Any]:
+        if isinstance(value, str | bytes):
+            try:
+                value = json.loads(value)
+            except ValueError as err:
+                raise InfoValidationError(f"provenance is not valid JSON: {err}") from err
+        if not isinstance(value, dict):
+            raise InfoValidationError(
+                f"provenance must be a dict or its JSON text, got {type(value).__name__}"
+            )
+        return value
+
+    @classmethod
+    def coerce(cls, value: Any) -> Provenance:
+        """A checked provenance from a dict or its JSON text (as the constructor's
+        ``provenance=`` takes it)."""
+        provenance = cls(cls._parsed(value))
+        provenance.validate()
+        return provenance
+
+    def serialize(self) -> str:
+        """The document as JSON text (cloud-volume's name)."""
+        return json.dumps(self)
+
+    def from_json(self, data: str | bytes) -> Provenance:
+        """Merge the fields of a JSON document into this one; returns it (cloud-volume's name)."""
+        given = self._parsed(data)
+        Provenance({**self, **given}).validate()
+        self.update(given)
+        return self
 
     def __getattr__(self, name: str) -> Any:
         try:

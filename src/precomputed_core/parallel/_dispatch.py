@@ -154,25 +154,30 @@ class Dispatcher:
         order: str,
         mip: int,
         options: WriteOptions,
+        part: Bbox | None = None,
     ) -> None:
-        """Write the (x, y, z, c) array that the shared segment ``location`` holds."""
-        parallel = self._scheduler_for(volume, box, mip)
+        """Write the (x, y, z, c) array that the shared segment ``location`` holds, which
+        covers ``box``; only its ``part`` (a box inside ``box``) if given."""
+        part = box if part is None else part
+        parallel = self._scheduler_for(volume, part, mip)
         dtype = volume.meta.dtype
         if parallel is not None:
             scheduler, grid = parallel
-            volume.check_write(box, mip=mip, options=options)
+            volume.check_write(part, mip=mip, options=options)
             try:
-                scheduler.write(recipe, grid, box, mip=mip, location=location, shape=tuple(shape),
-                                dtype=dtype, order=order, options=options)  # fmt: skip
+                scheduler.write(recipe, grid, part, mip=mip, location=location, shape=tuple(shape),
+                                dtype=dtype, order=order, options=options,
+                                origin=box.minpt[:3].tolist())  # fmt: skip
             finally:
-                volume.written_elsewhere(box, mip=mip)
+                volume.written_elsewhere(part, mip=mip)
             return
         from . import _shm
 
         segment = _shm.attach(location)
         try:
             array = _shm.array_of(segment, shape, dtype, order=order)
-            volume.write(box, array, mip=mip, options=options)
+            lo, hi = (part.minpt[:3] - box.minpt[:3]).tolist(), (part.maxpt[:3] - box.minpt[:3]).tolist()
+            volume.write(part, array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], mip=mip, options=options)
             del array
         finally:
             segment.close()

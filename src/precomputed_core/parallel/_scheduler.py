@@ -219,10 +219,12 @@ class ProcessScheduler:
         dtype: np.dtype[Any],
         order: str,
         options: WriteOptions,
+        origin: list[int] | None = None,
     ) -> None:
-        """Write the array in segment ``location`` (``shape``, ``order``) to ``bbox``."""
+        """Write the array in segment ``location`` (``shape``, ``order``) to ``bbox``; the array
+        starts at ``origin`` (default: ``bbox``'s corner), so it may cover more than ``bbox``."""
         groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
-        origin = bbox.minpt[:3].tolist()
+        origin = bbox.minpt[:3].tolist() if origin is None else origin
         calls = [
             (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options) for g in groups
         ]

@@ -7,7 +7,8 @@ declared in ``extra_attributes`` (the info's ``vertex_attributes`` entries) and
 stored as attributes of the object named by their id (``skel.radius``,
 ``skel.vertex_types``, ``skel.my_attr``), as osteoid does, so ported code runs
 unchanged. Graph operations live in ``_skeleton_ops``, the formats in
-``_skeleton_files`` and ``_skeleton_swc``.
+``_skeleton_files`` and ``_skeleton_swc``, files on disk in ``_skeleton_disk``,
+and comparison by vertex position in ``_skeleton_matching``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import EncodingError
+from ..exceptions import EncodingError, SkeletonAttributeMixingError
 from ._skeleton_attributes import SkeletonAttributes
+from ._skeleton_disk import SkeletonDisk
 from ._skeleton_files import (
     DEFAULT_VERTEX_ATTRIBUTES,
     check_attribute_specs,
     decode_precomputed,
     encode_precomputed,
 )
+from ._skeleton_matching import SkeletonMatching
 from ._skeleton_ops import SkeletonGraphOps
 from ._skeleton_space import SkeletonSpace
 from ._skeleton_swc import decode_swc, encode_swc
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Skeleton"]
 
 
-class Skeleton(SkeletonAttributes, SkeletonGraphOps, SkeletonSpace):
+class Skeleton(SkeletonAttributes, SkeletonGraphOps, SkeletonSpace, SkeletonMatching, SkeletonDisk):
     """A skeleton: vertices, edges, per-vertex attributes, an id and a voxel-to-nm transform.
 
     Arrays already of the right dtype are used as they are, not copied (as in
@@ -172,18 +175,20 @@ class Skeleton(SkeletonAttributes, SkeletonGraphOps, SkeletonSpace):
 
         Raises
         ------
-        ValueError
-            The skeletons declare different vertex attributes.
+        SkeletonAttributeMixingError
+            The skeletons declare different vertex attributes (a ``ValueError``).
         """
         skels = [s for s in skeletons if not s.empty()]
         if not skels:
             return cls()
         first = skels[0]
         for skel in skels[1:]:
+            # Compared as declared, as osteoid does: data_type np.uint8 is not "uint8" here.
             if skel.extra_attributes != first.extra_attributes:
-                raise ValueError(
+                raise SkeletonAttributeMixingError(
                     "skeletons with different vertex attributes cannot be merged: "
-                    f"{first.extra_attributes} and {skel.extra_attributes}"
+                    f"{first.extra_attributes} and {skel.extra_attributes}; declare the same ones "
+                    "on each first (add_extra_attributes)"
                 )
         skels = [first, *(s.in_space(first.space) for s in skels[1:])]
         offsets = np.cumsum([0] + [s.vertices.shape[0] for s in skels[:-1]])

@@ -1,4 +1,4 @@
-"""Graph operations of ``Skeleton``: consolidate, crop, components, paths and downsample.
+"""Graph operations of ``Skeleton``: consolidate, crop, components, paths, downsample and smoothing.
 
 Split from ``_skeleton.py`` to keep each module readable, as ``Bbox`` keeps its
 operators apart. Every operation returns a new skeleton with the same id,
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..exceptions import GeometryError
 from ..geometry import Bbox
 from ._skeleton_graph import Adjacency, component_labels, interjoint_paths, simple_edges, tree_paths
 
@@ -29,6 +30,7 @@ class SkeletonGraphOps:
 
     vertices: npt.NDArray[np.float32]
     edges: npt.NDArray[np.uint32]
+    radius: npt.NDArray[Any]
 
     if TYPE_CHECKING:
 
@@ -187,3 +189,90 @@ class SkeletonGraphOps:
             edges.extend((base + i, base + i + 1) for i in range(len(stride) - 1))
             kept.extend(stride)
         return self._subset(kept, np.asarray(edges, dtype=np.int64).reshape(-1, 2))._consolidate(True)
+
+    def average_smoothing(self, n: int, check_boundary: bool = True, shrink_radii: bool = False) -> Skeleton:
+        """Return a copy with each interjoint path smoothed by an ``n``-vertex moving average.
+
+        As osteoid: the window runs forwards and then backwards along each path
+        (so the smoothing does not lag), the path's ends (terminals and branch
+        points) stay where they are, and the result is consolidated. ``n <= 1``
+        returns a copy. Vertices on no edge are dropped.
+
+        Parameters
+        ----------
+        n : int
+            The window, in vertices.
+        check_boundary : bool
+            Refuse to move a vertex farther than its ``radius`` (so the skeleton
+            stays inside the object); skipped when there is no ``radius``. An
+            unknown radius (-1) allows no move at all, as in osteoid.
+        shrink_radii : bool
+            Reduce each radius by how far its vertex moved.
+
+        Raises
+        ------
+        GeometryError
+            ``check_boundary`` and a vertex would move farther than its radius.
+        """
+        if n <= 1:
+            return self.clone()
+        has_radius = "radius" in self.__dict__
+        kept: list[npt.NDArray[np.int64]] = []
+        points: list[npt.NDArray[np.float64]] = []
+        distances: list[npt.NDArray[np.float64]] = []
+        edges: list[npt.NDArray[np.int64]] = []
+        start = 0
+        for path in interjoint_paths(self.edges, self.vertices.shape[0]):
+            idx = np.asarray(path, dtype=np.int64)
+            original = self.vertices[idx].astype(np.float64)
+            smooth = _moving_average(_moving_average(original, n)[::-1], n)[::-1]
+            smooth[0], smooth[-1] = original[0], original[-1]
+            distance = np.linalg.norm(original - smooth, axis=1)
+            if check_boundary and has_radius:
+                _check_inside(idx, original, smooth, distance, np.ravel(self.radius)[idx])
+            # Each path is its own chain here; consolidation joins the chains at their shared ends.
+            step = np.arange(start, start + idx.size - 1)
+            edges.append(np.stack([step, step + 1], axis=1))
+            start += idx.size
+            kept.append(idx)
+            points.append(smooth)
+            distances.append(distance)
+        if not kept:
+            return self._subset([], _NO_EDGES)
+        skel = self._subset(np.concatenate(kept), np.concatenate(edges))
+        skel.vertices = np.concatenate(points).astype(np.float32)
+        if shrink_radii and has_radius:
+            shrunk = np.ravel(skel.radius).astype(np.float64) - np.concatenate(distances)
+            skel.radius = shrunk.astype(skel.radius.dtype).reshape(skel.radius.shape)
+        return skel._consolidate(True)
+
+
+def _moving_average(points: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
+    """The mean of each point and the ``n - 1`` before it, mirroring the start (osteoid's filter)."""
+    padded = np.pad(points, [(n, n), (0, 0)], mode="symmetric")
+    total = np.cumsum(padded, axis=0, dtype=np.float64)
+    out: npt.NDArray[np.float64] = (total[n:] - total[:-n])[:-n] / float(n)
+    return out
+
+
+def _check_inside(
+    idx: npt.NDArray[np.int64],
+    original: npt.NDArray[np.float64],
+    smooth: npt.NDArray[np.float64],
+    distance: npt.NDArray[np.float64],
+    radius: npt.NDArray[Any],
+) -> None:
+    outside = np.flatnonzero(distance > radius)
+    if not outside.size:
+        return
+    i = int(outside[0])
+    if radius[i] < 0:
+        raise GeometryError(
+            f"smoothing cannot check vertex {int(idx[i])} stays inside the object: its radius is "
+            f"unknown ({float(radius[i])}); set the radii or pass check_boundary=False"
+        )
+    raise GeometryError(
+        f"smoothing would move vertex {int(idx[i])} from {original[i].tolist()} to "
+        f"{smooth[i].tolist()}, {distance[i]:.3f} away, more than its radius {float(radius[i]):.3f}, "
+        "so outside the object; use a smaller window or check_boundary=False"
+    )

@@ -8,6 +8,7 @@ them; a skeleton in physical space is stored back through the inverse transform.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,11 +31,34 @@ if TYPE_CHECKING:
 __all__ = ["SkeletonSource"]
 
 SKELETONS_TYPE = "neuroglancer_skeletons"
+_MIP_IN_PATH = re.compile(r"skeletons_mip_(\d+)")
 _IDENTITY = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]
 
 
 class SkeletonMeta(ObjectDirectory):
     """The skeleton directory and its ``info`` (``vol.skeleton.meta``)."""
+
+    @property
+    def skeleton_path(self) -> str:
+        """The directory, relative to the layer (cloud-volume's name for ``path``)."""
+        return self.path
+
+    @property
+    def mip(self) -> int | None:
+        """The mip the skeletons were made at: the info's ``mip``, else N of a ``skeletons_mip_N`` path.
+
+        None when neither says. The second rule is cloud-volume's: Igneous names
+        the directories it writes that way.
+        """
+        value = self.info.get("mip")
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InfoValidationError(
+                    f"{self.describe('info')}: mip must be an integer >= 0, got {value!r}"
+                )
+            return value
+        found = _MIP_IN_PATH.search(self.path)
+        return None if found is None else int(found.group(1))
 
     @property
     def transform(self) -> npt.NDArray[np.float64]:

@@ -23,7 +23,7 @@ def test_all_lists_every_public_class():
         name for name, obj in vars(exc).items() if inspect.isclass(obj) and obj.__module__ == exc.__name__
     )
     assert sorted(exc.__all__) == defined
-    assert len(exc.__all__) == 39
+    assert len(exc.__all__) == 40
 
 
 def test_warnings_are_exactly_two():
@@ -85,6 +85,7 @@ def test_warning_bases():
         ("FeatureUnavailableError", (exc.PrecomputedError, NotImplementedError)),
         ("SharedMemoryError", (exc.PrecomputedError, OSError)),
         ("ParallelError", (exc.PrecomputedError, RuntimeError)),
+        ("SkeletonAttributeMixingError", (exc.PrecomputedError, ValueError)),
     ],
 )
 def test_parents(name, parents):

@@ -128,6 +128,28 @@ def test_provenance_commit_and_refresh(make_volume):
     assert given.provenance.description == "given"
 
 
+def test_provenance_as_json_text(make_volume):
+    import json
+
+    vol = make_volume()
+    vol.provenance.sources.append("gs://lab/raw")
+    assert json.loads(vol.provenance.serialize()) == {
+        "description": "", "sources": ["gs://lab/raw"], "owners": [], "processing": []
+    }  # fmt: skip
+    text = CloudVolume(vol.cloudpath, provenance='{"sources": ["wow"]}')
+    assert text.provenance.sources == ["wow"]
+    assert text.provenance.owners == []
+    merged = text.provenance.from_json('{"owners": ["me@lab.org"]}')
+    assert merged is text.provenance
+    assert (merged.sources, merged.owners) == (["wow"], ["me@lab.org"])
+    with pytest.raises(InfoValidationError, match=r"provenance\.sources must be a list of str"):
+        CloudVolume(vol.cloudpath, provenance={"sources": 3})
+    with pytest.raises(InfoValidationError, match="provenance is not valid JSON"):
+        CloudVolume(vol.cloudpath, provenance="{not json")
+    with pytest.raises(InfoValidationError, match="a dict or its JSON text"):
+        CloudVolume(vol.cloudpath, provenance=[1, 2])
+
+
 def test_slices_from_global_coords(make_volume):
     vol = make_volume(size=(128, 128, 64), chunk=(32, 32, 16), max_mip=2)
     vol.mip = 2

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from precomputed_core import Bbox, CloudVolume
-from precomputed_core.exceptions import EmptyVolumeException, ParallelError, SharedMemoryError
+from precomputed_core.exceptions import AlignmentError, EmptyVolumeException, ParallelError, SharedMemoryError
 from precomputed_core.testing import random_array
 
 SHM = "/dev/shm"
@@ -217,6 +217,40 @@ def test_upload_from_shared_memory(tmp_path, shm_clean, parallel, order):
         par.upload_from_shared_memory(name, Bbox((3, -5, 0), (131, 123, 64)), order=order)
         np.testing.assert_array_equal(vol[3:131, -5:123, 0:64], data)
         par.close()
+    finally:
+        segment.close()
+        segment.unlink()
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_upload_a_cutout_of_a_shared_memory_array(tmp_path, shm_clean, parallel):
+    from multiprocessing import shared_memory
+
+    vol = _layer(tmp_path, "layer", size=(128, 128, 64))  # voxels [3, -5, 0] to [131, 123, 64]
+    vol[:, :, :] = np.full((128, 128, 64), 2, np.uint8)
+    name = f"precomputed-cutout-{os.getpid()}-{parallel}"
+    segment = shared_memory.SharedMemory(name=name, create=True, size=128 * 128 * 64)
+    try:
+        shared = np.ndarray((128, 128, 64), np.uint8, buffer=segment.buf, order="F")
+        shared[:, :, :32] = 3
+        par = CloudVolume(vol.cloudpath, parallel=parallel, progress=False)
+        par.upload_from_shared_memory(name, vol.bounds, cutout_bbox=Bbox((3, -5, 0), (131, 123, 32)))
+        assert (vol[:, :, 0:32] == 3).all()
+        assert (vol[:, :, 32:64] == 2).all()
+        # the array reaches outside the volume; autocrop writes what lies inside the cutout
+        shared[:, :, :] = 4
+        par.autocrop = True
+        par.upload_from_shared_memory(name, Bbox((-2, -10, -5), (126, 118, 59)),
+                                      cutout_bbox=Bbox((-2, -10, -5), (67, 59, 32)))  # fmt: skip
+        assert (vol[3:67, -5:59, 0:32] == 4).all()
+        assert (vol[67:131, :, 0:32] == 3).all()
+        assert (vol[:, :, 32:64] == 2).all()
+        par.autocrop = False
+        with pytest.raises(AlignmentError, match="is not inside the array's box"):
+            par.upload_from_shared_memory(name, Bbox((3, -5, 0), (67, 59, 32)),
+                                          cutout_bbox=Bbox((3, -5, 0), (131, 59, 32)))  # fmt: skip
+        par.close()
+        del shared
     finally:
         segment.close()
         segment.unlink()

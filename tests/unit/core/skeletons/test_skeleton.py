@@ -13,6 +13,7 @@ from precomputed_core.exceptions import (
     EncodingError,
     GeometryError,
     InfoValidationError,
+    SkeletonAttributeMixingError,
     UnsupportedDataTypeError,
 )
 from precomputed_core.geometry import Bbox
@@ -608,6 +609,68 @@ def test_simple_merge_moves_skeletons_into_the_first_ones_space():
     assert Skeleton.simple_merge([b, a]).vertices.tolist() == [[2, 2, 2], [0, 0, 0]]
 
 
+def test_simple_merge_refuses_attributes_declared_differently():
+    # cloud-volume's test_simple_merge: a numpy type is not the string "uint8" for this check.
+    a = Skeleton([[0, 0, 0], [1, 0, 0]], [[0, 1]])
+    b = Skeleton([[0, 0, 1], [1, 0, 1]], [[0, 1]])
+    b.extra_attributes[1]["data_type"] = np.uint8
+    with pytest.raises(SkeletonAttributeMixingError, match="add_extra_attributes"):
+        Skeleton.simple_merge([a, b])
+    assert issubclass(SkeletonAttributeMixingError, ValueError)
+
+
+# A Y: arm 0-1-2 and arm 2-3-4 (zigzags), and a stem 2-5; every radius 5.
+Y_VERTS = np.array([[0, 0, 0], [1, 1, 0], [2, 0, 0], [3, 1, 0], [4, 0, 0], [2, 3, 0]], dtype=np.float32)
+Y_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [2, 5]], dtype=np.uint32)
+
+
+def y_skeleton(**kwargs):
+    return Skeleton(Y_VERTS.copy(), Y_EDGES.copy(), radii=[5] * 6, vertex_types=[0, 1, 2, 3, 4, 5], **kwargs)
+
+
+def test_average_smoothing_moves_path_interiors_and_keeps_the_joints():
+    transform = [[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]]
+    skel = y_skeleton(segid=4, transform=transform, space="physical")
+    smooth = skel.average_smoothing(3)
+    # Each arm's middle vertex: a 3-vertex mean forwards, then backwards, ends held fixed.
+    x = 7 / 9
+    expected = [[0, 0, 0], [x, 1 / 3, 0], [2, 0, 0], [2, 3, 0], [2 + x, 1 / 3, 0], [4, 0, 0]]
+    np.testing.assert_allclose(smooth.vertices, np.array(expected, dtype=np.float32), rtol=1e-6)
+    assert smooth.edges.tolist() == [[0, 1], [1, 2], [2, 3], [2, 4], [4, 5]]
+    assert smooth.vertex_types.tolist() == [0, 1, 2, 5, 3, 4]
+    assert smooth.radius.tolist() == [5] * 6
+    assert (smooth.id, smooth.space, smooth.transform.tolist()) == (4, "physical", transform)
+    shrunk = skel.average_smoothing(3, shrink_radii=True).radius
+    moved = float(np.hypot(1 - x, 1 - 1 / 3))
+    np.testing.assert_allclose(shrunk, [5, 5 - moved, 5, 5, 5 - moved, 5], rtol=1e-6)
+
+
+def test_average_smoothing_window_of_one_is_a_copy():
+    skel = y_skeleton()
+    for n in (1, 0):
+        copy = skel.average_smoothing(n)
+        assert copy == skel
+        assert copy.vertices is not skel.vertices
+
+
+def test_average_smoothing_checks_the_radius():
+    skel = y_skeleton()
+    skel.radius[1] = 0.1
+    with pytest.raises(GeometryError, match=r"vertex 1 .* more than its radius 0.100"):
+        skel.average_smoothing(3)
+    assert skel.average_smoothing(3, check_boundary=False).vertices.shape == (6, 3)
+    unknown = Skeleton(Y_VERTS, Y_EDGES)  # radius -1: osteoid allows no move at all
+    with pytest.raises(GeometryError, match="radius is unknown"):
+        unknown.average_smoothing(2)
+    no_radius = Skeleton(Y_VERTS, Y_EDGES, default_attributes=False)
+    assert no_radius.average_smoothing(3).extra_attributes == []
+
+
+def test_average_smoothing_of_nothing():
+    assert Skeleton().average_smoothing(3).empty()
+    assert Skeleton([[1, 2, 3]]).average_smoothing(3).empty()  # no edge, so no path
+
+
 # --- osteoid (cloud-volume's Skeleton) as the oracle -----------------------------------------
 
 
@@ -742,3 +805,34 @@ def test_spaces_agree_with_osteoid_for_scaling_and_translation(osteoid):
     )
     assert ours.physical_space().vertices.tolist() == theirs.physical_space().vertices.tolist()
     assert ours.cable_length() == pytest.approx(float(theirs.clone().cable_length()))
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("seed", range(4))
+def test_average_smoothing_agrees_with_osteoid(osteoid, seed):
+    verts, edges, radii, types = random_tree(seed)
+    compared = []
+    for extra in (0, 2000):  # the random tree's radii stop some moves; 2000 allows every one
+        ours = Skeleton(verts, edges, radii + extra, types, segid=3)
+        theirs = osteoid.Skeleton(verts, edges, radii + extra, types, segid=3)
+        for n in (2, 3, 5):
+            try:
+                oracle = theirs.average_smoothing(n, shrink_radii=True)
+            except ValueError:
+                with pytest.raises(GeometryError, match="more than its radius"):
+                    ours.average_smoothing(n, shrink_radii=True)
+                continue
+            mine = ours.average_smoothing(n, shrink_radii=True)
+            # osteoid keeps float64 vertices; ours are float32, so points smoothed to within
+            # float32 rounding of each other (same maths, other summing order) are merged.
+            rounded = Skeleton(oracle.vertices, oracle.edges, default_attributes=False).consolidate()
+            assert Skeleton.equivalent(Skeleton(mine.vertices, mine.edges, default_attributes=False), rounded)
+            if rounded.vertices.shape[0] < oracle.vertices.shape[0]:
+                continue
+            assert mine.vertices.tolist() == oracle.vertices.astype(np.float32).tolist()
+            assert mine.edges.tolist() == oracle.edges.tolist()
+            np.testing.assert_allclose(mine.radius, oracle.radius, rtol=1e-6)
+            assert mine.vertex_types.tolist() == oracle.vertex_types.tolist()
+            assert mine.id == oracle.id == 3
+            compared.append(n)
+    assert 2 in compared
