@@ -1,8 +1,8 @@
 """What compresso and crackle chunks share: one channel of unsigned labels, a header with the size.
 
 Both are seung-lab's lossless segmentation formats, which cloud-volume reads and
-writes as the encodings ``compresso`` and ``crackle`` (Neuroglancer and tensorstore
-read neither). The header is checked against the chunk before anything is
+writes as the encodings ``compresso`` and ``crackle``; Neuroglancer reads compresso,
+tensorstore neither. The header is checked against the chunk before anything is
 decompressed, so a corrupt or hostile object cannot make us allocate its claimed size.
 """
 

@@ -34,6 +34,7 @@ class JpegCodec(Codec):
 
     encoding = "jpeg"
     content_type: ClassVar[str] = "image/jpeg"
+    lossy: ClassVar[bool] = True
 
     def __init__(self, quality: int = 85) -> None:
         if not 1 <= quality <= 100:

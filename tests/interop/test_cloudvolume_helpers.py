@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from precomputed_core import CloudVolume
+from precomputed_core.exceptions import ReadOnlyException
 
 pytestmark = pytest.mark.interop
 
@@ -103,3 +104,25 @@ def test_download_to_file_and_upload_from_file_agree(pair, tmp_path):
     theirs.upload_from_file(str(tmp_path / "new.raw"), box)
     ours.upload_from_file(str(tmp_path / "new.raw"), box)
     np.testing.assert_array_equal(np.asarray(ours[3:35, 4:36, 5:21]), np.asarray(theirs[3:35, 4:36, 5:21]))
+
+
+def test_mip_locks_are_cloudvolumes(tmp_path):
+    from oracles import tensorstore_open
+
+    info = CloudVolume.create_new_info(1, "segmentation", "uint32", "raw", [4, 4, 40], [0, 0, 0], [32, 32, 8])
+    ours = CloudVolume(f"file://{tmp_path}/l", info=info, progress=False)
+    ours.commit_info()
+    ours[:, :, :] = np.full((32, 32, 8), 5, np.uint32)
+    ours.meta.lock_mips(0)
+    theirs = CV(f"file://{tmp_path}/l", progress=False)
+    assert theirs.meta.locked_mips() == {0}
+    with pytest.raises(cloudvolume.exceptions.ReadOnlyException):
+        theirs[:, :, :] = np.ones((32, 32, 8), np.uint32)
+    assert int(tensorstore_open(tmp_path / "l").read().result().max()) == 5  # tensorstore ignores it
+    theirs.meta.unlock_mips(0)
+    ours.refresh_info()
+    assert ours.meta.locked_mips() == set()
+    ours[:, :, :] = np.ones((32, 32, 8), np.uint32)
+    theirs.meta.lock_mips([0])
+    with pytest.raises(ReadOnlyException):
+        CloudVolume(f"file://{tmp_path}/l")[:, :, :] = np.zeros((32, 32, 8), np.uint32)

@@ -20,24 +20,29 @@ _GZIP_LEVEL = 6
 def normalize_compress(compress: Any) -> str | None:
     """The write compression for the README's ``compress`` option.
 
-    None/False: none; True or "gzip": gzip. Other methods are refused for
-    writes: Neuroglancer and tensorstore decode only gzip.
+    None/False: none; True or "gzip": gzip; "br" and "zstd" as cloud-volume writes them
+    (with the brotli or zstandard package). Only gzip is decoded by every reader:
+    tensorstore reads neither br nor zstd, and Neuroglancer reads br only where the
+    server sends ``Content-Encoding: br`` (cloud storage), not ``.br`` files.
     """
     if compress is None or compress is False or compress == "":
         return None
     if compress is True or compress in ("gzip", "gz"):
         return "gzip"
+    if compress in ("br", "zstd"):
+        _module(compress, "writing")
+        return str(compress)
     raise FeatureUnavailableError(
-        f"compress={compress!r} is not supported for writes; use None or 'gzip' "
-        "(the only transfer compression Neuroglancer and tensorstore decode)"
+        f"compress={compress!r} is not a known compression; use None, 'gzip' (what every reader "
+        "decodes), 'br' or 'zstd'"
     )
 
 
-def _module(method: str) -> Any:
+def _module(method: str, action: str = "reading") -> Any:
     name, extra = _MODULES[method]
     if importlib.util.find_spec(name) is None:
         raise FeatureUnavailableError(
-            f"reading {method}-compressed chunks needs {name}: pip install '{extra}'"
+            f"{action} {method}-compressed chunks needs {name}: pip install '{extra}'"
         )
     return __import__(name)
 

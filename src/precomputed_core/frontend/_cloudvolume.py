@@ -8,8 +8,10 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..cache import CacheService, CacheSettings, check_writable
-from ..exceptions import CyclicRedirectError, FeatureUnavailableError, TooManyRedirectsError
+from ..exceptions import CyclicRedirectError, FeatureUnavailableError, GeometryError, TooManyRedirectsError
 from ..format import normalize_compress
 from ..image import INTERACTIVE, ChunkLRU, PrecomputedVolume, open_volume, progress_bar
 from ..meshes import MeshSource
@@ -19,7 +21,7 @@ from ..skeletons import SkeletonSource
 from ._access import VoxelAccess
 from ._files import download_files, download_to_file, upload_from_file
 from ._from_numpy import from_numpy
-from ._labels import binary_image, mask_except, renumbered
+from ._labels import binary_image, crackle_array, mask_except, renumbered
 from ._new_info import add_scale_to, create_new_info
 from ._options import (
     Settings,
@@ -41,12 +43,23 @@ from ._views import ConfigView, ImageView
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    import numpy.typing as npt
+
     from ..geometry import Bbox, Vec
     from ..interfaces import Store, Volume
     from ..meta import CloudPath, LayerMeta
     from ._cutout import VolumeCutout
 
 __all__ = ["CloudVolume"]
+
+
+def _is_coordinate_index(slices: Any) -> bool:
+    """``vol[xs, ys, zs]``: three lists or 1-d arrays of coordinates (cloud-volume's test)."""
+    return (
+        isinstance(slices, tuple)
+        and len(slices) == 3
+        and all(isinstance(s, list | tuple | np.ndarray) and np.ndim(s) == 1 for s in slices)
+    )
 
 
 class CloudVolume:
@@ -514,9 +527,26 @@ class CloudVolume:
 
     # --- voxels (VoxelAccess): boxes are voxels at vol.mip unless a mip is given ------
 
-    def __getitem__(self, slices: Any) -> VolumeCutout:
-        """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout."""
+    def __getitem__(self, slices: Any) -> Any:
+        """Read voxels: ``vol[x0:x1, y0:y1, z0:z1]`` (steps allowed) as an (x, y, z, c) cutout.
+
+        ``vol[xs, ys, zs]`` with three equal-length lists or arrays of coordinates (at
+        ``vol.mip``) gives the values at those points, in order, as cloud-volume's
+        coordinate indexing does; only the chunks holding them are read.
+        """
+        if _is_coordinate_index(slices):
+            return self._points(slices)
         return self._voxels.read_slices(slices, self._settings())
+
+    def _points(self, columns: Any) -> npt.NDArray[Any]:
+        lengths = {len(column) for column in columns}
+        if len(lengths) != 1:
+            raise GeometryError(
+                f"coordinate indexing takes x, y and z lists of one length, got lengths {sorted(lengths)}"
+            )
+        points = [(int(x), int(y), int(z)) for x, y, z in zip(*columns)]
+        found = self.scattered_points(points, coord_resolution=self.resolution.tolist())
+        return np.array([found[point] for point in points], dtype=self.dtype)
 
     def __setitem__(self, slices: Any, value: Any) -> None:
         """Write an (x, y, z[, c]) array or a scalar into ``vol[x0:x1, y0:y1, z0:z1]``."""
@@ -542,26 +572,28 @@ class CloudVolume:
         For segmentation, as cloud-volume: ``label`` gives a boolean image of that label;
         ``segids`` sets every other label to 0 (``preserve_zeros``: to the dtype's maximum,
         keeping 0); ``renumber`` returns ``(image, {old: new})`` with labels renumbered
-        1, 2, ... in increasing order, in a smaller dtype. ``coord_resolution`` (nm per
+        1, 2, ... in increasing order, in a smaller dtype; ``crackle`` returns the image as a
+        ``crackle.CrackleArray`` (needs ``precomputed[crackle]``). ``coord_resolution`` (nm per
         unit) gives ``bbox`` in another resolution's coordinates; ``parallel`` overrides
         ``vol.parallel`` for this call.
         """
         refuse_graphene(agglomerate=agglomerate, timestamp=timestamp, stop_layer=stop_layer)
-        if crackle:
-            raise FeatureUnavailableError(
-                "download(crackle=True) returns cloud-volume's Crackle array, which precomputed does not "
-                "build; read the region as an array (and crackle.compress it yourself if needed)"
-            )
+        if crackle and renumber:
+            raise FeatureUnavailableError("download takes crackle=True or renumber=True, not both")
         settings = self._settings(mip)
         box = region_at(self._voxels, bbox, settings.mip, settings, coord_resolution)
         with self._parallel_for(parallel):
             image = self._voxels.download(box, settings.mip, settings)
         if label is not None:
-            return self._voxels.cutout(binary_image(image, label), box, settings.mip)
-        if segids is not None:
+            image = self._voxels.cutout(binary_image(image, label), box, settings.mip)
+        elif segids is not None:
             mask_except(image, segids, preserve_zeros)
+        if crackle:
+            return crackle_array(image)
         if not renumber:
             return image
+        if label is not None:  # cloud-volume's pair for a boolean image too: 0 and 1 keep their numbers
+            return image, {0: 0, **({1: 1} if image.any() else {})}
         background = self.background_color if isinstance(self.background_color, int) else 0
         voxels, remap = renumbered(image, max(background, 0))
         return self._voxels.cutout(voxels, box, settings.mip), remap

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import UnsupportedDataTypeError
+from ..exceptions import FeatureUnavailableError, UnsupportedDataTypeError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import numpy.typing as npt
 
-__all__ = ["binary_image", "mask_except", "renumbered"]
+__all__ = ["binary_image", "crackle_array", "mask_except", "renumbered"]
 
 
 def _integer_labels(image: npt.NDArray[Any], what: str) -> None:
@@ -63,3 +63,23 @@ def renumbered(image: npt.NDArray[Any], background: int = 0) -> tuple[npt.NDArra
     remap.update(zip(others.tolist(), ids.tolist()))
     out = new_ids[np.asarray(inverse).reshape(image.shape)]
     return np.asfortranarray(out), remap
+
+
+def crackle_array(image: npt.NDArray[Any]) -> Any:
+    """One channel of labels as a ``crackle.CrackleArray`` (cloud-volume's ``download(crackle=True)``):
+    compressed in memory, sliced and queried without decompressing all of it."""
+    try:
+        import crackle
+    except ImportError as err:
+        raise FeatureUnavailableError(
+            "download(crackle=True) needs crackle: pip install 'precomputed[crackle]'"
+        ) from err
+    if image.ndim == 4 and image.shape[3] != 1:
+        raise UnsupportedDataTypeError(
+            f"crackle holds one channel of labels; this image has {image.shape[3]}"
+        )
+    labels = np.asarray(image)[..., 0] if image.ndim == 4 else np.asarray(image)
+    if labels.dtype == np.bool_:
+        labels = labels.view(np.uint8)
+    _integer_labels(labels, "crackle")
+    return crackle.CrackleArray(crackle.compress(np.asfortranarray(labels), parallel=1))

@@ -72,6 +72,11 @@ class ChunkLRU:
                 f"lru_encoding {encoding!r} is not supported; use 'same' (chunks as stored), 'raw' "
                 f"(decoded voxels) or an installed codec ({err})"
             ) from err
+        if codec.lossy:
+            raise ValueError(
+                f"lru_encoding {encoding!r} is lossy: reads served from the LRU would differ from "
+                "the stored voxels; use 'same', 'raw' or a lossless codec"
+            )
         if self._layer is not None:
             codec.check(self._layer[0], self._layer[1], {"compressed_segmentation_block_size": [8, 8, 8]})
         return encoding

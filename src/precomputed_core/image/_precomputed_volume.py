@@ -51,6 +51,13 @@ class PrecomputedVolume(Volume):
             self.meta = meta
             self._load_info()
         self.meta = meta
+        meta.editor = self._edit_stored_info
+
+    def _edit_stored_info(self, edit: Callable[[dict[str, Any]], None]) -> None:
+        """Re-read the stored info, apply ``edit`` and commit it (mip locks)."""
+        self.refresh_info()
+        edit(self.meta.info)
+        self.commit_info()
 
     @property
     def url(self) -> str:
@@ -150,6 +157,7 @@ class PrecomputedVolume(Volume):
 
     def check_write(self, bbox: Bbox, *, mip: int, options: WriteOptions) -> None:
         self.store.require_writes("write chunks")
+        self.meta.check_unlocked(mip, "write chunks")
         check_data_type(self.meta.dtype)
         grid = self.chunk_io(mip).grid
         check_alignment(grid, bbox, mip=mip, allowed=options.non_aligned_writes, action="write")
@@ -175,6 +183,7 @@ class PrecomputedVolume(Volume):
 
     def delete(self, bbox: Bbox, *, mip: int) -> None:
         self.store.require_writes("delete chunks")
+        self.meta.check_unlocked(mip, "delete chunks")
         chunks = self.chunk_io(mip)
         check_alignment(chunks.grid, bbox, mip=mip, allowed=False, action="delete")
         chunks.delete_many(chunks.grid.cover(bbox).chunks())

@@ -44,6 +44,9 @@ class Codec(ABC):
     encoding: ClassVar[str]
     #: The ``Content-Type`` stores record for chunks of this encoding.
     content_type: ClassVar[str] = "application/octet-stream"
+    #: Whether decoding gives back other voxels than were encoded (jpeg); such a codec is
+    #: never used to keep copies (``lru_encoding``).
+    lossy: ClassVar[bool] = False
 
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
         """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import ScaleUnavailableError
+from ..exceptions import FeatureUnavailableError, ReadOnlyError, ScaleUnavailableError
 from ..geometry import Bbox, ChunkGrid, Vec
 from . import _info
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["LayerMeta"]
 
@@ -24,11 +24,52 @@ class LayerMeta:
     are seen by every accessor.
     """
 
-    __slots__ = ("_contexts", "info")
+    __slots__ = ("_contexts", "editor", "info")
 
     def __init__(self, info: dict[str, Any]) -> None:
         self.info = info
         self._contexts: dict[int, tuple[Any, Bbox]] = {}
+        #: Applies an edit to the stored info (re-read, edit, commit), set by the volume that
+        #: stores it; None for an info held only in memory.
+        self.editor: Callable[[Callable[[dict[str, Any]], None]], None] | None = None
+
+    # --- cloud-volume's write locks: ``"locked": true`` in a scale ------------
+
+    def locked_mips(self) -> set[int]:
+        """The mips whose scale is write-locked."""
+        return {i for i, scale in enumerate(self.scales) if scale.get("locked", False)}
+
+    def lock_mips(self, mips: int | Iterable[int]) -> None:
+        """Write-lock mips: their scales get ``"locked": true`` in the stored info (re-read
+        first, so others' edits are kept), and writes and deletes there raise
+        ``ReadOnlyException`` until :meth:`unlock_mips`."""
+        self._set_locked(mips, True)
+
+    def unlock_mips(self, mips: int | Iterable[int]) -> None:
+        """Release the write lock of mips (in the stored info)."""
+        self._set_locked(mips, False)
+
+    def _set_locked(self, mips: int | Iterable[int], locked: bool) -> None:
+        wanted = [int(mips)] if isinstance(mips, int | np.integer) else [int(m) for m in mips]
+        top = len(self.scales) - 1
+        if not wanted or max(wanted) > top or min(wanted) < 0:
+            raise ValueError(f"cannot {'' if locked else 'un'}lock mips {wanted}: the mips are 0 to {top}")
+        if self.editor is None:
+            raise FeatureUnavailableError("this info is not stored anywhere, so no lock can be written to it")
+
+        def edit(info: dict[str, Any]) -> None:
+            for mip in wanted:
+                info["scales"][mip]["locked"] = locked
+
+        self.editor(edit)
+
+    def check_unlocked(self, mip: int, action: str) -> None:
+        """Raise ``ReadOnlyException`` if ``mip`` is write-locked."""
+        if self.scale(mip).get("locked", False):
+            raise ReadOnlyError(
+                f'cannot {action}: mip {mip} is write-locked (its scale says "locked": true); '
+                f"if it should not be, run vol.meta.unlock_mips({mip})"
+            )
 
     # --- layer-wide --------------------------------------------------------
 

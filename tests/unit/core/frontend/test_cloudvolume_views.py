@@ -8,6 +8,7 @@ import pytest
 from precomputed_core import Bbox, CloudVolume
 from precomputed_core.exceptions import (
     FeatureUnavailableError,
+    GeometryError,
     ScaleUnavailableError,
     UnsupportedDataTypeError,
 )
@@ -142,8 +143,6 @@ def test_download_label_segids_and_renumber(tmp_path):
     # coord_resolution: the box is given in 2 nm x 2 nm x 20 nm coordinates
     half = vol.download(Bbox((0, 0, 0), (20, 20, 20)), coord_resolution=(2, 2, 20))
     np.testing.assert_array_equal(half[..., 0], data[0:10, 0:10, 0:10])
-    with pytest.raises(FeatureUnavailableError, match="crackle"):
-        vol.download(box, crackle=True)
     with pytest.raises(FeatureUnavailableError, match="graphene"):
         vol.download(box, agglomerate=True)
 
@@ -201,3 +200,86 @@ def test_an_lru_encoding_that_cannot_hold_the_layer_is_refused(tmp_path):
     assert vol.lru.encoding == "same"
     with pytest.raises(ValueError, match="lru_encoding 'nope' is not supported"):
         vol.image.lru_encoding = "nope"
+
+
+def test_locked_mips_refuse_writes_and_deletes(tmp_path):
+    from precomputed_core.exceptions import ReadOnlyException
+
+    vol = _layer(tmp_path)
+    vol.add_scale((2, 2, 1), chunk_size=(16, 16, 16))
+    vol.commit_info()
+    vol[:, :, :] = _labels()
+    vol.meta.lock_mips(0)
+    vol.meta.lock_mips([0])
+    assert vol.meta.locked_mips() == {0}
+    stored = CloudVolume(vol.cloudpath)  # the lock is in the stored info, for every writer
+    assert stored.info["scales"][0]["locked"] is True
+    for target in (vol, stored):
+        with pytest.raises(ReadOnlyException, match=r"mip 0 is write-locked.*unlock_mips\(0\)"):
+            target[:, :, :] = 1
+        with pytest.raises(ReadOnlyException, match="mip 0 is write-locked"):
+            target.delete(target.bounds)
+    vol.parallel = 2
+    with pytest.raises(ReadOnlyException):
+        vol[:, :, :] = 1
+    vol.parallel = 1
+    assert (vol[:, :, :][..., 0] == _labels()).all()  # reads are fine
+    vol.mip = 1
+    vol[:, :, :] = np.ones((32, 32, 32), np.uint16)  # mip 1 is not locked
+    vol.meta.unlock_mips(0)
+    vol.mip = 0
+    vol[:, :, :] = 3
+    assert (vol[:, :, :] == 3).all()
+    with pytest.raises(ValueError, match=r"cannot lock mips \[2\]: the mips are 0 to 1"):
+        vol.meta.lock_mips(2)
+    with pytest.raises(ValueError, match="cannot unlock mips"):
+        vol.meta.unlock_mips([0, 5])
+    # an uncommitted edit is replaced by the stored info, as cloud-volume re-reads it first
+    vol.info["scales"][1]["resolution"] = [9, 9, 9]
+    vol.meta.lock_mips([0, 1])
+    assert vol.meta.locked_mips() == {0, 1}
+    assert vol.info["scales"][1]["resolution"] == [8, 8, 40]
+
+
+def test_coordinate_indexing_reads_points(tmp_path):
+    vol = _layer(tmp_path)
+    data = _labels()
+    vol[:, :, :] = data
+    xs, ys, zs = np.array([0, 63, 5, 40]), [0, 63, 17, 2], (0, 31, 9, 30)
+    values = vol[xs, ys, zs]
+    assert values.dtype == np.uint16
+    assert values.tolist() == [int(data[x, y, z]) for x, y, z in zip(xs, ys, zs)]
+    assert vol[[1], [2], [3]].tolist() == [int(data[1, 2, 3])]
+    with pytest.raises(GeometryError, match="lists of one length"):
+        vol[[1, 2], [2], [3]]
+    vol.add_scale((2, 2, 1), chunk_size=(16, 16, 16))
+    vol.commit_info()
+    vol.mip = 1
+    vol[:, :, :] = data[::2, ::2, :]
+    assert vol[[3, 31], [4, 0], [5, 31]].tolist() == [int(data[6, 8, 5]), int(data[62, 0, 31])]  # mip 1 coordinates
+
+
+def test_a_lossy_lru_encoding_is_refused(tmp_path):
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], [0, 0, 0], [8, 8, 8])
+    CloudVolume(f"file://{tmp_path}/i", info=info).commit_info()
+    with pytest.raises(ValueError, match="lru_encoding 'jpeg' is lossy"):
+        CloudVolume(f"file://{tmp_path}/i", lru_bytes=1000, lru_encoding="jpeg")
+
+
+def test_download_as_a_crackle_array_and_label_pairs(tmp_path):
+    import crackle
+
+    vol = _layer(tmp_path)
+    data = _labels()
+    vol[:, :, :] = data
+    arr = vol.download(vol.bounds, crackle=True)
+    assert isinstance(arr, crackle.CrackleArray)
+    np.testing.assert_array_equal(arr[:, :, :], data)
+    binary = vol.download(Bbox((0, 0, 0), (10, 10, 10)), label=300, crackle=True)
+    np.testing.assert_array_equal(binary[:, :, :], (data[:10, :10, :10] == 300).astype(np.uint8))
+    image, remap = vol.download(Bbox((1, 1, 1), (2, 2, 2)), label=int(data[1, 1, 1]), renumber=True)
+    assert image.dtype == bool
+    assert bool(image[0, 0, 0, 0]) is True
+    assert remap == {0: 0, 1: 1}
+    with pytest.raises(FeatureUnavailableError, match="crackle=True or renumber=True"):
+        vol.download(vol.bounds, crackle=True, renumber=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 
 import numpy as np
 import pytest
@@ -211,8 +213,25 @@ def test_cdn_cache_and_compress_options(make_volume):
         cache_control(-1)
     vol = make_volume(compress=True)
     assert vol.compress is True  # as given, as cloud-volume keeps it (gzip is what is written)
-    with pytest.raises(NotImplementedError, match="compress='br' is not supported for writes"):
-        vol.compress = "br"
+    with pytest.raises(NotImplementedError, match="compress='lz4' is not a known compression"):
+        vol.compress = "lz4"
+
+
+@pytest.mark.parametrize(("method", "suffix"), [("br", ".br"), ("zstd", ".zstd"), ("gzip", ".gz")])
+def test_writes_with_every_transfer_compression(make_volume, tmp_path, method, suffix):
+    import brotli
+    import zstandard
+
+    vol = make_volume(size=(32, 32, 16), chunk=(32, 32, 16), compress=method)
+    data = (np.arange(32 * 32 * 16).reshape(32, 32, 16) % 251).astype(np.uint8)
+    vol[:, :, :] = data
+    scale = tmp_path / "ds" / "layer" / "4_4_40"
+    assert os.listdir(scale) == [f"0-32_0-32_0-16{suffix}"]
+    blob = (scale / f"0-32_0-32_0-16{suffix}").read_bytes()
+    plain = {"br": brotli.decompress, "zstd": zstandard.ZstdDecompressor().decompressobj().decompress,
+             "gzip": gzip.decompress}[method](blob)  # fmt: skip
+    assert plain == data.tobytes(order="F")
+    np.testing.assert_array_equal(CloudVolume(vol.cloudpath)[:, :, :][..., 0], data)
 
 
 def test_save_images(make_volume, tmp_path, monkeypatch):
