@@ -8,7 +8,9 @@
   we support, on Python 3.10;
 - ``lint``.
 
-``nox -s bench`` (benchmarks against the peers) and ``nox -s docs`` run on demand.
+``nox -s bench`` (benchmarks against the peers), ``nox -s docs`` and
+``nox -s cloudvolume_suite -- PATH`` (cloud-volume's own tests against us, from a
+cloud-volume checkout at PATH) run on demand.
 """
 
 from __future__ import annotations
@@ -149,6 +151,15 @@ def lint(session: nox.Session) -> None:
         "re.search(r'precomputed_core\\.(?!(plugins|exceptions|testing)\\b)\\w', line)]; "
         "print('\\n'.join(bad)); sys.exit(1 if bad else 0)",
     )
+
+
+@nox.session(python=ORACLE_PYTHON)
+def cloudvolume_suite(session: nox.Session) -> None:
+    """cloud-volume's own local-disk tests, imports pointed at us (needs a checkout's path)."""
+    if not session.posargs:
+        session.error("give a cloud-volume checkout: nox -s cloudvolume_suite -- PATH [--overlay DIR]")
+    _install_with_oracles(session, ".[test]")
+    session.run("python", "tests/cloudvolume_suite/run.py", *session.posargs)
 
 
 @nox.session(python=ORACLE_PYTHON)

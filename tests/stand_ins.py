@@ -93,7 +93,8 @@ def _handler_for(server: GzipHttpServer) -> type[BaseHTTPRequestHandler]:
     root = server.root.resolve()
 
     class Handler(BaseHTTPRequestHandler):
-        """GET/HEAD ``P``: ``P.gz`` with ``Content-Encoding: gzip`` if present, else ``P``, else 404.
+        """GET/HEAD ``P``: ``P.gz`` (``.br``, ``.zstd``) with ``Content-Encoding: gzip`` (``br``,
+        ``zstd``) if present, else ``P``, else 404.
 
         This is what a bucket serves for objects uploaded with a Content-Encoding:
         the stored (compressed) bytes and a header telling the client to decode
@@ -114,8 +115,10 @@ def _handler_for(server: GzipHttpServer) -> type[BaseHTTPRequestHandler]:
             target = self._resolve()
             url_path = urlsplit(self.path).path
             encoding: str | None = None
-            if target is not None and Path(f"{target}.gz").is_file():
-                target, encoding = Path(f"{target}.gz"), "gzip"
+            for suffix, name in ((".gz", "gzip"), (".br", "br"), (".zstd", "zstd")):
+                if target is not None and Path(f"{target}{suffix}").is_file():
+                    target, encoding = Path(f"{target}{suffix}"), name
+                    break
             if target is None or not target.is_file():
                 server.record(url_path, HTTPStatus.NOT_FOUND, None)
                 self.send_response(HTTPStatus.NOT_FOUND)

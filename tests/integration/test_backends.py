@@ -36,7 +36,7 @@ def _write_layer(backend, name, data, **options):
     return vol
 
 
-@pytest.mark.parametrize("compress", [None, "gzip"])
+@pytest.mark.parametrize("compress", [None, "gzip", "br", "zstd"])
 @pytest.mark.parametrize(
     ("dtype", "encoding", "extra"),
     [

@@ -22,6 +22,7 @@ from ._access import VoxelAccess
 from ._files import download_files, download_to_file, upload_from_file
 from ._from_numpy import from_numpy
 from ._labels import binary_image, crackle_array, mask_except, renumbered
+from ._memory_cutout import memory_copy
 from ._new_info import add_scale_to, create_new_info
 from ._options import (
     Settings,
@@ -32,6 +33,7 @@ from ._options import (
     https_path,
     parallel_count,
     refuse_graphene,
+    refuse_graphene_arguments,
     seconds,
 )
 from ._properties import AtMip, ForMip, LayerView, OfLayer
@@ -538,6 +540,12 @@ class CloudVolume:
             return self._points(slices)
         return self._voxels.read_slices(slices, self._settings())
 
+    def coordinate_indexing(self, slices: Any) -> npt.NDArray[Any]:
+        """The values at points given as x, y and z lists at ``vol.mip``: ``vol[xs, ys, zs]``."""
+        if not _is_coordinate_index(tuple(slices)):
+            raise GeometryError("coordinate_indexing takes three lists or 1-d arrays: x, y and z coordinates")
+        return self._points(tuple(slices))
+
     def _points(self, columns: Any) -> npt.NDArray[Any]:
         lengths = {len(column) for column in columns}
         if len(lengths) != 1:
@@ -551,6 +559,24 @@ class CloudVolume:
     def __setitem__(self, slices: Any, value: Any) -> None:
         """Write an (x, y, z[, c]) array or a scalar into ``vol[x0:x1, y0:y1, z0:z1]``."""
         self._voxels.write_slices(slices, value, self._settings())
+
+    def memory_cutout(
+        self,
+        bbox: Any,
+        mip: int | None = None,
+        encoding: str | None = None,
+        compress: bool | str | None = None,
+        compress_level: int | None = None,
+        **kwargs: Any,
+    ) -> CloudVolume:
+        """A disposable in-memory (``mem://``) layer holding ``bbox`` at ``mip``, grown to whole
+        chunks, in the unsharded format (``encoding`` and ``compress`` may differ from this
+        layer's); its objects go when the returned volume is garbage collected."""
+        refuse_graphene_arguments("memory_cutout", kwargs)
+        settings = self._settings(mip)
+        box = self._voxels.box(bbox, settings.mip, bounded=settings.bounded, crop=settings.crop)
+        return memory_copy(self, box, settings.mip, encoding=encoding, compress=compress,
+                           compress_level=compress_level)  # fmt: skip
 
     def download(
         self,
@@ -628,7 +654,7 @@ class CloudVolume:
     ) -> VolumeCutout:
         """The ``size`` voxels (int or x, y, z) of ``mip`` around ``pt``, given in mip-0 voxels
         (or at ``coord_resolution``); a size of 1 on an axis is the plane through the point."""
-        refuse_graphene(**kwargs)
+        refuse_graphene_arguments("download_point", kwargs)
         settings = self._settings(mip)
         with self._parallel_for(parallel):
             return download_point(self._voxels, pt, size, settings.mip, settings, coord_resolution)

@@ -64,6 +64,18 @@ def refuse_graphene(**options: Any) -> None:
     )
 
 
+GRAPHENE_ARGUMENTS = ("agglomerate", "timestamp", "stop_layer")
+
+
+def refuse_graphene_arguments(call: str, kwargs: dict[str, Any]) -> None:
+    """A call's ``**kwargs``, which absorb cloud-volume's graphene arguments: a typo is a
+    TypeError, a graphene argument is refused by name."""
+    unknown = sorted(set(kwargs) - set(GRAPHENE_ARGUMENTS))
+    if unknown:
+        raise TypeError(f"{call}() got unexpected keyword arguments: {', '.join(unknown)}")
+    refuse_graphene(**kwargs)
+
+
 def compress_level(level: Any) -> int | None:
     """``compress_level``: None (gzip's default, 6) or a gzip level from 1 to 9."""
     if level is None:

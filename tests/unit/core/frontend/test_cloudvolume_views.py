@@ -250,13 +250,20 @@ def test_coordinate_indexing_reads_points(tmp_path):
     assert values.dtype == np.uint16
     assert values.tolist() == [int(data[x, y, z]) for x, y, z in zip(xs, ys, zs)]
     assert vol[[1], [2], [3]].tolist() == [int(data[1, 2, 3])]
+    assert vol.coordinate_indexing(([1, 4], [2, 4], [3, 4])).tolist() == [
+        int(data[1, 2, 3]),
+        int(data[4, 4, 4]),
+    ]
     with pytest.raises(GeometryError, match="lists of one length"):
         vol[[1, 2], [2], [3]]
     vol.add_scale((2, 2, 1), chunk_size=(16, 16, 16))
     vol.commit_info()
     vol.mip = 1
     vol[:, :, :] = data[::2, ::2, :]
-    assert vol[[3, 31], [4, 0], [5, 31]].tolist() == [int(data[6, 8, 5]), int(data[62, 0, 31])]  # mip 1 coordinates
+    assert vol[[3, 31], [4, 0], [5, 31]].tolist() == [
+        int(data[6, 8, 5]),
+        int(data[62, 0, 31]),
+    ]  # mip 1 coordinates
 
 
 def test_a_lossy_lru_encoding_is_refused(tmp_path):
@@ -283,3 +290,52 @@ def test_download_as_a_crackle_array_and_label_pairs(tmp_path):
     assert remap == {0: 0, 1: 1}
     with pytest.raises(FeatureUnavailableError, match="crackle=True or renumber=True"):
         vol.download(vol.bounds, crackle=True, renumber=True)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_memory_cutout_is_a_disposable_copy(tmp_path, sharded):
+    import gc
+
+    vol = _layer(tmp_path)
+    if sharded:
+        vol.info["scales"][0]["sharding"] = {
+            "@type": "neuroglancer_uint64_sharded_v1", "hash": "identity", "preshift_bits": 3,
+            "minishard_bits": 0, "shard_bits": 0, "minishard_index_encoding": "raw", "data_encoding": "raw",
+        }  # fmt: skip
+        vol.commit_info()
+        vol = CloudVolume(vol.cloudpath, progress=False)
+    data = _labels().astype(np.uint16)
+    vol[:, :, :] = data
+    copy = vol.memory_cutout(Bbox((5, 5, 5), (40, 20, 10)))
+    assert copy.cloudpath.startswith("mem://")
+    assert "sharding" not in copy.info["scales"][0]
+    np.testing.assert_array_equal(copy[0:64, 0:32, 0:16][..., 0], data[0:64, 0:32, 0:16])  # whole chunks
+    assert copy.exists(Bbox((0, 0, 16), (32, 32, 32))) == {"4_4_40/0-32_0-32_16-32": False}
+    store = copy._store()
+    assert len(list(store.list(""))) == 1 + 2  # the info and the two chunks
+    del copy
+    gc.collect()
+    assert list(store.list("")) == []  # gone with the volume
+
+
+def test_memory_cutout_in_another_encoding(tmp_path):
+    vol = _layer(tmp_path, dtype="uint32")
+    data = _labels().astype(np.uint32)
+    vol[:, :, :] = data
+    copy = vol.memory_cutout(np.s_[0:32, 0:32, 0:16], encoding="compressed_segmentation", compress="gzip")
+    assert copy.info["scales"][0]["encoding"] == "compressed_segmentation"
+    assert copy.info["scales"][0]["compressed_segmentation_block_size"] == [8, 8, 8]
+    np.testing.assert_array_equal(copy[0:32, 0:32, 0:16][..., 0], data[0:32, 0:32, 0:16])
+    with pytest.raises(FeatureUnavailableError, match="graphene"):
+        vol.memory_cutout(np.s_[0:32, 0:32, 0:16], agglomerate=True)
+
+
+def test_a_misspelt_keyword_is_a_type_error(tmp_path):
+    vol = _layer(tmp_path)
+    vol[:, :, :] = _labels()
+    with pytest.raises(TypeError, match="memory_cutout\\(\\) got unexpected keyword arguments: encodng"):
+        vol.memory_cutout(vol.bounds, encodng="raw")
+    with pytest.raises(TypeError, match="download_point\\(\\) got unexpected keyword arguments: sise"):
+        vol.download_point((5, 5, 5), sise=4)
+    with pytest.raises(FeatureUnavailableError, match="stop_layer"):
+        vol.download_point((5, 5, 5), stop_layer=2)
