@@ -19,10 +19,13 @@ from __future__ import annotations
 from . import exceptions
 from .exceptions import (
     AlignmentError,
+    EmptyRequestException,
     EmptyVolumeException,
     InfoUnavailableError,
     OutOfBoundsError,
     PrecomputedError,
+    SkeletonDecodeError,
+    SkeletonEncodeError,
     UnsupportedProtocolError,
 )
 from .format import compress_bytes, decompress_bytes
@@ -47,6 +50,10 @@ from .interfaces import (
 from .meshes import Mesh
 from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, ShardingSpec, parse_cloudpath
 from .skeletons import Skeleton
+
+#: cloud-volume's other names for these classes.
+PrecomputedSkeleton = Skeleton
+DataLayerProvenance = Provenance
 
 __version__ = "0.1.0"
 
@@ -90,4 +97,9 @@ __all__ = [
     "object_locks",
     "parse_cloudpath",
     "save_images",
+    "EmptyRequestException",
+    "SkeletonDecodeError",
+    "SkeletonEncodeError",
+    "PrecomputedSkeleton",
+    "DataLayerProvenance",
 ]

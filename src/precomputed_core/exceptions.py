@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlignmentError",
+    "AuthenticationError",
     "CodecError",
     "CompressedRangeError",
     "CredentialsError",
@@ -16,6 +17,7 @@ __all__ = [
     "CyclicRedirectError",
     "DecodingError",
     "EmptyRequestError",
+    "EmptyRequestException",
     "EmptyVolumeException",
     "EncodingError",
     "FeatureUnavailableError",
@@ -23,6 +25,7 @@ __all__ = [
     "InfoError",
     "InfoUnavailableError",
     "InfoValidationError",
+    "MeshDecodeError",
     "OutOfBoundsError",
     "OutOfMemoryError",
     "ParallelError",
@@ -41,12 +44,17 @@ __all__ = [
     "ShardError",
     "SharedMemoryError",
     "SkeletonAttributeMixingError",
+    "SkeletonDecodeError",
+    "SkeletonEncodeError",
+    "SpecViolation",
     "StorageError",
+    "SubvoxelVolumeError",
     "TooManyRedirects",
     "TooManyRedirectsError",
     "TransientStorageError",
     "UnsupportedDataTypeError",
     "UnsupportedEncodingError",
+    "UnsupportedFormatError",
     "UnsupportedProtocolError",
 ]
 
@@ -87,6 +95,10 @@ class InfoValidationError(InfoError):
     """The ``info`` file exists but does not follow the Precomputed spec."""
 
 
+#: cloud-volume's name for an info (a sharding spec, say) that breaks the spec.
+SpecViolation = InfoValidationError
+
+
 class ScaleUnavailableError(InfoError):
     """A mip level (scale) was asked for that the ``info`` does not define."""
 
@@ -108,6 +120,11 @@ class AlignmentError(GeometryError):
 
 class EmptyRequestError(GeometryError):
     """A request selects no voxels."""
+
+
+#: cloud-volume's names for an empty request (and one that is empty after ``coord_resolution``).
+EmptyRequestException = EmptyRequestError
+SubvoxelVolumeError = EmptyRequestError
 
 
 # --- storage ---------------------------------------------------------------
@@ -145,6 +162,10 @@ class CredentialsError(PermissionDeniedError):
     """Credentials are missing, unreadable or malformed."""
 
 
+#: cloud-volume's name for :class:`CredentialsError`.
+AuthenticationError = CredentialsError
+
+
 class TransientStorageError(StorageError):
     """Storage kept failing with errors worth retrying (5xx, 429, resets, timeouts) until retries ran out."""
 
@@ -160,12 +181,24 @@ class DecodingError(CodecError):
     """A stored chunk is corrupt, truncated or of the wrong size."""
 
 
+class SkeletonDecodeError(DecodingError):
+    """A stored skeleton (or SWC text) is corrupt or truncated (cloud-volume's name)."""
+
+
+class MeshDecodeError(DecodingError):
+    """A stored mesh fragment or manifest is corrupt or truncated (cloud-volume's name)."""
+
+
 class ShardError(DecodingError):
     """A shard file is damaged: truncated, its index points past its end, or garbled."""
 
 
 class EncodingError(CodecError):
     """An array could not be encoded into a chunk."""
+
+
+class SkeletonEncodeError(EncodingError):
+    """A skeleton cannot be written in the asked format (cloud-volume's name)."""
 
 
 class UnsupportedDataTypeError(CodecError, TypeError):
@@ -181,6 +214,10 @@ class PluginError(PrecomputedError):
 
 class UnsupportedProtocolError(PluginError, ValueError):
     """No installed driver serves the protocol of a cloud path."""
+
+
+#: cloud-volume's name for a path whose format (``zarr://``, ``graphene://``...) is not served.
+UnsupportedFormatError = UnsupportedProtocolError
 
 
 class UnsupportedEncodingError(PluginError, ValueError):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..exceptions import DecodingError, FeatureUnavailableError
+from ..exceptions import FeatureUnavailableError, MeshDecodeError
 
 __all__ = ["decode_draco", "decode_fragment", "encode_fragment"]
 
@@ -42,11 +42,11 @@ def decode_draco(data: bytes, *, where: str) -> tuple[npt.NDArray[np.float64], n
     try:
         mesh = dracopy.decode(bytes(data))
     except Exception as err:
-        raise DecodingError(f"{where}: not a readable Draco mesh ({err})") from err
+        raise MeshDecodeError(f"{where}: not a readable Draco mesh ({err})") from err
     points = np.asarray(mesh.points, dtype=np.float64).reshape(-1, 3)
     faces = np.asarray(getattr(mesh, "faces", ()), dtype=np.int64).reshape(-1, 3)
     if len(faces) and (faces.min() < 0 or faces.max() >= len(points)):
-        raise DecodingError(f"{where}: a Draco triangle names a vertex past the {len(points)} decoded")
+        raise MeshDecodeError(f"{where}: a Draco triangle names a vertex past the {len(points)} decoded")
     return points, faces.astype(np.uint32), getattr(mesh, "encoding_options", None)
 
 

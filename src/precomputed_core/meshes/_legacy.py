@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DecodingError, SegmentNotFoundError
+from ..exceptions import MeshDecodeError, SegmentNotFoundError
 from ..format import compress_bytes, normalize_compress
 from ..interfaces import ObjectMetadata
 from ..meta import json_bytes, parse_json
@@ -58,10 +58,10 @@ class LegacyMeshes:
             document = parse_json(data, where)
             fragments = document.get("fragments") if isinstance(document, dict) else None
             if not isinstance(fragments, list) or not all(isinstance(f, str) and f for f in fragments):
-                raise DecodingError(f"{where} is not a mesh manifest: it needs a list of fragment names")
+                raise MeshDecodeError(f"{where} is not a mesh manifest: it needs a list of fragment names")
             outside = [f for f in fragments if not _inside(f)]
             if outside:  # never read, or delete, anything outside the mesh directory
-                raise DecodingError(
+                raise MeshDecodeError(
                     f"{where} lists fragments outside the mesh directory ({outside[0]!r}); "
                     "fragment names are plain file names: rewrite this manifest"
                 )
@@ -118,7 +118,7 @@ class LegacyMeshes:
                 if bar is not None:
                     bar.update(count)
         if lost:
-            raise DecodingError(
+            raise MeshDecodeError(
                 f"the mesh manifests list fragments that are not stored: "
                 f"{', '.join(self.dir.describe(n) for n in lost[:3])}; rewrite these meshes"
             )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..exceptions import DecodingError
+from ..exceptions import MeshDecodeError
 
 __all__ = ["MultiLodManifest"]
 
@@ -66,17 +66,17 @@ class MultiLodManifest:
     def from_bytes(cls, data: bytes, *, where: str) -> MultiLodManifest:
         """Parse a manifest; anything short, long or inconsistent raises ``DecodingError``."""
         if len(data) < 28:
-            raise DecodingError(f"{where}: a mesh manifest of {len(data)} bytes is truncated")
+            raise MeshDecodeError(f"{where}: a mesh manifest of {len(data)} bytes is truncated")
         num_lods = int(np.frombuffer(data, "<u4", 1, 24)[0])
         header = 28 + num_lods * 20
         if num_lods == 0 or num_lods > _MAX_LODS or len(data) < header:
-            raise DecodingError(
+            raise MeshDecodeError(
                 f"{where}: the mesh manifest declares {num_lods} levels of detail in {len(data)} bytes; "
                 "it is truncated or damaged"
             )
         counts = np.frombuffer(data, "<u4", num_lods, 28 + num_lods * 16).astype(np.int64)
         if len(data) != header + 16 * int(counts.sum()):
-            raise DecodingError(
+            raise MeshDecodeError(
                 f"{where}: the mesh manifest is {len(data)} bytes, but its {int(counts.sum())} fragments "
                 f"need {header + 16 * int(counts.sum())}; it is truncated or damaged"
             )
@@ -101,7 +101,7 @@ class MultiLodManifest:
         )
         numbers = (manifest.chunk_shape, manifest.grid_origin, manifest.lod_scales, manifest.vertex_offsets)
         if not all(np.isfinite(a).all() for a in numbers) or (manifest.chunk_shape <= 0).any():
-            raise DecodingError(
+            raise MeshDecodeError(
                 f"{where}: the mesh manifest's chunk shape, grid origin, scales or offsets are not finite "
                 f"positive numbers (chunk_shape {manifest.chunk_shape.tolist()}); it is damaged"
             )

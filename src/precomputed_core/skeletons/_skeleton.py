@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import EncodingError, SkeletonAttributeMixingError
+from ..exceptions import SkeletonAttributeMixingError, SkeletonEncodeError
 from ._skeleton_attributes import SkeletonAttributes
 from ._skeleton_disk import SkeletonDisk
 from ._skeleton_files import (
@@ -226,7 +226,7 @@ class Skeleton(SkeletonAttributes, SkeletonGraphOps, SkeletonSpace, SkeletonMatc
         pairs = []
         for spec in specs:
             if spec["id"] not in self.__dict__:
-                raise EncodingError(f"{where}: vertex attribute {spec['id']!r} has no data")
+                raise SkeletonEncodeError(f"{where}: vertex attribute {spec['id']!r} has no data")
             pairs.append((spec, np.asarray(getattr(self, spec["id"]))))
         return encode_precomputed(self.vertices, self.edges, pairs, where=where)
 

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DecodingError, EncodingError, InfoValidationError, UnsupportedDataTypeError
+from ..exceptions import (
+    InfoValidationError,
+    SkeletonDecodeError,
+    SkeletonEncodeError,
+    UnsupportedDataTypeError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -104,7 +109,7 @@ def encode_precomputed(
     n = verts.shape[0]
     raw_edges = np.asarray(edges).reshape(-1, 2)
     if raw_edges.size and (raw_edges.min() < 0 or raw_edges.max() >= n):
-        raise EncodingError(
+        raise SkeletonEncodeError(
             f"{where}: edges name vertices {raw_edges.min()}..{raw_edges.max()} "
             f"but there are {n}; consolidate() or fix the edges"
         )
@@ -114,7 +119,7 @@ def encode_precomputed(
         values = np.asarray(arr)
         k = spec["num_components"]
         if values.size != n * k or (n and values.shape[0] != n):
-            raise EncodingError(
+            raise SkeletonEncodeError(
                 f"{where}: vertex attribute {spec['id']!r} has shape {values.shape}, "
                 f"expected {n} vertices x {k} components"
             )
@@ -145,17 +150,17 @@ def decode_precomputed(
     """
     buf = memoryview(data).cast("B")
     if buf.nbytes < _HEADER.size:
-        raise DecodingError(f"{where}: {buf.nbytes} bytes is too short for a skeleton header (8 bytes)")
+        raise SkeletonDecodeError(f"{where}: {buf.nbytes} bytes is too short for a skeleton header (8 bytes)")
     n, e = _HEADER.unpack_from(buf)
     geometry_end = _HEADER.size + 12 * n + 8 * e
     if buf.nbytes < geometry_end:
-        raise DecodingError(
+        raise SkeletonDecodeError(
             f"{where}: truncated: {buf.nbytes} bytes, but {n} vertices and {e} edges need {geometry_end}"
         )
     vertices = np.frombuffer(buf, dtype="<f4", count=3 * n, offset=8).reshape(n, 3).astype(np.float32)
     edges = np.frombuffer(buf, dtype="<u4", count=2 * e, offset=8 + 12 * n).reshape(e, 2).astype(np.uint32)
     if e and int(edges.max()) >= n:
-        raise DecodingError(
+        raise SkeletonDecodeError(
             f"{where}: an edge names vertex {int(edges.max())} but there are only {n} vertices"
         )
     layout = _match_layout(buf.nbytes - geometry_end, n, specs, where)
@@ -192,7 +197,7 @@ def _match_layout(
             return []
         names = ", ".join(f"{s['id']} {s['data_type']}x{s['num_components']}" for s in layout) or "none"
         expected = f"{need} for the vertex attributes ({names})"
-    raise DecodingError(
+    raise SkeletonDecodeError(
         f"{where}: {remaining} bytes follow the {n} vertices and edges, expected {expected}; "
         "the data is truncated or the info's vertex_attributes do not match it"
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DecodingError
+from ..exceptions import SkeletonDecodeError
 from ._skeleton_graph import component_labels, dfs_rows, simple_edges
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def decode_swc(
         if not fields:
             continue
         if len(fields) != 7:
-            raise DecodingError(
+            raise SkeletonDecodeError(
                 f"{where}: line {lineno} has {len(fields)} columns, SWC rows have 7: {line!r}"
             )
         try:
@@ -139,19 +139,19 @@ def decode_swc(
             coords.append((float(fields[2]), float(fields[3]), float(fields[4])))
             parents.append(int(fields[6]))
         except ValueError as err:
-            raise DecodingError(f"{where}: line {lineno} is not an SWC row ({err}): {line!r}") from err
+            raise SkeletonDecodeError(f"{where}: line {lineno} is not an SWC row ({err}): {line!r}") from err
         radii.append(_radius(fields[5]))
         if not 0 <= types[-1] <= 255:
-            raise DecodingError(f"{where}: line {lineno}: vertex type {types[-1]} is outside 0..255")
+            raise SkeletonDecodeError(f"{where}: line {lineno}: vertex type {types[-1]} is outside 0..255")
     row_of = {vid: row for row, vid in enumerate(ids)}
     if len(row_of) != len(ids):
-        raise DecodingError(f"{where}: SWC ids repeat; each row needs its own id")
+        raise SkeletonDecodeError(f"{where}: SWC ids repeat; each row needs its own id")
     edges = []
     for vid, parent in zip(ids, parents):
         if parent < 0:
             continue
         if parent not in row_of:
-            raise DecodingError(f"{where}: row {vid} names parent {parent}, which no row has")
+            raise SkeletonDecodeError(f"{where}: row {vid} names parent {parent}, which no row has")
         edges.append((row_of[min(vid, parent)], row_of[max(vid, parent)]))
     return (
         np.array(coords, dtype=np.float32).reshape(-1, 3),

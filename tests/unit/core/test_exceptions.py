@@ -23,7 +23,7 @@ def test_all_lists_every_public_class():
         name for name, obj in vars(exc).items() if inspect.isclass(obj) and obj.__module__ == exc.__name__
     )
     assert sorted(exc.__all__) == defined
-    assert len(exc.__all__) == 40
+    assert len(exc.__all__) == 48
 
 
 def test_warnings_are_exactly_two():
@@ -86,6 +86,9 @@ def test_warning_bases():
         ("SharedMemoryError", (exc.PrecomputedError, OSError)),
         ("ParallelError", (exc.PrecomputedError, RuntimeError)),
         ("SkeletonAttributeMixingError", (exc.PrecomputedError, ValueError)),
+        ("SkeletonDecodeError", (exc.DecodingError, ValueError)),
+        ("SkeletonEncodeError", (exc.EncodingError, ValueError)),
+        ("MeshDecodeError", (exc.DecodingError, ValueError)),
     ],
 )
 def test_parents(name, parents):
@@ -177,3 +180,39 @@ def test_top_level_reexports_are_the_same_objects():
 def test_warning_can_be_raised_as_warning():
     with pytest.warns(exc.PluginWarning, match="plugin 'x' failed"):
         warnings.warn("plugin 'x' failed", exc.PluginWarning, stacklevel=1)
+
+
+@pytest.mark.parametrize(
+    ("alias", "ours"),
+    [
+        ("ReadOnlyException", "ReadOnlyError"),
+        ("TooManyRedirects", "TooManyRedirectsError"),
+        ("CyclicRedirect", "CyclicRedirectError"),
+        ("EmptyRequestException", "EmptyRequestError"),
+        ("SubvoxelVolumeError", "EmptyRequestError"),
+        ("SpecViolation", "InfoValidationError"),
+        ("AuthenticationError", "CredentialsError"),
+        ("UnsupportedFormatError", "UnsupportedProtocolError"),
+    ],
+)
+def test_cloudvolume_names_are_aliases_of_ours(alias, ours):
+    assert getattr(exc, alias) is getattr(exc, ours)
+
+
+def test_top_level_cloudvolume_names():
+    assert precomputed_core.PrecomputedSkeleton is precomputed_core.Skeleton
+    assert precomputed_core.DataLayerProvenance is precomputed_core.Provenance
+    assert precomputed_core.EmptyRequestException is exc.EmptyRequestError
+    assert precomputed_core.SkeletonDecodeError is exc.SkeletonDecodeError
+    assert precomputed_core.SkeletonEncodeError is exc.SkeletonEncodeError
+
+
+def test_corrupt_skeletons_and_meshes_raise_their_own_errors():
+    from precomputed_core import Mesh, Skeleton
+
+    with pytest.raises(exc.SkeletonDecodeError, match="too short"):
+        Skeleton.from_precomputed(b"\x01\x00")
+    with pytest.raises(exc.SkeletonDecodeError):
+        Skeleton.from_swc("1 0 0 0 0 1 7\n")  # a parent no row has
+    with pytest.raises(exc.MeshDecodeError):
+        Mesh.from_draco(b"not draco at all")
