@@ -6,11 +6,11 @@ Importing this package is cheap: drivers and codecs are plugins, found
 through entry points the first time a volume needs one.
 
 The package is layered, each layer importing only those below it (an
-import-linter contract checks it): ``frontend`` (CloudVolume), ``parallel``
-(worker processes), ``image`` (the read/write pipeline), ``format`` (chunk I/O,
-compression), ``plugins``, ``interfaces`` (Store, Codec, Volume), ``meta``
-(paths, info, provenance), ``geometry`` (Vec, Bbox, the chunk grid) and
-``exceptions``. This module re-exports the public API; plugins import only it,
+import-linter contract checks it): ``frontend`` (CloudVolume), ``tasks`` (Dask
+arrays), ``parallel`` (worker processes), ``image`` (the read/write pipeline),
+``format`` (chunk I/O, compression), ``plugins``, ``interfaces`` (Store, Codec,
+Volume), ``meta`` (paths, info, provenance), ``geometry`` (Vec, Bbox, the chunk
+grid) and ``exceptions``. This module re-exports the public API; plugins import only it,
 ``plugins``, ``exceptions`` and ``testing``.
 """
 

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from ..exceptions import AlignmentError, UnsupportedDataTypeError
 
-__all__ = ["as_write_array"]
+__all__ = ["as_write_array", "check_dtype_for_write"]
 
 
 def _castable(source: np.dtype[Any], target: np.dtype[Any]) -> bool:
@@ -25,6 +25,16 @@ def _refuse(what: str, target: np.dtype[Any]) -> UnsupportedDataTypeError:
         f"(numpy would wrap, round or truncate them); convert it yourself first, e.g. "
         f"np.clip(a, lo, hi).astype(np.{target.name})"
     )
+
+
+def check_dtype_for_write(source: Any, target: np.dtype[Any]) -> None:
+    """Refuse an array type whose values would change in a ``target`` layer (for arrays whose
+    values are not at hand yet, such as a dask array; float ranges are not checked)."""
+    if source is None:
+        raise UnsupportedDataTypeError("from_dask takes an array with a dtype (a dask or numpy array)")
+    source = np.dtype(source)
+    if source.kind not in "biuf" or (source != target and not _castable(source, target)):
+        raise _refuse(f"an array of {source}", target)
 
 
 def _scalar_fits(value: Any, dtype: np.dtype[Any]) -> bool:

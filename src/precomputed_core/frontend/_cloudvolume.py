@@ -18,7 +18,10 @@ from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
+from ..tasks import from_dask as dask_write
+from ..tasks import to_dask as dask_array
 from ._access import VoxelAccess
+from ._array_input import check_dtype_for_write
 from ._files import download_files, download_to_file, upload_from_file
 from ._from_numpy import from_numpy
 from ._labels import binary_image, crackle_array, mask_except, renumbered
@@ -559,6 +562,30 @@ class CloudVolume:
     def __setitem__(self, slices: Any, value: Any) -> None:
         """Write an (x, y, z[, c]) array or a scalar into ``vol[x0:x1, y0:y1, z0:z1]``."""
         self._voxels.write_slices(slices, value, self._settings())
+
+    def to_dask(self, chunks: Any = None, name: str | None = None, *, mip: int | None = None) -> Any:
+        """This scale (default ``vol.mip``) as a lazy 4-d (x, y, z, c) ``dask.array``.
+
+        Index 0 is the scale's voxel_offset (``arr[i]`` is voxel ``voxel_offset + i``).
+        Blocks default to whole multiples of the storage chunk, on its grid; ``chunks``
+        is any Dask chunks spec. Each task carries the layer's path, info and options
+        (``fill_missing``, ``background_color``) and opens the layer in its worker.
+        Needs ``pip install 'precomputed[dask]'``.
+        """
+        settings = self._settings(mip)
+        return dask_array(self._volume, self._voxels.recipe(), settings.mip, chunks=chunks, name=name,
+                          options=dataclasses.replace(settings.read_options(), progress=False))  # fmt: skip
+
+    def from_dask(self, array: Any, offset: Sequence[int] = (0, 0, 0)) -> None:
+        """Write an (x, y, z[, c]) dask array (or any array) with its corner at voxel ``offset``
+        of ``vol.mip``, as Dask tasks on the current scheduler (a ``distributed`` client if
+        one is active), cut on the volume's chunks (or shards) so no two tasks write one
+        stored object. Options as for ``vol[...] = array`` (``non_aligned_writes``, ``compress``...)."""
+        settings = self._settings()
+        check_dtype_for_write(getattr(array, "dtype", None), self.meta.dtype)
+        box = dask_write(self._volume, self._voxels.recipe(), array, offset, settings.mip,
+                         options=settings.write_options())  # fmt: skip
+        self._volume.written_elsewhere(box, mip=settings.mip)
 
     def memory_cutout(
         self,

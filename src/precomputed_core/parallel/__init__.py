@@ -10,9 +10,14 @@ layers below it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._dispatch import Dispatcher, Recipe
 
-__all__ = ["Dispatcher", "Recipe", "unlink_segment"]
+if TYPE_CHECKING:
+    from ..interfaces import Volume
+
+__all__ = ["Dispatcher", "Recipe", "open_recipe", "unlink_segment"]
 
 
 def unlink_segment(name: str) -> bool:
@@ -20,3 +25,10 @@ def unlink_segment(name: str) -> bool:
     from . import _shm
 
     return _shm.unlink(name)
+
+
+def open_recipe(recipe: Recipe) -> Volume:
+    """The layer a recipe names, opened once per process (its threads share it) and kept."""
+    from . import _workers
+
+    return _workers.open_recipe(recipe)

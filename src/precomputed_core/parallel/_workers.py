@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..interfaces import ReadOptions, Volume, WriteOptions
     from ._dispatch import Recipe
 
-__all__ = ["read_group", "write_group"]
+__all__ = ["open_recipe", "read_group", "write_group"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -35,7 +35,8 @@ def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
     return volume
 
 
-def _volume(recipe: Recipe) -> Volume:
+def open_recipe(recipe: Recipe) -> Volume:
+    """The layer a recipe names, opened once per process (threads share it) and kept."""
     return _open(
         recipe.cloudpath, json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
     )
@@ -73,7 +74,7 @@ def read_group(
     options: ReadOptions,
 ) -> None:
     """Read ``group`` (x0, y0, z0, x1, y1, z1) into its window of the shared output."""
-    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    volume, box = open_recipe(recipe), Bbox(group[:3], group[3:])
     with _shared(location, shape, dtype, group, origin) as (out, window):
         _shm.populate(out, window)
         volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window])
@@ -91,7 +92,7 @@ def write_group(
     options: WriteOptions,
 ) -> None:
     """Write ``group`` from its window of the shared input array."""
-    volume, box = _volume(recipe), Bbox(group[:3], group[3:])
+    volume, box = open_recipe(recipe), Bbox(group[:3], group[3:])
     # The parent checked the whole box (check_write); a group's edges are work-grid lines
     # or the box's own, so each partly covered object is patched by exactly this worker.
     settings = dataclasses.replace(options, progress=False, non_aligned_writes=True)
