@@ -83,6 +83,11 @@ class ChunkIO(ABC):
         """Where ``chunk`` is stored, for messages."""
         return self.store.describe(chunk.name)
 
+    def object_keys(self, chunks: Sequence[Chunk]) -> list[str]:
+        """The stored objects that hold ``chunks``, each once, in order (raw object access:
+        a copy of these objects is a copy of the chunks)."""
+        return list(dict.fromkeys(chunk.name for chunk in chunks))
+
     def compression(self, requested: str | None) -> str | None:
         """The transfer compression chunks are handed over with, given the user's ``compress``."""
         return requested

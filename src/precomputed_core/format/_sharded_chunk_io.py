@@ -106,6 +106,10 @@ class ShardedChunkIO(ChunkIO):
         ids: list[int] = compressed_morton(coords, self._bits).tolist()
         return ids
 
+    def object_keys(self, chunks: Sequence[Chunk]) -> list[str]:
+        """The shard files holding ``chunks`` (whole shards: a shard is one object)."""
+        return list(dict.fromkeys(self.reader.keys_of(self.chunk_ids(chunks))))
+
     def describe(self, chunk: Chunk) -> str:
         key = self.reader.keys_of(self.chunk_ids([chunk]))[0]
         return f"{chunk.name} in shard {self.store.describe(key)}"

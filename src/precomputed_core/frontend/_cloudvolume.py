@@ -13,11 +13,13 @@ import numpy as np
 from ..cache import CacheService, CacheSettings, check_writable
 from ..exceptions import CyclicRedirectError, FeatureUnavailableError, GeometryError, TooManyRedirectsError
 from ..format import normalize_compress
+from ..geometry import Bbox
 from ..image import INTERACTIVE, ChunkLRU, PrecomputedVolume, open_volume, progress_bar
 from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
+from ..tasks import AUTO, transfer
 from ..tasks import from_dask as dask_write
 from ..tasks import to_dask as dask_array
 from ._access import VoxelAccess
@@ -43,6 +45,7 @@ from ._properties import AtMip, ForMip, LayerView, OfLayer
 from ._queries import download_point, region_at, scattered_points, unique_labels
 from ._segment_properties import read_segment_properties, write_segment_properties
 from ._shared_memory import SharedMemoryAccess, new_location
+from ._transfer import open_target
 from ._views import ConfigView, ImageView
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from ..geometry import Bbox, Vec
+    from ..geometry import Vec
     from ..interfaces import Store, Volume
     from ..meta import CloudPath, LayerMeta
     from ._cutout import VolumeCutout
@@ -586,6 +589,49 @@ class CloudVolume:
         box = dask_write(self._volume, self._voxels.recipe(), array, offset, settings.mip,
                          options=settings.write_options())  # fmt: skip
         self._volume.written_elsewhere(box, mip=settings.mip)
+
+    def transfer_to(
+        self,
+        cloudpath: str,
+        bbox: Any = None,
+        block_size: int | None = None,
+        compress: bool | str | None = "auto",
+        encoding: str | None = None,
+        sharded: bool | None = None,
+        *,
+        mip: int | None = None,
+        scheduler: Any = None,
+    ) -> CloudVolume:
+        """Copy this scale (default ``vol.mip``), or its chunks touching ``bbox``, to another layer;
+        returns the destination volume.
+
+        A destination without an info gets this layer's (every scale and coordinate, and the
+        provenance), with ``encoding`` and ``sharded`` changed at this scale if asked; an
+        existing destination keeps its info, which must place the scale's chunks as here.
+        When the destination scale stores chunks as this one does, the objects are copied
+        byte for byte (``compress='auto'`` keeps each one's transfer compression; another value
+        changes it); otherwise they are read, re-encoded and written, block by block on the
+        destination's chunks (or shards). ``block_size`` is how many objects one task copies.
+        The work runs as Dask tasks when a ``distributed`` client is active or ``scheduler`` is
+        given (as to ``dask.compute``), else on this process's threads.
+        """
+        settings = self._settings(mip)
+        level = settings.mip
+        bounds = self.meta.bounds(level)
+        box = bounds if bbox is None else self._voxels.box(bbox, level, bounded=False, crop=False)
+        grid = self.meta.grid(level)
+        box = Bbox.intersection(box.expand_to_chunk_size(grid.chunk, offset=grid.offset), bounds)
+        method = AUTO if compress == AUTO else normalize_compress(compress)
+        target = open_target(self, str(cloudpath), level, encoding=encoding, sharded=sharded,
+                             compress=None if method == AUTO else method, options=self._options)  # fmt: skip
+        if box.subvoxel():
+            return target
+        transfer(self._volume, self._voxels.recipe(), target._volume, target._voxels.recipe(), level, box,
+                 compress=method, block_size=block_size, read=settings.read_options(),
+                 write=target._settings(level).write_options(), scheduler=scheduler,
+                 threads=max(4, self._volume.store.io_threads if isinstance(self._volume, PrecomputedVolume)
+                             else 4), progress=self.progress)  # fmt: skip
+        return target
 
     def memory_cutout(
         self,

@@ -12,5 +12,14 @@ from __future__ import annotations
 
 from ._arrays import from_dask, to_dask
 from ._blocks import aligned_splits, default_block_shape
+from ._transfer import AUTO, byte_copy_possible, transfer
 
-__all__ = ["aligned_splits", "default_block_shape", "from_dask", "to_dask"]
+__all__ = [
+    "AUTO",
+    "aligned_splits",
+    "byte_copy_possible",
+    "default_block_shape",
+    "from_dask",
+    "to_dask",
+    "transfer",
+]

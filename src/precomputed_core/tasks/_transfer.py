@@ -1,0 +1,200 @@
+"""``vol.transfer_to``: copy a scale to another layer, as stored objects when nothing changes.
+
+When the destination scale stores chunks as the source does (same encoding and
+sharding), the objects are copied byte for byte through raw object access: a
+compressed object is never decompressed and recompressed (unless another
+``compress`` is asked for). Otherwise each block of the destination's work grid is
+read, re-encoded and written, and only the source chunks that exist are written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from ..format import compress_bytes, decompress_bytes
+from ..geometry import Bbox
+from ..image import PrecomputedVolume, progress_bar
+from ..interfaces import StoredObject
+from ..parallel import open_recipe
+from ._arrays import check_visible_to_workers, dask_modules, distributed_client, progress_for
+from ._blocks import aligned_splits, default_block_shape
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from ..interfaces import ReadOptions, Store, Volume, WriteOptions
+    from ..parallel import Recipe
+
+__all__ = ["byte_copy_possible", "transfer"]
+
+#: Keep the stored transfer compression of each object (cloud-volume's ``compress='auto'``).
+AUTO = "auto"
+#: Objects per byte-copy task when ``block_size`` is not given.
+OBJECTS_PER_TASK = 64
+#: The most an object may expand to when its transfer compression is changed: a bound on
+#: memory whatever the source holds (no chunk or shard of a sane layer comes near it).
+TRANSCODE_LIMIT = 2**31
+
+
+def _store(volume: Volume) -> Store:
+    if not isinstance(volume, PrecomputedVolume):
+        raise TypeError(
+            f"{volume.url} is not a Precomputed layer in an object store; it cannot be transferred"
+        )
+    return volume.store
+
+
+def byte_copy_possible(source: Volume, target: Volume, mip: int) -> bool:
+    """Whether the scale's objects can be copied as they are: same encoding, same sharding."""
+    a, b = source.meta.scale(mip), target.meta.scale(mip)
+    return bool(a.get("encoding") == b.get("encoding") and a.get("sharding") == b.get("sharding"))
+
+
+def copy_objects(source: Store, target: Store, keys: Sequence[str], compress: str | None) -> int:
+    """Copy ``keys`` as stored (missing ones are skipped); ``compress`` other than ``"auto"``
+    changes their transfer compression. Returns how many objects were copied."""
+    found = source.get_stored_many(keys)
+    copies: dict[str, StoredObject] = {}
+    for key, stored in found.items():
+        if stored is None:
+            continue
+        encoding = stored.metadata.content_encoding
+        if compress in (AUTO, encoding):
+            copies[key] = stored
+            continue
+        plain = decompress_bytes(stored.data, encoding, where=source.describe(key), limit=TRANSCODE_LIMIT)
+        metadata = dataclasses.replace(stored.metadata, content_encoding=compress)
+        copies[key] = StoredObject(compress_bytes(plain, compress), metadata)
+    target.put_stored_many(copies)
+    return len(copies)
+
+
+def copy_voxels(
+    source: Volume, target: Volume, box: Bbox, mip: int, read: ReadOptions, write: WriteOptions
+) -> int:
+    """Re-encode the chunks of ``box`` that exist in the source; returns how many."""
+    chunks = source.chunk_io(mip).grid.cover(box).chunks()  # type: ignore[attr-defined]
+    present = source.chunk_io(mip).exists_many(chunks)  # type: ignore[attr-defined]
+    kept = [chunk for chunk in chunks if present[chunk.name]]
+    if not kept:
+        return 0
+    boxes = [box] if len(kept) == len(chunks) else [Bbox(c.lo, c.hi) for c in kept]
+    for part in boxes:
+        image = source.read(part, mip=mip, options=read)
+        target.write(part, image, mip=mip, options=write)
+    return len(kept)
+
+
+def _copy_objects_task(
+    source: Recipe, target: Recipe, mip: int, keys: list[str], compress: str | None
+) -> int:
+    return copy_objects(_store(open_recipe(source)), _store(open_recipe(target)), keys, compress)
+
+
+def _copy_voxels_task(
+    source: Recipe, target: Recipe, mip: int, box: list[int], read: ReadOptions, write: WriteOptions
+) -> int:
+    return copy_voxels(open_recipe(source), open_recipe(target), Bbox(box[:3], box[3:]), mip, read, write)
+
+
+def _blocks(target: Volume, box: Bbox, mip: int) -> list[Bbox]:
+    """``box`` cut on the target's work grid (chunks, or shards), in blocks of about 64 MiB."""
+    grid = target.work_grid(mip)
+    assert grid is not None  # a PrecomputedVolume always has one
+    meta = target.meta
+    shape = (*(int(s) for s in box.size3()), meta.num_channels)
+    block = default_block_shape(tuple(grid.chunk), shape, meta.dtype.itemsize)  # type: ignore[arg-type]
+    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
+    edges = []
+    for axis in range(3):
+        lengths = aligned_splits(
+            int(box.minpt[axis]), int(box.maxpt[axis]), int(grid.offset[axis]), step[axis]
+        )
+        starts = [int(box.minpt[axis])]
+        for length in lengths:
+            starts.append(starts[-1] + length)
+        edges.append(list(zip(starts[:-1], starts[1:])))
+    return [
+        Bbox((x0, y0, z0), (x1, y1, z1))
+        for (z0, z1) in edges[2]
+        for (y0, y1) in edges[1]
+        for (x0, x1) in edges[0]
+    ]
+
+
+def _run(
+    calls: list[tuple[Callable[..., int], tuple[Any, ...]]],
+    local: Callable[[tuple[Any, ...]], int],
+    *,
+    scheduler: Any,
+    threads: int,
+    progress: bool,
+    desc: str,
+) -> int:
+    """The calls as Dask tasks (a distributed client is active, or ``scheduler`` is given),
+    else on a pool of ``threads`` threads in this process running ``local``."""
+    if scheduler is not None or distributed_client() is not None:
+        dask, _ = dask_modules()
+        tasks = [dask.delayed(function, pure=False)(*args) for function, args in calls]
+        with progress_for(dask, progress):
+            done = (
+                dask.compute(*tasks, scheduler=scheduler) if scheduler is not None else dask.compute(*tasks)
+            )
+        return int(sum(done))
+    total = 0
+    bar = progress_bar(len(calls), desc=desc, enabled=progress and len(calls) > 1)
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="precomputed-transfer")
+    with bar, pool:
+        for count in pool.map(local, [args for _, args in calls]):
+            total += count
+            bar.update(1)
+    return total
+
+
+def transfer(
+    source: Volume,
+    source_recipe: Recipe,
+    target: Volume,
+    target_recipe: Recipe,
+    mip: int,
+    box: Bbox,
+    *,
+    compress: str | None,
+    block_size: int | None,
+    read: ReadOptions,
+    write: WriteOptions,
+    scheduler: Any = None,
+    threads: int = 8,
+    progress: bool = False,
+) -> int:
+    """Copy the chunks of ``box`` (voxels of ``mip``) from ``source`` to ``target``, whose
+    infos already describe the scale; returns how many objects (or re-encoded chunks)
+    were written."""
+    dask_wanted = scheduler is not None or distributed_client() is not None
+    if dask_wanted:
+        dask, _ = dask_modules()
+        check_visible_to_workers(source, dask)
+        check_visible_to_workers(target, dask)
+    if byte_copy_possible(source, target, mip):
+        chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
+        keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
+        size = block_size or OBJECTS_PER_TASK
+        batches = [keys[i : i + size] for i in range(0, len(keys), size)]
+        src, dst = _store(source), _store(target)
+        calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
+            (_copy_objects_task, (source_recipe, target_recipe, mip, batch, compress)) for batch in batches
+        ]
+        return _run(calls, lambda args: copy_objects(src, dst, args[3], args[4]), scheduler=scheduler,
+                    threads=threads, progress=progress, desc="Transferring")  # fmt: skip
+    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True)
+    block_read = dataclasses.replace(read, progress=False, fill_missing=True)
+    blocks = _blocks(target, box, mip)
+    calls = [
+        (_copy_voxels_task, (source_recipe, target_recipe, mip, b.to_list(), block_read, block_write))
+        for b in blocks
+    ]
+    return _run(calls, lambda args: copy_voxels(source, target, Bbox(args[3][:3], args[3][3:]), mip, args[4],
+                                                args[5]), scheduler=scheduler, threads=threads,
+                progress=progress, desc="Transferring")  # fmt: skip
