@@ -38,7 +38,16 @@ def test_no_user_extra_repeats_a_base_dependency():
             continue
         repeated = {_name(r) for r in requirements} & BASE
         assert not repeated, f"extra {extra!r} repeats base dependencies {repeated}: it installs nothing new"
-    assert set(EXTRAS) - TOOLING == {"png", "brotli", "zstd", "compresso", "crackle", "dask", "all"}
+    assert set(EXTRAS) - TOOLING == {
+        "png",
+        "brotli",
+        "zstd",
+        "compresso",
+        "crackle",
+        "dask",
+        "downsample",
+        "all",
+    }
 
 
 def test_every_install_hint_names_an_extra_that_exists():

@@ -19,7 +19,7 @@ from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
-from ..tasks import AUTO, transfer
+from ..tasks import AUTO, downsample_scales, transfer
 from ..tasks import from_dask as dask_write
 from ..tasks import to_dask as dask_array
 from ._access import VoxelAccess
@@ -632,6 +632,52 @@ class CloudVolume:
                  threads=max(4, self._volume.store.io_threads if isinstance(self._volume, PrecomputedVolume)
                              else 4), progress=self.progress)  # fmt: skip
         return target
+
+    def downsample(
+        self,
+        num_mips: int = 1,
+        factor: Sequence[int] = (2, 2, 1),
+        *,
+        mip: int | None = None,
+        sparse: bool = False,
+        encoding: str | None = None,
+        chunk_size: Sequence[int] | None = None,
+        sharding: bool | dict[str, Any] | None = None,
+        scheduler: Any = None,
+    ) -> list[int]:
+        """Add ``num_mips`` scales above ``mip`` (default: the highest), each ``factor`` coarser
+        than the one before, and compute them: the mean for images, the most frequent label
+        of each block for segmentation (``sparse``: 0 never outvotes a label). Returns the
+        new mips. The new scales' info (``add_scale``: ``voxel_offset // factor``,
+        ``ceil(size / factor)``, ``encoding``, ``chunk_size``, ``sharding``) is committed
+        first; the work runs on Dask when a ``distributed`` client is active or ``scheduler``
+        is given, else on this process's threads. Needs ``pip install 'precomputed[downsample]'``.
+        """
+        if isinstance(num_mips, bool) or not isinstance(num_mips, int) or num_mips < 1:
+            raise ValueError(f"num_mips must be a whole number >= 1, got {num_mips!r}")
+        steps = [int(f) for f in factor]
+        if (
+            len(steps) != 3
+            or any(f < 1 for f in steps)
+            or steps != [float(f) for f in factor]
+            or steps == [1, 1, 1]
+        ):
+            raise ValueError(
+                f"factor must be three whole numbers >= 1, not all 1 (e.g. (2, 2, 1)); got {factor!r}"
+            )
+        source = len(self.meta.scales) - 1 if mip is None else self.meta.to_mip(mip)
+        base = np.asarray(self.meta.resolution(source), float) / np.asarray(self.meta.resolution(0), float)
+        new = []
+        for level in range(1, num_mips + 1):
+            scale = add_scale_to(self._volume, base * np.asarray(steps, float) ** level, encoding, chunk_size,
+                                 sharding=sharding)  # fmt: skip
+            new.append(self.meta.to_mip(scale["resolution"]))
+        self.commit_info()
+        settings = self._settings(source)
+        downsample_scales(self._volume, self._voxels.recipe(), source, new, steps, sparse=sparse,
+                          read=settings.read_options(), write=settings.write_options(), scheduler=scheduler,
+                          threads=2, progress=self.progress)  # fmt: skip
+        return new
 
     def memory_cutout(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ._arrays import from_dask, to_dask
 from ._blocks import aligned_splits, default_block_shape
+from ._downsample import downsample_scales, pyramid
 from ._transfer import AUTO, byte_copy_possible, transfer
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "aligned_splits",
     "byte_copy_possible",
     "default_block_shape",
+    "downsample_scales",
     "from_dask",
+    "pyramid",
     "to_dask",
     "transfer",
 ]

@@ -10,16 +10,16 @@ read, re-encoded and written, and only the source chunks that exist are written.
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..format import compress_bytes, decompress_bytes
 from ..geometry import Bbox
-from ..image import PrecomputedVolume, progress_bar
+from ..image import PrecomputedVolume
 from ..interfaces import StoredObject
 from ..parallel import open_recipe
-from ._arrays import check_visible_to_workers, dask_modules, distributed_client, progress_for
+from ._arrays import check_visible_to_workers, dask_modules, distributed_client
 from ._blocks import aligned_splits, default_block_shape
+from ._running import run_calls
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -124,35 +124,6 @@ def _blocks(target: Volume, box: Bbox, mip: int) -> list[Bbox]:
     ]
 
 
-def _run(
-    calls: list[tuple[Callable[..., int], tuple[Any, ...]]],
-    local: Callable[[tuple[Any, ...]], int],
-    *,
-    scheduler: Any,
-    threads: int,
-    progress: bool,
-    desc: str,
-) -> int:
-    """The calls as Dask tasks (a distributed client is active, or ``scheduler`` is given),
-    else on a pool of ``threads`` threads in this process running ``local``."""
-    if scheduler is not None or distributed_client() is not None:
-        dask, _ = dask_modules()
-        tasks = [dask.delayed(function, pure=False)(*args) for function, args in calls]
-        with progress_for(dask, progress):
-            done = (
-                dask.compute(*tasks, scheduler=scheduler) if scheduler is not None else dask.compute(*tasks)
-            )
-        return int(sum(done))
-    total = 0
-    bar = progress_bar(len(calls), desc=desc, enabled=progress and len(calls) > 1)
-    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="precomputed-transfer")
-    with bar, pool:
-        for count in pool.map(local, [args for _, args in calls]):
-            total += count
-            bar.update(1)
-    return total
-
-
 def transfer(
     source: Volume,
     source_recipe: Recipe,
@@ -186,8 +157,8 @@ def transfer(
         calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
             (_copy_objects_task, (source_recipe, target_recipe, mip, batch, compress)) for batch in batches
         ]
-        return _run(calls, lambda args: copy_objects(src, dst, args[3], args[4]), scheduler=scheduler,
-                    threads=threads, progress=progress, desc="Transferring")  # fmt: skip
+        return run_calls(calls, lambda args: copy_objects(src, dst, args[3], args[4]), scheduler=scheduler,
+                         threads=threads, progress=progress, desc="Transferring")  # fmt: skip
     block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True)
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     blocks = _blocks(target, box, mip)
@@ -195,6 +166,10 @@ def transfer(
         (_copy_voxels_task, (source_recipe, target_recipe, mip, b.to_list(), block_read, block_write))
         for b in blocks
     ]
-    return _run(calls, lambda args: copy_voxels(source, target, Bbox(args[3][:3], args[3][3:]), mip, args[4],
-                                                args[5]), scheduler=scheduler, threads=threads,
-                progress=progress, desc="Transferring")  # fmt: skip
+
+    def local(args: tuple[Any, ...]) -> int:
+        return copy_voxels(source, target, Bbox(args[3][:3], args[3][3:]), mip, args[4], args[5])
+
+    return run_calls(
+        calls, local, scheduler=scheduler, threads=threads, progress=progress, desc="Transferring"
+    )

@@ -1,0 +1,204 @@
+"""Mip generation: each new scale computed from the one below, in chunk-aligned tasks.
+
+The kernels are tinybrain's (seung-lab's, what igneous and cloud-volume's users run):
+averaging for images, the mode of each 2x2 / 2x2x2 block for segmentation (its
+COUNTLESS algorithms, fast and exact), several mips from one read. A task covers a
+block of the top new mip's chunk grid; it reads the source voxels under it once and
+writes every new mip's part of it. Voxels of a new mip map onto the source as
+``v * factor`` (the scale's ``voxel_offset // factor``), so a block reads from a
+multiple of the factor and its edges stay whole voxels at every mip; voxels outside
+the source volume count as its background.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..exceptions import FeatureUnavailableError
+from ..geometry import Bbox
+from ..parallel import open_recipe
+from ._arrays import check_visible_to_workers, dask_modules, distributed_client
+from ._blocks import aligned_splits, default_block_shape
+from ._running import run_calls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import numpy.typing as npt
+
+    from ..interfaces import ReadOptions, Volume, WriteOptions
+    from ..parallel import Recipe
+
+__all__ = ["downsample_scales", "pyramid"]
+
+
+def _tinybrain() -> Any:
+    try:
+        import tinybrain
+    except ImportError as err:
+        raise FeatureUnavailableError(
+            f"downsampling needs tinybrain ({err}): pip install 'precomputed[downsample]'"
+        ) from err
+    return tinybrain
+
+
+def pyramid(
+    image: npt.NDArray[Any], factor: Sequence[int], levels: int, *, segmentation: bool, sparse: bool
+) -> list[npt.NDArray[Any]]:
+    """``levels`` successive downsamplings of an (x, y, z, c) image by ``factor``: the mode of
+    each block for segmentation (``sparse``: zero does not win a block with labels in it),
+    the mean (rounded down for integers) for images."""
+    tinybrain = _tinybrain()
+    steps = tuple(int(f) for f in factor)
+    if segmentation:
+        return list(tinybrain.downsample_segmentation(image, steps, sparse=sparse, num_mips=levels))
+    return list(tinybrain.downsample_with_averaging(image, steps, num_mips=levels))
+
+
+def downsample_block(
+    volume: Volume,
+    source_mip: int,
+    mips: Sequence[int],
+    factor: Sequence[int],
+    top_box: Bbox,
+    *,
+    sparse: bool,
+    read: ReadOptions,
+    write: WriteOptions,
+) -> int:
+    """Compute and write the new mips' voxels under ``top_box`` (voxels of ``mips[-1]``);
+    returns how many mip levels were written (0 when the source holds nothing there)."""
+    levels = len(mips)
+    scale = np.asarray(factor, dtype=np.int64) ** levels
+    source_box = Bbox(top_box.minpt * scale, top_box.maxpt * scale)
+    stored = _stored_chunks(volume, source_mip, source_box)
+    if not stored:
+        return 0
+    image = volume.read(source_box, mip=source_mip, options=read)
+    segmentation = volume.meta.layer_type == "segmentation"
+    outputs = pyramid(image, factor, levels, segmentation=segmentation, sparse=sparse)
+    for level, (mip, output) in enumerate(zip(mips, outputs), start=1):
+        step = np.asarray(factor, dtype=np.int64) ** level
+        box = Bbox(source_box.minpt // step, source_box.maxpt // step)
+        for part in _parts_with_data(volume, mip, box, step, stored):
+            lo, hi = (part.minpt - box.minpt).tolist(), (part.maxpt - box.minpt).tolist()
+            piece = np.asfortranarray(output[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]])
+            volume.write(part, piece.astype(volume.meta.dtype, copy=False), mip=mip, options=write)
+    return levels
+
+
+def _stored_chunks(volume: Volume, mip: int, box: Bbox) -> list[Bbox]:
+    """The boxes of the stored chunks of ``mip`` inside ``box`` (clipped to the volume)."""
+    inside = Bbox.intersection(box, volume.meta.bounds(mip))
+    if inside.subvoxel():
+        return []
+    chunk_io = volume.chunk_io(mip)  # type: ignore[attr-defined]
+    chunks = chunk_io.grid.cover(inside).chunks()
+    present = chunk_io.exists_many(chunks)
+    return [Bbox(c.lo, c.hi) for c in chunks if present[c.name]]
+
+
+def _parts_with_data(
+    volume: Volume, mip: int, box: Bbox, step: npt.NDArray[Any], stored: list[Bbox]
+) -> list[Bbox]:
+    """``box`` (voxels of a new ``mip``, clipped to it) whole if every source chunk under it is
+    stored, else only its chunks that lie over stored source chunks: a missing region of
+    the source stays missing, rather than becoming chunks of background."""
+    part = Bbox.intersection(box, volume.meta.bounds(mip))
+    if part.subvoxel():
+        return []
+    chunks = volume.chunk_io(mip).grid.cover(part).chunks()  # type: ignore[attr-defined]
+    over = [Bbox(c.lo, c.hi) for c in chunks]
+    kept = [b for b in over if any(Bbox.intersects(Bbox(b.minpt * step, b.maxpt * step), s) for s in stored)]
+    return [part] if len(kept) == len(over) else kept
+
+
+def _task(
+    recipe: Recipe,
+    source_mip: int,
+    mips: list[int],
+    factor: list[int],
+    box: list[int],
+    sparse: bool,
+    read: ReadOptions,
+    write: WriteOptions,
+) -> int:
+    return downsample_block(open_recipe(recipe), source_mip, mips, factor, Bbox(box[:3], box[3:]),
+                            sparse=sparse, read=read, write=write)  # fmt: skip
+
+
+def _top_blocks(volume: Volume, top_mip: int, factor: Sequence[int], levels: int) -> list[Bbox]:
+    """The top mip's bounds cut on its work grid, in blocks whose source reads are about 64 MiB."""
+    grid = volume.work_grid(top_mip)
+    assert grid is not None  # a PrecomputedVolume always has one
+    meta = volume.meta
+    bounds = meta.bounds(top_mip)
+    shape = (*(int(s) for s in bounds.size3()), meta.num_channels)
+    expand = int(np.prod(np.asarray(factor, dtype=np.int64) ** levels))
+    block = default_block_shape(tuple(grid.chunk), shape, meta.dtype.itemsize * expand)  # type: ignore[arg-type]
+    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
+    edges = []
+    for axis in range(3):
+        lo, hi = int(bounds.minpt[axis]), int(bounds.maxpt[axis])
+        lengths = aligned_splits(lo, hi, int(grid.offset[axis]), step[axis])
+        starts = [lo]
+        for length in lengths:
+            starts.append(starts[-1] + length)
+        edges.append(list(zip(starts[:-1], starts[1:])))
+    return [
+        Bbox((x0, y0, z0), (x1, y1, z1)) for z0, z1 in edges[2] for y0, y1 in edges[1] for x0, x1 in edges[0]
+    ]
+
+
+def downsample_scales(
+    volume: Volume,
+    recipe: Recipe,
+    source_mip: int,
+    mips: Sequence[int],
+    factor: Sequence[int],
+    *,
+    sparse: bool,
+    read: ReadOptions,
+    write: WriteOptions,
+    scheduler: Any = None,
+    threads: int = 2,
+    progress: bool = False,
+) -> int:
+    """Fill the scales ``mips`` (each ``factor`` coarser than the one before, the first than
+    ``source_mip``; already in the committed info) from ``source_mip``; returns how many
+    blocks had data."""
+    _tinybrain()  # fail before any work if the kernel is missing
+    if scheduler is not None or distributed_client() is not None:
+        check_visible_to_workers(volume, dask_modules()[0])
+    block_read = dataclasses.replace(read, progress=False, fill_missing=True)
+    # Blocks may share a chunk of a finer mip where the grids do not nest: patch, under the
+    # store's per-object lock, rather than overwrite.
+    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, fill_missing=True)
+    blocks = _top_blocks(volume, mips[-1], factor, len(mips))
+    arguments = [
+        (
+            recipe,
+            source_mip,
+            list(mips),
+            [int(f) for f in factor],
+            b.to_list(),
+            sparse,
+            block_read,
+            block_write,
+        )
+        for b in blocks
+    ]
+    calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [(_task, args) for args in arguments]
+
+    def local(args: tuple[Any, ...]) -> int:
+        box = Bbox(args[4][:3], args[4][3:])
+        return downsample_block(volume, source_mip, mips, factor, box, sparse=sparse, read=block_read,
+                                write=block_write)  # fmt: skip
+
+    done = run_calls(
+        calls, local, scheduler=scheduler, threads=threads, progress=progress, desc="Downsampling"
+    )
+    return done // max(1, len(mips))

@@ -1,0 +1,43 @@
+"""Running a list of independent calls: as Dask tasks, or on this process's threads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from ..image import progress_bar
+from ._arrays import dask_modules, distributed_client, progress_for
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["run_calls"]
+
+
+def run_calls(
+    calls: list[tuple[Callable[..., int], tuple[Any, ...]]],
+    local: Callable[[tuple[Any, ...]], int],
+    *,
+    scheduler: Any,
+    threads: int,
+    progress: bool,
+    desc: str,
+) -> int:
+    """The calls as Dask tasks (a distributed client is active, or ``scheduler`` is given),
+    else on a pool of ``threads`` threads in this process running ``local``."""
+    if scheduler is not None or distributed_client() is not None:
+        dask, _ = dask_modules()
+        tasks = [dask.delayed(function, pure=False)(*args) for function, args in calls]
+        with progress_for(dask, progress):
+            done = (
+                dask.compute(*tasks, scheduler=scheduler) if scheduler is not None else dask.compute(*tasks)
+            )
+        return int(sum(done))
+    total = 0
+    bar = progress_bar(len(calls), desc=desc, enabled=progress and len(calls) > 1)
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="precomputed-transfer")
+    with bar, pool:
+        for count in pool.map(local, [args for _, args in calls]):
+            total += count
+            bar.update(1)
+    return total

@@ -1,0 +1,143 @@
+"""vol.downsample: new scales computed from the one below, checked against numpy references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from precomputed_core import CloudVolume
+from precomputed_core.exceptions import ScaleUnavailableError
+
+pytest.importorskip("tinybrain", reason="the downsample extra (in .[test])")
+
+
+def _mean_reference(image, factor, offset):
+    """Mean over each factor-block of the absolute grid (outside the volume: 0), rounded down
+    for integer types; ``offset`` is the image's voxel offset."""
+    factor = np.asarray(factor)
+    lo = (np.asarray(offset) // factor) * factor
+    pad_before = np.asarray(offset) - lo
+    total = pad_before + np.asarray(image.shape[:3])
+    hi = -(-total // factor) * factor
+    padded = np.zeros(tuple(hi) + image.shape[3:], dtype=np.float64)
+    padded[pad_before[0]:pad_before[0] + image.shape[0], pad_before[1]:pad_before[1] + image.shape[1],
+           pad_before[2]:pad_before[2] + image.shape[2]] = image  # fmt: skip
+    x, y, z = (hi // factor).tolist()
+    blocks = padded.reshape(x, factor[0], y, factor[1], z, factor[2], *image.shape[3:])
+    mean = blocks.mean(axis=(1, 3, 5))
+    if np.issubdtype(image.dtype, np.integer):
+        mean = np.floor(mean)
+    return mean.astype(image.dtype), tuple(int(v) for v in (np.asarray(offset) // factor))
+
+
+def _mode_reference(image, factor):
+    """Most frequent label of each (aligned, whole) factor-block."""
+    x, y, z = (np.asarray(image.shape[:3]) // np.asarray(factor)).tolist()
+    blocks = image[: x * factor[0], : y * factor[1], : z * factor[2]].reshape(
+        x, factor[0], y, factor[1], z, factor[2]
+    )
+    blocks = blocks.transpose(0, 2, 4, 1, 3, 5).reshape(x, y, z, -1)
+    out = np.empty((x, y, z), dtype=image.dtype)
+    for index in np.ndindex(x, y, z):
+        values, counts = np.unique(blocks[index], return_counts=True)
+        out[index] = values[np.argmax(counts)]
+    return out
+
+
+def _image_layer(tmp_path, size=(64, 48, 20), offset=(0, 0, 0), dtype="uint8", chunk=(16, 16, 8)):
+    info = CloudVolume.create_new_info(1, "image", dtype, "raw", [4, 4, 40], offset, size, chunk_size=chunk)
+    vol = CloudVolume(f"file://{tmp_path}/img", info=info, progress=False)
+    vol.commit_info()
+    x, y, z = np.meshgrid(*(np.arange(s) for s in size), indexing="ij")
+    smooth = (100 + 60 * np.sin(x / 9.0) * np.cos(y / 7.0) + 2 * z).astype(dtype)
+    vol[:, :, :] = smooth
+    return vol, smooth
+
+
+@pytest.mark.parametrize("factor", [(2, 2, 1), (2, 2, 2)])
+def test_images_are_averaged_over_several_mips(tmp_path, factor):
+    vol, smooth = _image_layer(tmp_path)
+    new = vol.downsample(num_mips=2, factor=factor)
+    assert new == [1, 2]
+    level1, _ = _mean_reference(smooth[..., np.newaxis], factor, (0, 0, 0))
+    # each mip is the mean of the source voxels under it (tinybrain keeps the sums between
+    # mips, so mip 2 is not rounded twice)
+    level2, _ = _mean_reference(smooth[..., np.newaxis], tuple(f * f for f in factor), (0, 0, 0))
+    again = CloudVolume(vol.cloudpath, progress=False)
+    assert again.info["scales"][1]["resolution"] == [4 * factor[0], 4 * factor[1], 40 * factor[2]]
+    np.testing.assert_array_equal(again.download(again.meta.bounds(1), mip=1), level1)
+    np.testing.assert_array_equal(again.download(again.meta.bounds(2), mip=2), level2)
+
+
+def test_an_offset_volume_of_odd_size(tmp_path):
+    vol, smooth = _image_layer(
+        tmp_path, size=(37, 30, 9), offset=(3, -5, 1), dtype="float32", chunk=(8, 8, 8)
+    )
+    (mip,) = vol.downsample(factor=(2, 2, 1))
+    scale = vol.info["scales"][mip]
+    assert scale["voxel_offset"] == [1, -3, 1]  # voxel_offset // factor
+    assert scale["size"] == [19, 15, 9]  # ceil(size / factor)
+    expected, corner = _mean_reference(smooth[..., np.newaxis], (2, 2, 1), (3, -5, 1))
+    got = vol.download(vol.meta.bounds(mip), mip=mip)
+    # the scale covers voxel_offset // 2 .. + ceil(size / 2); the reference the whole blocks
+    np.testing.assert_allclose(got, expected[:19, :15, :9], rtol=1e-6)
+    assert corner == (1, -3, 1)
+
+
+@pytest.mark.parametrize("factor", [(2, 2, 1), (2, 2, 2)])
+def test_segmentation_takes_the_mode(tmp_path, factor):
+    rng = np.random.default_rng(5)
+    coarse = rng.integers(1, 2**40, size=(8, 6, 4), dtype=np.uint64)
+    step = np.asarray(factor) * 2
+    labels = coarse.repeat(step[0], 0).repeat(step[1], 1).repeat(step[2], 2)
+    noisy = labels.copy()
+    # one voxel in each 2x2(x2) block takes another label: the block's mode is still its own
+    noisy[:: factor[0], :: factor[1], :: factor[2]] = 7
+    info = CloudVolume.create_new_info(1, "segmentation", "uint64", "compressed_segmentation", [4, 4, 40],
+                                       (0, 0, 0), labels.shape, chunk_size=(16, 16, 8))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/seg", info=info, progress=False)
+    vol.commit_info()
+    vol[:, :, :] = noisy
+    vol.downsample(num_mips=2, factor=factor)
+    level1 = _mode_reference(noisy, factor)
+    np.testing.assert_array_equal(level1, labels[:: factor[0], :: factor[1], :: factor[2]])
+    np.testing.assert_array_equal(vol.download(vol.meta.bounds(1), mip=1)[..., 0], level1)
+    np.testing.assert_array_equal(
+        vol.download(vol.meta.bounds(2), mip=2)[..., 0], _mode_reference(level1, factor)
+    )
+
+
+def test_missing_source_chunks_make_no_chunks(tmp_path):
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (0, 0, 0), (64, 64, 16),
+                                       chunk_size=(16, 16, 16))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/sparse", info=info, progress=False, fill_missing=True)
+    vol.commit_info()
+    vol[0:32, 0:32, 0:16] = np.full((32, 32, 16), 8, np.uint8)
+    vol.downsample(factor=(2, 2, 1))
+    stored = sorted(p.name for p in (tmp_path / "sparse" / "8_8_40").iterdir())
+    assert stored == ["0-16_0-16_0-16"]  # the rest of mip 1 has no source data
+    assert (vol.download(vol.meta.bounds(1), mip=1)[:16, :16] == 8).all()
+
+
+def test_downsample_from_a_chosen_mip_and_on_dask(tmp_path):
+    pytest.importorskip("dask")
+    vol, smooth = _image_layer(tmp_path)
+    vol.downsample(factor=(2, 2, 1))
+    new = vol.downsample(num_mips=1, factor=(2, 2, 2), mip=1, scheduler="threads")
+    assert new == [2]
+    assert vol.info["scales"][2]["resolution"] == [16, 16, 80]
+    level1, _ = _mean_reference(smooth[..., np.newaxis], (2, 2, 1), (0, 0, 0))
+    level2, _ = _mean_reference(level1, (2, 2, 2), (0, 0, 0))  # made from mip 1, as asked
+    np.testing.assert_array_equal(vol.download(vol.meta.bounds(2), mip=2), level2)
+
+
+def test_bad_arguments(tmp_path):
+    vol, _ = _image_layer(tmp_path)
+    with pytest.raises(ValueError, match="num_mips must be"):
+        vol.downsample(num_mips=0)
+    with pytest.raises(ValueError, match="factor must be three whole numbers"):
+        vol.downsample(factor=(1, 1, 1))
+    with pytest.raises(ValueError, match="factor must be three whole numbers"):
+        vol.downsample(factor=(1.5, 2, 1))
+    with pytest.raises(ScaleUnavailableError):
+        vol.downsample(mip=4)
