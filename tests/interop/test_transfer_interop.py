@@ -58,3 +58,23 @@ def test_tensorstore_reads_what_from_dask_writes(tmp_path):
     np.testing.assert_array_equal(
         np.asarray(tensorstore_open(tmp_path / "d").read().result())[..., 0], _labels()
     )
+
+
+@pytest.mark.parametrize(("layer_type", "factor"), [("image", (2, 2, 1)), ("segmentation", (2, 2, 2))])
+def test_peers_read_downsampled_scales(tmp_path, cv_env, layer_type, factor):
+    pytest.importorskip("tinybrain")
+    dtype = "uint8" if layer_type == "image" else "uint64"
+    info = CloudVolume.create_new_info(1, layer_type, dtype, "raw", [8, 8, 40], (0, 0, 0), SIZE,
+                                       chunk_size=(32, 32, 16))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/ds", info=info, progress=False)
+    vol.commit_info()
+    vol[:, :, :] = (_labels() % 200).astype(dtype)
+    mips = vol.downsample(num_mips=2, factor=factor)
+    theirs = cloudvolume.CloudVolume(f"file://{tmp_path}/ds", progress=False)
+    for mip in mips:
+        ours = np.asarray(vol.download(vol.meta.bounds(mip), mip=mip))
+        np.testing.assert_array_equal(
+            np.asarray(tensorstore_open(tmp_path / "ds", mip).read().result()), ours
+        )
+        theirs.mip = mip
+        np.testing.assert_array_equal(np.asarray(theirs[:, :, :]), ours)
