@@ -1,4 +1,4 @@
-"""The ``precomputed`` command: ``info``, ``plugins`` and ``demo``."""
+"""The ``precomputed`` command: ``info``, ``plugins``, ``demo``, ``cp`` and ``downsample``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import numpy as np
 from . import __version__, plugins
 from .exceptions import FeatureUnavailableError, PrecomputedError
 from .frontend import CloudVolume
+from .tasks import copy_layer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -146,6 +147,50 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _triple(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three integers X,Y,Z, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _cmd_cp(args: argparse.Namespace) -> int:
+    source = CloudVolume(args.src, progress=False)
+    target = CloudVolume(args.dst, info=source.info, progress=False)  # not committed: cp copies it
+    stores = source._store(), target._store()
+    if stores[0] is None or stores[1] is None:
+        raise FeatureUnavailableError("cp copies stored objects; one of these layers is an array service")
+    started = time.perf_counter()
+    report = copy_layer(stores[0], stores[1], threads=args.threads, progress=not args.quiet)
+    seconds = time.perf_counter() - started
+    print(f"copied {report.copied} objects ({report.nbytes / 1e6:.1f} MB) in {seconds:.1f} s; "
+          f"{report.skipped} already there")  # fmt: skip
+    return 0
+
+
+def _cmd_downsample(args: argparse.Namespace) -> int:
+    vol = CloudVolume(args.path, progress=not args.quiet)
+    options = {"factor": args.factor, "sparse": args.sparse, "encoding": args.encoding,
+               "chunk_size": args.chunk_size}  # fmt: skip
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError as err:
+            raise FeatureUnavailableError(
+                f"--scheduler needs distributed: pip install 'precomputed[dask]' ({err})"
+            ) from err
+        with Client(args.scheduler):  # type: ignore[no-untyped-call]
+            mips = vol.downsample(args.mips, **options)
+    else:
+        mips = vol.downsample(args.mips, **options)
+    for mip in mips:
+        print(f"mip {mip}  {vol.meta.key(mip)}  {_xyz(vol.meta.volume_size(mip))} voxels")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="precomputed", description="Neuroglancer Precomputed volumes.")
     parser.add_argument("--version", action="version", version=f"precomputed {__version__}")
@@ -162,6 +207,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--depth", type=int, default=128, help="z size in voxels (default 128)")
     demo.add_argument("--progress", action="store_true", help="show progress bars")
     demo.set_defaults(func=_cmd_demo)
+    cp = sub.add_parser("cp", help="copy a layer byte for byte (resumes: objects already there are skipped)")
+    cp.add_argument("src", help="the layer to copy")
+    cp.add_argument("dst", help="where to copy it (any writable protocol)")
+    cp.add_argument("--threads", type=int, default=16, help="parallel object copies (default 16)")
+    cp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cp.set_defaults(func=_cmd_cp)
+    down = sub.add_parser("downsample", help="add scales above the highest one and compute them")
+    down.add_argument("path", help="the layer")
+    down.add_argument("--mips", type=int, default=1, help="how many scales to add (default 1)")
+    down.add_argument("--factor", type=_triple, default=(2, 2, 1), help="X,Y,Z per scale (default 2,2,1)")
+    down.add_argument("--sparse", action="store_true", help="segmentation: 0 never outvotes a label")
+    down.add_argument("--encoding", help="the new scales' encoding (default: the source's)")
+    down.add_argument("--chunk-size", type=_triple, help="the new scales' chunk size X,Y,Z")
+    down.add_argument("--scheduler", help="a dask.distributed scheduler address, e.g. tcp://10.0.0.1:8786")
+    down.add_argument("--quiet", action="store_true", help="no progress bars")
+    down.set_defaults(func=_cmd_downsample)
     return parser
 
 

@@ -207,8 +207,9 @@ class RemoteStore(Store):
         """Return if the object exists; FileNotFoundError if it does not."""
 
     @abstractmethod
-    def find(self, prefix_path: str) -> list[str]:
-        """Full object paths under ``prefix_path`` (a plain call; errors become ``StorageError``)."""
+    def find(self, prefix_path: str) -> dict[str, int]:
+        """Full object paths under ``prefix_path`` and their sizes (a plain call; errors become
+        ``StorageError``)."""
 
     # --- running coroutines ----------------------------------------------------
 
@@ -413,15 +414,18 @@ class RemoteStore(Store):
         return dict(zip(keys, self._sync(lambda: self._each(keys, self._exists))))
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        return iter(sorted(self.list_sizes(prefix)))
+
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
         base = self.object_path(prefix) if prefix else self._root
         folder = base if prefix.endswith("/") or not prefix else posixpath.dirname(base)
         try:
-            paths = self.find(folder)
+            found = self.find(folder)
         except FileNotFoundError:
-            return iter(())
+            return {}
         except PrecomputedError:
             raise
         except Exception as err:
             raise self._denied(storage_error(err, "list", self.describe(prefix))) from err
-        keys = sorted(self.key_of(p) for p in paths)
-        return iter([k for k in keys if k.startswith(prefix)])
+        sizes = {self.key_of(path): int(size) for path, size in found.items()}
+        return {key: sizes[key] for key in sorted(sizes) if key.startswith(prefix)}

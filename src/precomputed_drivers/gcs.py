@@ -172,5 +172,6 @@ class GCSStore(RemoteStore):
         bucket, key, _ = self._fs.split_path(path)
         await self._call("GET", "b/{}/o/{}", bucket, key)
 
-    def find(self, prefix_path: str) -> list[str]:
-        return list(self._fs.find(prefix_path))
+    def find(self, prefix_path: str) -> dict[str, int]:
+        found = self._fs.find(prefix_path, detail=True)
+        return {path: int(entry.get("size") or 0) for path, entry in found.items()}

@@ -96,5 +96,5 @@ class HTTPStore(RemoteStore):
         async with session.head(path, allow_redirects=True) as response:
             self._fs._raise_not_found_for_status(response, path)
 
-    def find(self, prefix_path: str) -> list[str]:
+    def find(self, prefix_path: str) -> dict[str, int]:
         raise FeatureUnavailableError(f"{self.url} is served over HTTP, which cannot list objects")

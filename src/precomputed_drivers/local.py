@@ -292,6 +292,14 @@ class LocalStore(Store):
         return any(os.path.isfile(base + suffix) for suffix, _ in VARIANTS)
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        yield from self._walk(prefix, sizes=False)
+
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        return dict(self._walk(prefix, sizes=True))
+
+    def _walk(self, prefix: str, *, sizes: bool) -> Iterator[Any]:
+        """Keys (or (key, stored size) pairs) under ``prefix``, each once; temporary and lock
+        files are not objects."""
         seen: set[str] = set()
         for directory, _, files in os.walk(self.root):
             rel_dir = os.path.relpath(directory, self.root)
@@ -301,4 +309,10 @@ class LocalStore(Store):
                 key = logical_key(name if rel_dir == "." else f"{rel_dir}/{name}")
                 if key.startswith(prefix) and key not in seen:
                     seen.add(key)
-                    yield key
+                    if not sizes:
+                        yield key
+                        continue
+                    try:
+                        yield key, os.stat(os.path.join(directory, name)).st_size
+                    except FileNotFoundError:
+                        continue  # removed since the walk saw it

@@ -123,7 +123,14 @@ class MemoryStore(Store):
         return any(self._fs.isfile(base + suffix) for suffix, _ in VARIANTS)
 
     def list(self, prefix: str = "") -> Iterator[str]:
+        yield from sorted(self.list_sizes(prefix))
+
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
         root = self._root.rstrip("/") + "/"
-        found = self._fs.find(self._root) if self._fs.exists(self._root) else []
-        keys = sorted({logical_key(p[len(root) :]) for p in found if p.startswith(root)})
-        yield from (k for k in keys if k.startswith(prefix))
+        found = self._fs.find(self._root, detail=True) if self._fs.exists(self._root) else {}
+        sizes = {
+            logical_key(path[len(root) :]): int(entry.get("size") or 0)
+            for path, entry in found.items()
+            if path.startswith(root)
+        }
+        return {key: sizes[key] for key in sorted(sizes) if key.startswith(prefix)}

@@ -173,5 +173,6 @@ class S3Store(RemoteStore):
         bucket, key = self._split(path)
         await self._fs._call_s3("head_object", Bucket=bucket, Key=key)
 
-    def find(self, prefix_path: str) -> list[str]:
-        return list(self._fs.find(prefix_path))
+    def find(self, prefix_path: str) -> dict[str, int]:
+        found = self._fs.find(prefix_path, detail=True)
+        return {path: int(entry.get("size") or 0) for path, entry in found.items()}

@@ -230,6 +230,9 @@ class CachedStore(Store):
     def list(self, prefix: str = "") -> Iterator[str]:
         return self.inner.list(prefix)
 
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        return self.inner.list_sizes(prefix)
+
     # --- writes: storage first, then the cache ------------------------------------------
 
     def put(self, key: str, value: bytes, *, metadata: ObjectMetadata = DEFAULT_METADATA) -> None:

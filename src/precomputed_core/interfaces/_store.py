@@ -203,6 +203,13 @@ class Store(ABC):
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with ``prefix``."""
 
+    def list_sizes(self, prefix: str = "") -> dict[str, int]:
+        """Each key starting with ``prefix``, with the size of its object as stored (the
+        compressed bytes of a compressed object), for resumable copies. This default reads
+        every object; stores that list sizes override it."""
+        found = self.get_stored_many(list(self.list(prefix)))
+        return {key: len(stored.data) for key, stored in found.items() if stored is not None}
+
     # --- byte ranges and stored bytes ----------------------------------------------
 
     def get_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[bytes | None]:

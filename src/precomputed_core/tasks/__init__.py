@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from ._arrays import from_dask, to_dask
 from ._blocks import aligned_splits, default_block_shape
+from ._copy_layer import CopyReport, copy_layer
 from ._downsample import downsample_scales, pyramid
 from ._transfer import AUTO, byte_copy_possible, transfer
 
 __all__ = [
     "AUTO",
+    "CopyReport",
     "aligned_splits",
     "byte_copy_possible",
+    "copy_layer",
     "default_block_shape",
     "downsample_scales",
     "from_dask",

@@ -99,6 +99,16 @@ class StoreContract:
             "4_4_40/0-64_0-64_0-64", "4_4_40/64-128_0-64_0-64", "8_8_40/0-64_0-64_0-64", "info",
         ]  # fmt: skip
 
+    def test_list_sizes_gives_stored_sizes(self, store: Store) -> None:
+        packed = gzip.compress(b"b" * 1000)
+        store.put("4_4_40/0-64_0-64_0-64", b"abc")
+        store.put("4_4_40/64-128_0-64_0-64", packed, metadata=_GZIP)
+        store.put("info", b"{}")
+        sizes = store.list_sizes("4_4_40/")
+        # a compressed object counts its compressed bytes: what a copy of it moves
+        assert sizes == {"4_4_40/0-64_0-64_0-64": 3, "4_4_40/64-128_0-64_0-64": len(packed)}
+        assert set(store.list_sizes()) == {"4_4_40/0-64_0-64_0-64", "4_4_40/64-128_0-64_0-64", "info"}
+
     def test_describe_names_the_key(self, store: Store) -> None:
         assert store.describe("4_4_40/0-1_0-1_0-1").endswith("4_4_40/0-1_0-1_0-1")
         assert store.url in store.describe("info")
