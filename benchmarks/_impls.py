@@ -256,6 +256,8 @@ IMPLEMENTATIONS: dict[str, Any] = {
         CloudVolumeAPI("cloud-volume, parallel=2", "cloudvolume", compress=False, parallel=2),
         # Workload l's floor: the chunk files a cache holds, read from local disk with no cache.
         CloudVolumeAPI("precomputed, local disk, no cache", "precomputed_core"),
+        # Workloads m and n: the same calls with a dask.distributed LocalCluster running.
+        CloudVolumeAPI("precomputed, Dask local cluster", "precomputed_core"),
         Tensorstore(),
     )
 }

@@ -121,6 +121,12 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         vol = impl.open(path, make_info(params))
         work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes
+    elif workload in ("transfer", "downsample"):
+        from _scale_out import cluster_for, prepare
+
+        work, nbytes, cleanup = prepare(impl, workload, path, params)
+        with cluster_for(impl_name):
+            return _timed(impl_name, workload, work, nbytes, cleanup)
     elif workload in ("cache-fill", "cached"):
         work, nbytes = _cached_read(impl, path, params, fill=workload == "cache-fill")
     elif workload == "meshes":
@@ -163,6 +169,11 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
             full = tuple(slice(0, s) for s in shape)
             work = lambda: impl.read(vol, full)  # noqa: E731
             nbytes = int(np.prod(shape)) * np.dtype(params["dtype"]).itemsize
+    return _timed(impl_name, workload, work, nbytes, None, holder if workload == "meshes" else None)
+
+
+def _timed(impl_name: str, workload: str, work: Any, nbytes: int, cleanup: Any,
+           holder: dict[str, Any] | None = None) -> dict[str, float]:  # fmt: skip
     family, family_before, before = FamilyMemory(), _family_memory(), _status("VmRSS")
     _reset_peak()
     with family:
@@ -170,12 +181,15 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         result = work()
         seconds = time.perf_counter() - start
     peak = _status("VmHWM")
-    if workload == "meshes":  # the merged mesh, as vertices and triangles
+    if holder is not None:  # the merged mesh, as vertices and triangles
         nbytes = holder["mesh"].vertices.nbytes + holder["mesh"].faces.nbytes
     del result
+    if cleanup is not None:
+        cleanup()
     # One process: its own peak resident size. With worker processes, whose result lives in
     # shared memory: heaps of all of them plus shared memory, above the same just before.
-    above = family.peak - family_before if "parallel" in impl_name else peak - before
+    many = "parallel" in impl_name or "cluster" in impl_name
+    above = family.peak - family_before if many else peak - before
     return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, above)}
 
 

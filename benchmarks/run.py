@@ -37,6 +37,7 @@ ON_S3 = ["precomputed", "cloud-volume"]
 CACHED = ["precomputed", "cloud-volume", "precomputed, local disk, no cache"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
+CLUSTER = "precomputed, Dask local cluster"
 #: Workload j's sharding: 8 shards of 4x4x4 chunks, 8 minishards each (a 512^3 volume of 64^3
 #: chunks has 9 bits of chunk id); chunks stored raw, so the libraries, not gzip, are measured.
 SHARDING = {"@type": "neuroglancer_uint64_sharded_v1", "preshift_bits": 3, "hash": "identity",
@@ -94,10 +95,11 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     meshes_multires = {**meshes, "format": "multires-sharded"}
     cache_local = _volume((256, 256, 128) if q else (512, 512, 1024))
     cached = {**cache_local, "storage": "s3", "local_copy": "cache-local"}
+    xfer = _volume((256, 256, 128) if q else (1024, 1024, 1024))
     datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3, "shard": shard,
                 "s3-shard": s3_shard, "meshes-legacy": meshes,
                 "meshes-multires": meshes_multires, "s3-cached": cached,
-                "cache-local": cache_local}  # fmt: skip
+                "cache-local": cache_local, "xfer": xfer}  # fmt: skip
     random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
@@ -230,6 +232,23 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             CACHED,
             cached,
         ),
+        Workload(
+            "transfer",
+            f"(m) transfer_to of a uint8 {_dims(xfer)} ({_size(xfer['shape'])}) layer, raw 64^3 chunks, "
+            "to another directory (a byte-for-byte copy)",
+            "transfer",
+            "xfer",
+            ["precomputed", CLUSTER, "cloud-volume"],
+            xfer,
+        ),
+        Workload(
+            "downsample",
+            "(n) downsample of the same layer: 2 new mips of 2x2x1, averaging",
+            "downsample",
+            "xfer",
+            ["precomputed", CLUSTER],
+            {**xfer, "mips": 2, "factor": [2, 2, 1]},
+        ),
     ], datasets
 
 
@@ -355,6 +374,12 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "fills each library's cache in a process of its own (not timed); the figure is a second "
         "read, in a fresh process, as a user's next session would make it. The row `precomputed, "
         "local disk, no cache` reads the same raw chunk files from local disk with the cache off.",
+        "- Workloads m and n scale out: `transfer_to` copies every chunk file of a layer to another "
+        "directory (byte for byte in precomputed; cloud-volume's `transfer_to(path, vol.bounds)`), and "
+        "`downsample` computes two new mips of a copy of it. The `Dask local cluster` row starts a "
+        "`dask.distributed` LocalCluster of two single-threaded worker processes on 127.0.0.1 before "
+        "the timing and runs the same call with its client active; the other precomputed row runs on "
+        "the process's threads. MB/s are the source layer's bytes per second.",
         "- How the numbers came about, and what limits them: [performance.md](performance.md).",
         "",
     ]

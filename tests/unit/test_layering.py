@@ -16,7 +16,8 @@ def test_import_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
     for heavy in ("multiprocessing.shared_memory", "concurrent.futures.process","precomputed_drivers", "precomputed_codecs", "fsspec", "PIL", "tqdm",
-                  "compressed_segmentation", "intern", "tensorstore", "cloudvolume"):  # fmt: skip
+                  "compressed_segmentation", "intern", "tensorstore", "cloudvolume", "dask", "distributed",
+                  "tinybrain"):  # fmt: skip
         assert heavy not in loaded, f"importing precomputed_core imported {heavy}"
     assert "importlib.metadata" not in loaded or "precomputed_core.plugins._manager" in loaded
 

@@ -158,3 +158,17 @@ def test_on_a_local_cluster(tmp_path):
         shard = src.transfer_to(f"file://{tmp_path}/shard", sharded=True, encoding="compressed_segmentation")
     np.testing.assert_array_equal(copy[:, :, :][..., 0], data)
     np.testing.assert_array_equal(shard[:, :, :][..., 0], data)
+
+
+def test_threads_never_import_dask(tmp_path):
+    import subprocess
+    import sys
+
+    _source(tmp_path)
+    code = (
+        "import sys; from precomputed_core import CloudVolume; "
+        f"CloudVolume('file://{tmp_path}/src').transfer_to('file://{tmp_path}/copy'); "
+        "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # a client can only exist once distributed is imported
