@@ -21,7 +21,7 @@ from ..exceptions import FeatureUnavailableError
 from ..geometry import Bbox
 from ..parallel import open_recipe
 from ._arrays import check_visible_to_workers, dask_modules, distributed_client
-from ._blocks import aligned_splits, default_block_shape
+from ._blocks import grid_blocks
 from ._running import run_calls
 
 if TYPE_CHECKING:
@@ -135,22 +135,8 @@ def _top_blocks(volume: Volume, top_mip: int, factor: Sequence[int], levels: int
     grid = volume.work_grid(top_mip)
     assert grid is not None  # a PrecomputedVolume always has one
     meta = volume.meta
-    bounds = meta.bounds(top_mip)
-    shape = (*(int(s) for s in bounds.size3()), meta.num_channels)
     expand = int(np.prod(np.asarray(factor, dtype=np.int64) ** levels))
-    block = default_block_shape(tuple(grid.chunk), shape, meta.dtype.itemsize * expand)  # type: ignore[arg-type]
-    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
-    edges = []
-    for axis in range(3):
-        lo, hi = int(bounds.minpt[axis]), int(bounds.maxpt[axis])
-        lengths = aligned_splits(lo, hi, int(grid.offset[axis]), step[axis])
-        starts = [lo]
-        for length in lengths:
-            starts.append(starts[-1] + length)
-        edges.append(list(zip(starts[:-1], starts[1:])))
-    return [
-        Bbox((x0, y0, z0), (x1, y1, z1)) for z0, z1 in edges[2] for y0, y1 in edges[1] for x0, x1 in edges[0]
-    ]
+    return grid_blocks(meta.bounds(top_mip), grid, meta.num_channels, meta.dtype.itemsize * expand)
 
 
 def downsample_scales(

@@ -18,7 +18,7 @@ from ..image import PrecomputedVolume
 from ..interfaces import StoredObject
 from ..parallel import open_recipe
 from ._arrays import check_visible_to_workers, dask_modules, distributed_client
-from ._blocks import aligned_splits, default_block_shape
+from ._blocks import grid_blocks
 from ._running import run_calls
 
 if TYPE_CHECKING:
@@ -103,25 +103,7 @@ def _blocks(target: Volume, box: Bbox, mip: int) -> list[Bbox]:
     """``box`` cut on the target's work grid (chunks, or shards), in blocks of about 64 MiB."""
     grid = target.work_grid(mip)
     assert grid is not None  # a PrecomputedVolume always has one
-    meta = target.meta
-    shape = (*(int(s) for s in box.size3()), meta.num_channels)
-    block = default_block_shape(tuple(grid.chunk), shape, meta.dtype.itemsize)  # type: ignore[arg-type]
-    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
-    edges = []
-    for axis in range(3):
-        lengths = aligned_splits(
-            int(box.minpt[axis]), int(box.maxpt[axis]), int(grid.offset[axis]), step[axis]
-        )
-        starts = [int(box.minpt[axis])]
-        for length in lengths:
-            starts.append(starts[-1] + length)
-        edges.append(list(zip(starts[:-1], starts[1:])))
-    return [
-        Bbox((x0, y0, z0), (x1, y1, z1))
-        for (z0, z1) in edges[2]
-        for (y0, y1) in edges[1]
-        for (x0, x1) in edges[0]
-    ]
+    return grid_blocks(box, grid, target.meta.num_channels, target.meta.dtype.itemsize)
 
 
 def transfer(
