@@ -18,9 +18,13 @@ SHM = "/dev/shm"
 
 
 def _segments() -> set[str]:
-    return (
-        {n for n in os.listdir(SHM) if n.startswith(("psm_", "precomputed"))} if os.path.isdir(SHM) else set()
-    )
+    """Our shared memory segments: files (a benchmark's scratch directory there is not one)."""
+    if not os.path.isdir(SHM):
+        return set()
+    return {
+        n for n in os.listdir(SHM)
+        if n.startswith(("psm_", "precomputed")) and os.path.isfile(os.path.join(SHM, n))
+    }  # fmt: skip
 
 
 @pytest.fixture
