@@ -579,14 +579,17 @@ class CloudVolume:
         return dask_array(self._volume, self._voxels.recipe(), settings.mip, chunks=chunks, name=name,
                           options=dataclasses.replace(settings.read_options(), progress=False))  # fmt: skip
 
-    def from_dask(self, array: Any, offset: Sequence[int] = (0, 0, 0)) -> None:
+    def from_dask(self, array: Any, offset: Sequence[int] | None = None) -> None:
         """Write an (x, y, z[, c]) dask array (or any array) with its corner at voxel ``offset``
-        of ``vol.mip``, as Dask tasks on the current scheduler (a ``distributed`` client if
-        one is active), cut on the volume's chunks (or shards) so no two tasks write one
-        stored object. Options as for ``vol[...] = array`` (``non_aligned_writes``, ``compress``...)."""
+        of ``vol.mip`` (default: the scale's voxel_offset, where ``to_dask``'s index 0 is, so
+        ``vol.from_dask(f(vol.to_dask()))`` writes in place), as Dask tasks on the current
+        scheduler (a ``distributed`` client if one is active), cut on the volume's chunks (or
+        shards) so no two tasks write one stored object. Options as for ``vol[...] = array``
+        (``non_aligned_writes``, ``compress``...)."""
         settings = self._settings()
         check_dtype_for_write(getattr(array, "dtype", None), self.meta.dtype)
-        box = dask_write(self._volume, self._voxels.recipe(), array, offset, settings.mip,
+        corner = self.meta.voxel_offset(settings.mip).tolist() if offset is None else offset
+        box = dask_write(self._volume, self._voxels.recipe(), array, corner, settings.mip,
                          options=settings.write_options())  # fmt: skip
         self._volume.written_elsewhere(box, mip=settings.mip)
 

@@ -126,6 +126,14 @@ def test_from_dask_on_a_sharded_scale_writes_whole_shards(tmp_path):
     np.testing.assert_array_equal(vol.to_dask().compute()[..., 0], data)
 
 
+def test_a_round_trip_writes_in_place_by_default(tmp_path):
+    vol = _layer(tmp_path)
+    data = _smooth(SIZE, seed=11)
+    vol[:, :, :] = data
+    vol.from_dask(vol.to_dask() + 1)  # index 0 is the voxel offset, both ways
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], data + 1)
+
+
 def test_from_dask_drops_stale_lru_copies(tmp_path):
     vol = _layer(tmp_path, lru_bytes=10**7)
     vol[:, :, :] = _smooth(SIZE)
