@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..cache import CacheService, CacheSettings, check_writable
-from ..exceptions import CyclicRedirectError, FeatureUnavailableError, GeometryError, TooManyRedirectsError
+from ..exceptions import (
+    CyclicRedirectError,
+    FeatureUnavailableError,
+    GeometryError,
+    InfoValidationError,
+    TooManyRedirectsError,
+)
 from ..format import normalize_compress
 from ..geometry import Bbox
 from ..image import INTERACTIVE, ChunkLRU, PrecomputedVolume, open_volume, progress_bar
@@ -625,8 +631,11 @@ class CloudVolume:
         grid = self.meta.grid(level)
         box = Bbox.intersection(box.expand_to_chunk_size(grid.chunk, offset=grid.offset), bounds)
         method = AUTO if compress == AUTO else normalize_compress(compress)
+        # Credentials and endpoints belong to one storage service: another finds its own.
+        same = parse_cloudpath(str(cloudpath)).protocol == self._path.protocol
         target = open_target(self, str(cloudpath), level, encoding=encoding, sharded=sharded,
-                             compress=None if method == AUTO else method, options=self._options)  # fmt: skip
+                             compress=None if method == AUTO else method,
+                             options=self._options if same else {})  # fmt: skip
         if box.subvoxel():
             return target
         transfer(self._volume, self._voxels.recipe(), target._volume, target._voxels.recipe(), level, box,
@@ -668,13 +677,27 @@ class CloudVolume:
             raise ValueError(
                 f"factor must be three whole numbers >= 1, not all 1 (e.g. (2, 2, 1)); got {factor!r}"
             )
+        if self.meta.layer_type == "segmentation" and steps not in ([2, 2, 1], [2, 2, 2]):
+            raise ValueError(
+                f"segmentation is downsampled by the mode of 2x2x1 or 2x2x2 blocks, not {tuple(steps)}: "
+                "other factors have no exact mode kernel here; use (2, 2, 1) or (2, 2, 2)"
+            )
         source = len(self.meta.scales) - 1 if mip is None else self.meta.to_mip(mip)
         base = np.asarray(self.meta.resolution(source), float) / np.asarray(self.meta.resolution(0), float)
+        before = [dict(scale) for scale in self.meta.scales]
         new = []
         for level in range(1, num_mips + 1):
             scale = add_scale_to(self._volume, base * np.asarray(steps, float) ** level, encoding, chunk_size,
                                  sharding=sharding)  # fmt: skip
             new.append(self.meta.to_mip(scale["resolution"]))
+        for index in new:
+            if index < len(before) and before[index] != self.meta.scales[index]:
+                self.meta.info["scales"] = before  # leave the info as it was
+                raise InfoValidationError(
+                    f"mip {index} ({before[index]['key']}) exists with another chunk size, encoding or "
+                    "sharding than asked: its stored chunks would not match; delete that scale first, "
+                    "or ask for the same layout to recompute it"
+                )
         self.commit_info()
         settings = self._settings(source)
         downsample_scales(self._volume, self._voxels.recipe(), source, new, steps, sparse=sparse,

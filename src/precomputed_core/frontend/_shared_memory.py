@@ -7,6 +7,7 @@ Segments precomputed makes for its own work are always removed.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ __all__ = ["SharedMemoryAccess", "new_location"]
 
 def new_location() -> str:
     """A new unique shared memory name (no side effects)."""
-    return f"precomputed-shm-{uuid.uuid4().hex}"
+    return f"precomputed-shm-{os.getpid()}-{uuid.uuid4().hex}"
 
 
 class SharedMemoryAccess:

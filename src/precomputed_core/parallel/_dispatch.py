@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -27,6 +28,9 @@ class Recipe:
     cloudpath: str
     info: dict[str, Any] = field(repr=False)
     options: dict[str, Any] = field(repr=False)  # may hold secrets
+    #: One per recipe: a worker keeps the layer it opened for the tasks of this recipe only,
+    #: so what it cached (shard indexes) cannot outlive writes made between two computations.
+    generation: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class _Parallel(NamedTuple):

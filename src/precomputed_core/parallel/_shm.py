@@ -21,8 +21,10 @@ Pitfalls handled here, so the rest of the code need not know them:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
+import secrets
 import sys
 from multiprocessing import resource_tracker, shared_memory
 from typing import TYPE_CHECKING, Any, Protocol
@@ -99,6 +101,9 @@ def _check_space(nbytes: int) -> None:
         )
 
 
+_NUMBERS = itertools.count()
+
+
 def create(name: str | None, nbytes: int, *, track: bool = True) -> Segment:
     """A new segment of ``nbytes`` (zero-filled), with its space reserved up front.
 
@@ -106,6 +111,9 @@ def create(name: str | None, nbytes: int, *, track: bool = True) -> Segment:
     segments, which persist until ``unlink_shared_memory``).
     """
     _check_space(nbytes)
+    if name is None:  # ours, named for the process that owns it, so a leak says whose it is
+        # Short: macOS allows 31 characters. The counter keeps one process's names apart.
+        name = f"precomputed-{os.getpid()}-{next(_NUMBERS):x}{secrets.token_hex(2)}"
     # From 3.13 on the tracker can be left out at creation; before, it is told to forget.
     untracked = {"track": False} if not track and sys.version_info >= (3, 13) else {}
     try:

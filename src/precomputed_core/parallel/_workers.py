@@ -27,8 +27,8 @@ __all__ = ["open_recipe", "read_group", "write_group"]
 
 
 @functools.lru_cache(maxsize=8)
-def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
-    """The layer, opened once per worker and reused by its later groups."""
+def _open(cloudpath: str, info_json: str, options_json: str, generation: str) -> Volume:
+    """The layer, opened once per worker and recipe, and reused by that recipe's later groups."""
     volume = open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
     # The processes already use the cores: one I/O thread each avoids oversubscribing them.
     volume.set_threads(1)
@@ -37,9 +37,8 @@ def _open(cloudpath: str, info_json: str, options_json: str) -> Volume:
 
 def open_recipe(recipe: Recipe) -> Volume:
     """The layer a recipe names, opened once per process (threads share it) and kept."""
-    return _open(
-        recipe.cloudpath, json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
-    )
+    info, options = json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
+    return _open(recipe.cloudpath, info, options, recipe.generation)
 
 
 def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:

@@ -49,15 +49,21 @@ def distributed_client() -> Any:
         return None
 
 
-def runs_in_other_processes(dask: Any) -> bool:
-    """Whether ``dask.compute`` would now run tasks outside this process."""
+#: Dask's names for the schedulers that run tasks in this process.
+_IN_PROCESS = ("threads", "threading", "sync", "synchronous", "single-threaded")
+
+
+def runs_in_other_processes(dask: Any, scheduler: Any = None) -> bool:
+    """Whether ``dask.compute`` (with ``scheduler``, if given) would run tasks outside this process."""
+    if scheduler is not None:
+        return not (isinstance(scheduler, str) and scheduler in _IN_PROCESS)
     if distributed_client() is not None:
         return True
     return dask.config.get("scheduler", None) in ("processes", "multiprocessing")
 
 
-def check_visible_to_workers(volume: Volume, dask: Any) -> None:
-    if not volume.shared_between_processes and runs_in_other_processes(dask):
+def check_visible_to_workers(volume: Volume, dask: Any, scheduler: Any = None) -> None:
+    if not volume.shared_between_processes and runs_in_other_processes(dask, scheduler):
         raise FeatureUnavailableError(
             f"{volume.url} lives in this process's memory, which Dask's worker processes cannot see; "
             "use a file://, gs:// or s3:// layer, or the threaded scheduler"

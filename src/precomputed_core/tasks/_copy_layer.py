@@ -25,6 +25,27 @@ class CopyReport:
     nbytes: int
 
 
+#: About how many bytes one copy call holds in memory (a bigger object goes alone).
+GROUP_BYTES = 64 * 2**20
+
+
+def _groups(keys: list[str], sizes: dict[str, int], most: int) -> list[list[str]]:
+    """``keys`` in runs of at most ``most`` objects and about :data:`GROUP_BYTES` bytes, so the
+    copies in flight stay bounded whatever the objects' sizes (shard files are large)."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    held = 0
+    for key in keys:
+        if current and (len(current) >= most or held + sizes[key] > GROUP_BYTES):
+            groups.append(current)
+            current, held = [], 0
+        current.append(key)
+        held += sizes[key]
+    if current:
+        groups.append(current)
+    return groups
+
+
 def copy_layer(
     source: Store, target: Store, *, threads: int = 8, batch: int = 64, progress: bool = False
 ) -> CopyReport:
@@ -37,7 +58,7 @@ def copy_layer(
     pending = [key for key, size in sizes.items() if present.get(key) != size]
     first = [key for key in pending if key not in _LAST]
     last = [key for key in _LAST if key in pending]
-    groups = [first[i : i + batch] for i in range(0, len(first), batch)]
+    groups = _groups(first, sizes, batch)
     with progress_bar(
         len(pending), desc="Copying", enabled=progress and len(pending) > 1, unit="object"
     ) as bar:

@@ -77,7 +77,7 @@ def downsample_block(
     stored = _stored_chunks(volume, source_mip, source_box)
     if not stored:
         return 0
-    image = volume.read(source_box, mip=source_mip, options=read)
+    image = _edge_padded(volume, source_mip, source_box, read)
     segmentation = volume.meta.layer_type == "segmentation"
     outputs = pyramid(image, factor, levels, segmentation=segmentation, sparse=sparse)
     for level, (mip, output) in enumerate(zip(mips, outputs), start=1):
@@ -88,6 +88,20 @@ def downsample_block(
             piece = np.asfortranarray(output[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]])
             volume.write(part, piece.astype(volume.meta.dtype, copy=False), mip=mip, options=write)
     return levels
+
+
+def _edge_padded(volume: Volume, mip: int, box: Bbox, read: ReadOptions) -> npt.NDArray[Any]:
+    """The voxels of ``box``; where it reaches outside the volume, the nearest voxel inside is
+    repeated (as tinybrain does at odd edges), so an edge voxel of a new mip is the mean or
+    mode of the voxels inside, not darkened by, or voted for, background."""
+    inside = Bbox.intersection(box, volume.meta.bounds(mip))
+    image = volume.read(inside, mip=mip, options=read)
+    before = (inside.minpt - box.minpt).tolist()
+    after = (box.maxpt - inside.maxpt).tolist()
+    if not any(before) and not any(after):
+        return image
+    padding = [(before[a], after[a]) for a in range(3)] + [(0, 0)]
+    return np.asfortranarray(np.pad(image, padding, mode="edge"))
 
 
 def _stored_chunks(volume: Volume, mip: int, box: Bbox) -> list[Bbox]:
@@ -111,7 +125,8 @@ def _parts_with_data(
     if part.subvoxel():
         return []
     chunks = volume.chunk_io(mip).grid.cover(part).chunks()  # type: ignore[attr-defined]
-    over = [Bbox(c.lo, c.hi) for c in chunks]
+    # Clipped to the block: a chunk the block shares with a neighbour is patched by both.
+    over = [Bbox.intersection(Bbox(c.lo, c.hi), part) for c in chunks]
     kept = [b for b in over if any(Bbox.intersects(Bbox(b.minpt * step, b.maxpt * step), s) for s in stored)]
     return [part] if len(kept) == len(over) else kept
 
@@ -158,11 +173,12 @@ def downsample_scales(
     blocks had data."""
     _tinybrain()  # fail before any work if the kernel is missing
     if scheduler is not None or distributed_client() is not None:
-        check_visible_to_workers(volume, dask_modules()[0])
+        check_visible_to_workers(volume, dask_modules()[0], scheduler)
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     # Blocks may share a chunk of a finer mip where the grids do not nest: patch, under the
     # store's per-object lock, rather than overwrite.
-    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, fill_missing=True)
+    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, fill_missing=True,
+                                      overwrite_partial=False)  # fmt: skip
     blocks = _top_blocks(volume, mips[-1], factor, len(mips))
     arguments = [
         (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 from ..image import progress_bar
@@ -35,9 +35,14 @@ def run_calls(
         return int(sum(done))
     total = 0
     bar = progress_bar(len(calls), desc=desc, enabled=progress and len(calls) > 1)
-    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="precomputed-transfer")
-    with bar, pool:
-        for count in pool.map(local, [args for _, args in calls]):
-            total += count
-            bar.update(1)
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="precomputed-tasks")
+    with bar:
+        futures = [pool.submit(local, args) for _, args in calls]
+        try:
+            for future in as_completed(futures):
+                total += future.result()
+                bar.update(1)
+        finally:
+            # On the first error the calls not yet started are dropped, not run to the end.
+            pool.shutdown(wait=True, cancel_futures=True)
     return total

@@ -46,10 +46,15 @@ def _store(volume: Volume) -> Store:
     return volume.store
 
 
+#: What a stored chunk's bytes mean besides the encoding: they must agree for a byte copy
+#: (compressed_segmentation's block size is not stored in the chunk).
+_DECODING = ("encoding", "sharding", "compressed_segmentation_block_size")
+
+
 def byte_copy_possible(source: Volume, target: Volume, mip: int) -> bool:
-    """Whether the scale's objects can be copied as they are: same encoding, same sharding."""
+    """Whether the scale's objects can be copied as they are: same encoding, sharding and blocks."""
     a, b = source.meta.scale(mip), target.meta.scale(mip)
-    return bool(a.get("encoding") == b.get("encoding") and a.get("sharding") == b.get("sharding"))
+    return all(a.get(field) == b.get(field) for field in _DECODING)
 
 
 def copy_objects(source: Store, target: Store, keys: Sequence[str], compress: str | None) -> int:
@@ -128,12 +133,20 @@ def transfer(
     dask_wanted = scheduler is not None or distributed_client() is not None
     if dask_wanted:
         dask, _ = dask_modules()
-        check_visible_to_workers(source, dask)
-        check_visible_to_workers(target, dask)
+        check_visible_to_workers(source, dask, scheduler)
+        check_visible_to_workers(target, dask, scheduler)
+    # The checks a write makes: a read-only store, a write-locked mip.
+    _store(target).require_writes("transfer chunks")
+    target.meta.check_unlocked(mip, "transfer chunks")
     if byte_copy_possible(source, target, mip):
         chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
         keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
-        size = block_size or OBJECTS_PER_TASK
+        sharded = source.meta.is_sharded(mip)
+        if sharded:
+            # A shard file's chunks carry the spec's data_encoding: the file is copied as it is,
+            # one per task (shards are large), whatever compress says.
+            compress = AUTO
+        size = block_size or (1 if sharded else OBJECTS_PER_TASK)
         batches = [keys[i : i + size] for i in range(0, len(keys), size)]
         src, dst = _store(source), _store(target)
         calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
@@ -141,7 +154,7 @@ def transfer(
         ]
         return run_calls(calls, lambda args: copy_objects(src, dst, args[3], args[4]), scheduler=scheduler,
                          threads=threads, progress=progress, desc="Transferring")  # fmt: skip
-    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True)
+    block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, overwrite_partial=False)
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     blocks = _blocks(target, box, mip)
     calls = [

@@ -65,10 +65,9 @@ def test_downsample_command(tmp_path, capsys):
     again = CloudVolume(f"file://{tmp_path}/img")
     assert again.info["scales"][1]["voxel_offset"] == [1, 0, 0]
     assert again.info["scales"][2]["size"] == [16, 16, 4]
-    top = again.download(again.meta.bounds(2), mip=2)[..., 0]
-    assert (top[1:] == 9).all()
-    # mip 2's first column covers source x 0..3, of which 0 and 1 lie outside the volume (0)
-    assert (top[0] == 4).all()
+    # mip 2's first column covers source x 0..3, of which 0 and 1 lie outside the volume: the
+    # voxels inside are repeated there, so the edge is not darkened
+    assert (again.download(again.meta.bounds(2), mip=2) == 9).all()
 
 
 def test_bad_factor_is_a_usage_error(tmp_path, capsys):

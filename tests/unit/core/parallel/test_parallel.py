@@ -18,13 +18,12 @@ SHM = "/dev/shm"
 
 
 def _segments() -> set[str]:
-    """Our shared memory segments: files (a benchmark's scratch directory there is not one)."""
+    """This process's shared memory segments (ours and the tests' carry its pid): another
+    process's, such as a concurrent test run's, are not this test's leak."""
     if not os.path.isdir(SHM):
         return set()
-    return {
-        n for n in os.listdir(SHM)
-        if n.startswith(("psm_", "precomputed")) and os.path.isfile(os.path.join(SHM, n))
-    }  # fmt: skip
+    mark = f"-{os.getpid()}-"
+    return {n for n in os.listdir(SHM) if mark in n and os.path.isfile(os.path.join(SHM, n))}
 
 
 @pytest.fixture

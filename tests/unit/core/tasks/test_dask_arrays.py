@@ -182,3 +182,14 @@ def test_dask_missing_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(FeatureUnavailableError, match=r"pip install 'precomputed\[dask\]'"):
         vol.to_dask()
     assert Bbox((0, 0, 0), (1, 1, 1)).volume() == 1
+
+
+def test_a_sharded_scale_read_before_a_from_dask_write_sees_it(tmp_path):
+    sharding = {"@type": "neuroglancer_uint64_sharded_v1", "hash": "identity", "preshift_bits": 3,
+                "minishard_bits": 0, "shard_bits": 3, "minishard_index_encoding": "gzip",
+                "data_encoding": "gzip"}  # fmt: skip
+    vol = _layer(tmp_path, sharding=sharding, fill_missing=True)
+    assert not vol[:, :, :].any()  # the shard indexes are read (and found empty)
+    data = _smooth(SIZE, seed=13) + 1
+    vol.from_dask(da.from_array(data, chunks=64))
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], data)

@@ -12,16 +12,18 @@ pytest.importorskip("tinybrain", reason="the downsample extra (in .[test])")
 
 
 def _mean_reference(image, factor, offset):
-    """Mean over each factor-block of the absolute grid (outside the volume: 0), rounded down
-    for integer types; ``offset`` is the image's voxel offset."""
+    """Mean over each factor-block of the absolute grid, rounded down for integer types;
+    ``offset`` is the image's voxel offset. A block reaching outside the volume repeats the
+    nearest voxel inside, so an edge block is the mean of what it holds inside when its
+    outside part is one voxel wide (as tinybrain treats odd edges)."""
     factor = np.asarray(factor)
     lo = (np.asarray(offset) // factor) * factor
     pad_before = np.asarray(offset) - lo
     total = pad_before + np.asarray(image.shape[:3])
     hi = -(-total // factor) * factor
-    padded = np.zeros(tuple(hi) + image.shape[3:], dtype=np.float64)
-    padded[pad_before[0]:pad_before[0] + image.shape[0], pad_before[1]:pad_before[1] + image.shape[1],
-           pad_before[2]:pad_before[2] + image.shape[2]] = image  # fmt: skip
+    pad_after = hi - total
+    widths = [(int(b), int(a)) for b, a in zip(pad_before, pad_after)] + [(0, 0)] * (image.ndim - 3)
+    padded = np.pad(image.astype(np.float64), widths, mode="edge")
     x, y, z = (hi // factor).tolist()
     blocks = padded.reshape(x, factor[0], y, factor[1], z, factor[2], *image.shape[3:])
     mean = blocks.mean(axis=(1, 3, 5))
@@ -141,3 +143,18 @@ def test_bad_arguments(tmp_path):
         vol.downsample(factor=(1.5, 2, 1))
     with pytest.raises(ScaleUnavailableError):
         vol.downsample(mip=4)
+
+
+def test_sparse_source_with_an_offset_that_two_mips_do_not_nest(tmp_path):
+    # x offset 2 with (2, 2, 1) twice: mip 1's chunk lines miss the blocks' edges.
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (2, 0, 0), (100, 64, 8),
+                                       chunk_size=(16, 16, 8))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/odd", info=info, progress=False, fill_missing=True)
+    vol.commit_info()
+    vol[2:66, 0:64, 0:8] = np.full((64, 64, 8), 50, np.uint8)  # the rest of the source is missing
+    mips = vol.downsample(num_mips=2, factor=(2, 2, 1))
+    level1 = vol.download(vol.meta.bounds(mips[0]), mip=mips[0])[..., 0]
+    level2 = vol.download(vol.meta.bounds(mips[1]), mip=mips[1])[..., 0]
+    assert vol.meta.voxel_offset(mips[0]).tolist() == [1, 0, 0]
+    assert (level1[0:32, 0:32] == 50).all()  # x 1..32 covers source 2..65, all stored
+    assert (level2[0:16, 0:16] == 50).all()

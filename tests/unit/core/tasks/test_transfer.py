@@ -172,3 +172,45 @@ def test_threads_never_import_dask(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"  # a client can only exist once distributed is imported
+
+
+def test_compress_leaves_shard_files_as_they_are(tmp_path):
+    spec = {"@type": "neuroglancer_uint64_sharded_v1", "hash": "identity", "preshift_bits": 2,
+            "minishard_bits": 1, "shard_bits": 2, "minishard_index_encoding": "gzip", "data_encoding": "gzip"}  # fmt: skip
+    src, data = _source(tmp_path, sharding=spec)
+    copy = src.transfer_to(f"file://{tmp_path}/copy", compress="gzip", block_size=None)
+    assert _files(tmp_path / "copy" / "4_4_40") == _files(tmp_path / "src" / "4_4_40")
+    assert all(name.endswith(".shard") for name in _files(tmp_path / "copy" / "4_4_40"))
+    np.testing.assert_array_equal(copy[:, :, :][..., 0], data)
+
+
+def test_a_destination_with_other_blocks_is_reencoded(tmp_path):
+    src, data = _source(tmp_path, encoding="compressed_segmentation", compress=None)
+    info = json.loads(json.dumps(src.info))
+    info["scales"][0]["compressed_segmentation_block_size"] = [4, 4, 4]
+    CloudVolume(f"file://{tmp_path}/dst", info=info).commit_info()
+    dst = src.transfer_to(f"file://{tmp_path}/dst")
+    assert dst.info["scales"][0]["compressed_segmentation_block_size"] == [4, 4, 4]
+    np.testing.assert_array_equal(CloudVolume(f"file://{tmp_path}/dst")[:, :, :][..., 0], data)
+
+
+def test_a_locked_destination_mip_is_refused(tmp_path):
+    from precomputed_core.exceptions import ReadOnlyException
+
+    src, _ = _source(tmp_path)
+    dst = src.transfer_to(f"file://{tmp_path}/dst")
+    dst.meta.lock_mips(0)
+    with pytest.raises(ReadOnlyException, match="write-locked"):
+        src.transfer_to(f"file://{tmp_path}/dst")
+
+
+def test_an_in_memory_layer_with_a_process_scheduler_is_refused(tmp_path):
+    pytest.importorskip("dask")
+    from precomputed_core.exceptions import FeatureUnavailableError
+
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (0, 0, 0), (32, 32, 16))
+    vol = CloudVolume("mem://transfer-test/layer", info=info, progress=False)
+    vol.commit_info()
+    vol[:, :, :] = np.ones((32, 32, 16), np.uint8)
+    with pytest.raises(FeatureUnavailableError, match="memory"):
+        vol.transfer_to(f"file://{tmp_path}/out", scheduler="processes")
