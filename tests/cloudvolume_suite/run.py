@@ -60,6 +60,7 @@ EXCLUDED = {
     "test_meshing.py::test_mesh_fragment_download": "calls cloud-volume's private vol.mesh._get_manifests",
     "test_skeletons.py::test_sharded": "calls cloud-volume's shard reader internals (reader.list_labels, "
     "disassemble_shard)",
+    "test_sharding.py::test_sharding_spec_validation": "tests cloud-volume's internal ShardingSpecification class",
 }
 
 _PROVIDERS = {
