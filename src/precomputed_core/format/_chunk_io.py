@@ -96,6 +96,9 @@ class ChunkIO(ABC):
         """How to group ``chunks`` (by index) into calls, or None: runs of :attr:`batch_size`."""
         return None
 
+    def forget_indexes(self) -> None:  # noqa: B027 - most chunk I/O has no index
+        """Drop cached indexes: other processes may have rewritten the objects they describe."""
+
     def prefetch(self, chunks: Sequence[Chunk]) -> None:  # noqa: B027 - most chunk I/O has no index
         """Get ready to read ``chunks`` in many calls (a sharded scale loads their indexes at once)."""
 

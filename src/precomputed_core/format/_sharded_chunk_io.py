@@ -106,6 +106,9 @@ class ShardedChunkIO(ChunkIO):
         ids: list[int] = compressed_morton(coords, self._bits).tolist()
         return ids
 
+    def forget_indexes(self) -> None:
+        self.reader.forget()
+
     def object_keys(self, chunks: Sequence[Chunk]) -> list[str]:
         """The shard files holding ``chunks`` (whole shards: a shard is one object)."""
         return list(dict.fromkeys(self.reader.keys_of(self.chunk_ids(chunks))))

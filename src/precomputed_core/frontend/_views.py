@@ -35,11 +35,15 @@ class _Forward:
         setattr(view._vol, self.name, value)  # type: ignore[arg-type]
 
 
-class ImageView:
-    """``vol.image``: the options and calls of the volume's voxels, under cloud-volume's names."""
+class _View:
+    """A view of one volume: its attributes are the volume's own."""
 
     def __init__(self, vol: CloudVolume) -> None:
         self._vol = vol
+
+
+class ImageView(_View):
+    """``vol.image``: the options and calls of the volume's voxels, under cloud-volume's names."""
 
     bounded = _Forward()
     autocrop = _Forward()
@@ -86,11 +90,8 @@ class ImageView:
         self._vol.delete(bbox, mip=mip)
 
 
-class ConfigView:
+class ConfigView(_View):
     """``vol.config``: the volume's request options, under cloud-volume's names."""
-
-    def __init__(self, vol: CloudVolume) -> None:
-        self._vol = vol
 
     mip = _Forward()
     parallel = _Forward()

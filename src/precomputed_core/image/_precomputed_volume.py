@@ -171,9 +171,7 @@ class PrecomputedVolume(Volume):
 
     def written_elsewhere(self, bbox: Bbox, *, mip: int) -> None:
         self._forget(bbox, mip)
-        reader = getattr(self.chunk_io(mip), "reader", None)
-        if reader is not None:  # a sharded scale: its shard indexes may have changed too
-            reader.forget()
+        self.chunk_io(mip).forget_indexes()
 
     def _forget(self, bbox: Bbox, mip: int) -> None:
         """Drop the LRU's copies of the chunks a write or delete changed."""

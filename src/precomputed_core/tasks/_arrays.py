@@ -14,7 +14,7 @@ import numpy as np
 from ..exceptions import AlignmentError, FeatureUnavailableError, OutOfBoundsError
 from ..geometry import Bbox
 from ..parallel import open_recipe
-from ._blocks import aligned_splits, default_block_shape
+from ._blocks import grid_splits
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -133,12 +133,7 @@ def to_dask(
     bounds = meta.bounds(mip)
     shape = (*(int(s) for s in bounds.size3()), meta.num_channels)
     if chunks is None:
-        grid = meta.grid(mip)
-        block = default_block_shape(tuple(grid.chunk), shape, meta.dtype.itemsize)  # type: ignore[arg-type]
-        splits = [
-            aligned_splits(int(bounds.minpt[a]), int(bounds.maxpt[a]), int(grid.offset[a]), block[a])
-            for a in range(3)
-        ]
+        splits = grid_splits(bounds, meta.grid(mip), meta.num_channels, meta.dtype.itemsize)
         chunks = (*splits, (shape[3],))
     elif isinstance(chunks, tuple | list) and len(chunks) == 3:
         chunks = (*chunks, shape[3])
@@ -198,14 +193,9 @@ def from_dask(
             f"{volume.url} is served by {type(volume).__name__}, which does not say how its work can be "
             "split (its work_grid is None); write it with vol[...] = array.compute()"
         )
-    shape = (*(int(s) for s in array.shape[:3]), int(array.shape[3]))
-    block = default_block_shape(tuple(grid.chunk), shape, np.dtype(array.dtype).itemsize)  # type: ignore[arg-type]
-    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
-    splits = tuple(
-        aligned_splits(int(box.minpt[a]), int(box.maxpt[a]), int(grid.offset[a]), int(step[a]))
-        for a in range(3)
-    )
-    array = array.rechunk((*splits, shape[3]))
+    channels = int(array.shape[3])
+    splits = grid_splits(box, grid, channels, np.dtype(array.dtype).itemsize)
+    array = array.rechunk((*splits, channels))
     # The parent checked the whole box; the blocks' inner edges are grid lines.
     block_options = dataclasses.replace(options, progress=False, non_aligned_writes=True)
     spans = [_offsets(splits[a], int(box.minpt[a])) for a in range(3)]

@@ -11,7 +11,7 @@ from ..geometry import Bbox
 if TYPE_CHECKING:
     from ..geometry import ChunkGrid
 
-__all__ = ["aligned_splits", "default_block_shape", "grid_blocks"]
+__all__ = ["aligned_splits", "default_block_shape", "grid_blocks", "grid_splits"]
 
 #: About how many bytes one default block holds: big enough that a task's overhead
 #: (a few ms) is small next to its I/O, small enough that many fit in a worker.
@@ -43,17 +43,24 @@ def aligned_splits(start: int, stop: int, origin: int, step: int) -> tuple[int, 
     return tuple(int(b - a) for a, b in zip(cuts[:-1], cuts[1:]) if b > a)
 
 
-def grid_blocks(box: Bbox, grid: ChunkGrid, channels: int, itemsize: int) -> list[Bbox]:
-    """``box`` cut into blocks of whole ``grid`` cells (chunks, or shards) of about
-    :data:`BLOCK_BYTES` for voxels of ``itemsize`` bytes (x fastest): no two blocks share a cell."""
+def grid_splits(box: Bbox, grid: ChunkGrid, channels: int, itemsize: int) -> list[tuple[int, ...]]:
+    """Per axis, the lengths that cut ``box`` into blocks of whole ``grid`` cells (chunks, or
+    shards) of about :data:`BLOCK_BYTES` for voxels of ``itemsize`` bytes: no two blocks share
+    a cell. A Dask chunks spec for the box's (x, y, z)."""
     shape = (*(int(s) for s in box.size3()), channels)
     block = default_block_shape(tuple(grid.chunk), shape, itemsize)  # type: ignore[arg-type]
     step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
+    return [
+        aligned_splits(int(box.minpt[axis]), int(box.maxpt[axis]), int(grid.offset[axis]), step[axis])
+        for axis in range(3)
+    ]
+
+
+def grid_blocks(box: Bbox, grid: ChunkGrid, channels: int, itemsize: int) -> list[Bbox]:
+    """The blocks of :func:`grid_splits` as boxes, x fastest."""
     spans = []
-    for axis in range(3):
-        lo = int(box.minpt[axis])
-        lengths = aligned_splits(lo, int(box.maxpt[axis]), int(grid.offset[axis]), step[axis])
-        edges = np.cumsum([lo, *lengths]).tolist()
+    for axis, lengths in enumerate(grid_splits(box, grid, channels, itemsize)):
+        edges = np.cumsum([int(box.minpt[axis]), *lengths]).tolist()
         spans.append(list(zip(edges[:-1], edges[1:])))
     return [
         Bbox((x0, y0, z0), (x1, y1, z1)) for z0, z1 in spans[2] for y0, y1 in spans[1] for x0, x1 in spans[0]
