@@ -15,7 +15,7 @@ import numpy as np
 from . import __version__, plugins
 from .exceptions import FeatureUnavailableError, PrecomputedError
 from .frontend import CloudVolume
-from .tasks import copy_layer
+from .tasks import MEMORY_TARGET, copy_layer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -174,7 +174,7 @@ def _cmd_cp(args: argparse.Namespace) -> int:
 def _cmd_downsample(args: argparse.Namespace) -> int:
     vol = CloudVolume(args.path, progress=not args.quiet)
     options = {"factor": args.factor, "sparse": args.sparse, "encoding": args.encoding,
-               "chunk_size": args.chunk_size}  # fmt: skip
+               "chunk_size": args.chunk_size, "memory_target": int(args.memory_target * 2**20)}  # fmt: skip
     if args.scheduler:
         try:
             from distributed import Client
@@ -220,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--sparse", action="store_true", help="segmentation: 0 never outvotes a label")
     down.add_argument("--encoding", help="the new scales' encoding (default: the source's)")
     down.add_argument("--chunk-size", type=_triple, help="the new scales' chunk size X,Y,Z")
+    down.add_argument("--memory-target", type=float, default=MEMORY_TARGET / 2**20,
+                      help="MiB of source one task may read; more mips per pass fit in more "
+                      f"(default {MEMORY_TARGET // 2**20})")  # fmt: skip
     down.add_argument("--scheduler", help="a dask.distributed scheduler address, e.g. tcp://10.0.0.1:8786")
     down.add_argument("--quiet", action="store_true", help="no progress bars")
     down.set_defaults(func=_cmd_downsample)

@@ -25,7 +25,7 @@ from ..meshes import MeshSource
 from ..meta import DEFAULT_SHARD_BYTES, Provenance, parse_cloudpath
 from ..parallel import Dispatcher, unlink_segment
 from ..skeletons import SkeletonSource
-from ..tasks import AUTO, downsample_scales, transfer
+from ..tasks import AUTO, MEMORY_TARGET, downsample_scales, transfer
 from ..tasks import from_dask as dask_write
 from ..tasks import to_dask as dask_array
 from ._access import VoxelAccess
@@ -656,6 +656,7 @@ class CloudVolume:
         chunk_size: Sequence[int] | None = None,
         sharding: bool | dict[str, Any] | None = None,
         scheduler: Any = None,
+        memory_target: int = MEMORY_TARGET,
     ) -> list[int]:
         """Add ``num_mips`` scales above ``mip`` (default: the highest), each ``factor`` coarser
         than the one before, and compute them: the mean for images, the most frequent label
@@ -664,7 +665,16 @@ class CloudVolume:
         ``ceil(size / factor)``, ``encoding``, ``chunk_size``, ``sharding``) is committed
         first; the work runs on Dask when a ``distributed`` client is active or ``scheduler``
         is given, else on this process's threads. Needs ``pip install 'precomputed[downsample]'``.
+
+        A task reads one block of source voxels and makes several mips from it; the block
+        grows by the factor's volume with each mip, so the mips are made in passes, each as
+        many mips as keep a task's read within ``memory_target`` bytes (default 512 MiB),
+        each starting from the last mip the pass before wrote. Within a pass an image mip
+        is the exact mean of the source voxels under it; across passes it is the mean of
+        the (rounded) mip below.
         """
+        if isinstance(memory_target, bool) or not isinstance(memory_target, int) or memory_target < 1:
+            raise ValueError(f"memory_target is a number of bytes >= 1, got {memory_target!r}")
         if isinstance(num_mips, bool) or not isinstance(num_mips, int) or num_mips < 1:
             raise ValueError(f"num_mips must be a whole number >= 1, got {num_mips!r}")
         steps = [int(f) for f in factor]
@@ -702,7 +712,7 @@ class CloudVolume:
         settings = self._settings(source)
         downsample_scales(self._volume, self._voxels.recipe(), source, new, steps, sparse=sparse,
                           read=settings.read_options(), write=settings.write_options(), scheduler=scheduler,
-                          threads=2, progress=self.progress)  # fmt: skip
+                          threads=2, progress=self.progress, memory_target=memory_target)  # fmt: skip
         return new
 
     def memory_cutout(

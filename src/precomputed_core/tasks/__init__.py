@@ -13,11 +13,12 @@ from __future__ import annotations
 from ._arrays import from_dask, to_dask
 from ._blocks import aligned_splits, default_block_shape
 from ._copy_layer import CopyReport, copy_layer
-from ._downsample import downsample_scales, pyramid
+from ._downsample import MEMORY_TARGET, downsample_scales, plan_passes, pyramid
 from ._transfer import AUTO, byte_copy_possible, transfer
 
 __all__ = [
     "AUTO",
+    "MEMORY_TARGET",
     "CopyReport",
     "aligned_splits",
     "byte_copy_possible",
@@ -25,6 +26,7 @@ __all__ = [
     "default_block_shape",
     "downsample_scales",
     "from_dask",
+    "plan_passes",
     "pyramid",
     "to_dask",
     "transfer",

@@ -4,7 +4,10 @@ The kernels are tinybrain's (seung-lab's, what igneous and cloud-volume's users 
 averaging for images, the mode of each 2x2 / 2x2x2 block for segmentation (its
 COUNTLESS algorithms, fast and exact), several mips from one read. A task covers a
 block of the top new mip's chunk grid; it reads the source voxels under it once and
-writes every new mip's part of it. Voxels of a new mip map onto the source as
+writes every new mip's part of it. A task's read grows by the factor's volume with
+each mip it makes, so the mips are made in passes: as many mips per pass as keep one
+task's read within a memory target, each pass reading the last mip the one before
+wrote (as igneous plans its tasks). Voxels of a new mip map onto the source as
 ``v * factor`` (the scale's ``voxel_offset // factor``), so a block reads from a
 multiple of the factor and its edges stay whole voxels at every mip; voxels outside
 the source volume count as its background.
@@ -13,6 +16,7 @@ the source volume count as its background.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +36,11 @@ if TYPE_CHECKING:
     from ..interfaces import ReadOptions, Volume, WriteOptions
     from ..parallel import Recipe
 
-__all__ = ["downsample_scales", "pyramid"]
+__all__ = ["MEMORY_TARGET", "downsample_scales", "plan_passes", "pyramid"]
+
+#: The most source bytes one task reads by default: with the pyramid it makes and the
+#: padded copy at the edges, a task then stays within a few times this.
+MEMORY_TARGET = 512 * 2**20
 
 
 def _tinybrain() -> Any:
@@ -154,6 +162,37 @@ def _top_blocks(volume: Volume, top_mip: int, factor: Sequence[int], levels: int
     return grid_blocks(meta.bounds(top_mip), grid, meta.num_channels, meta.dtype.itemsize * expand)
 
 
+def _task_bytes(volume: Volume, source_mip: int, top_mip: int, factor: Sequence[int], levels: int) -> int:
+    """The bytes a task reads to make ``levels`` mips up to ``top_mip``: one cell of the top
+    mip's work grid, ``factor ** levels`` source voxels each, no more than the source holds."""
+    grid = volume.work_grid(top_mip)
+    assert grid is not None  # a PrecomputedVolume always has one
+    meta = volume.meta
+    scale = np.asarray(factor, dtype=np.int64) ** levels
+    extent = np.minimum(np.asarray(grid.chunk, dtype=np.int64) * scale,
+                        np.asarray(meta.volume_size(source_mip), dtype=np.int64) + scale)  # fmt: skip
+    return int(np.prod(extent)) * meta.num_channels * meta.dtype.itemsize
+
+
+def plan_passes(
+    volume: Volume, source_mip: int, mips: Sequence[int], factor: Sequence[int], memory_target: int
+) -> list[tuple[int, list[int]]]:
+    """``mips`` split into passes of (source mip, mips it makes): each pass as many mips as
+    keep a task's read within ``memory_target`` bytes (at least one), made from the last
+    mip of the pass before."""
+    passes: list[tuple[int, list[int]]] = []
+    start, remaining = source_mip, list(mips)
+    while remaining:
+        levels = 1
+        while levels < len(remaining) and (
+            _task_bytes(volume, start, remaining[levels], factor, levels + 1) <= memory_target
+        ):
+            levels += 1
+        passes.append((start, remaining[:levels]))
+        start, remaining = remaining[levels - 1], remaining[levels:]
+    return passes
+
+
 def downsample_scales(
     volume: Volume,
     recipe: Recipe,
@@ -167,10 +206,11 @@ def downsample_scales(
     scheduler: Any = None,
     threads: int = 2,
     progress: bool = False,
+    memory_target: int = MEMORY_TARGET,
 ) -> int:
     """Fill the scales ``mips`` (each ``factor`` coarser than the one before, the first than
-    ``source_mip``; already in the committed info) from ``source_mip``; returns how many
-    blocks had data."""
+    ``source_mip``; already in the committed info) from ``source_mip``, in the passes of
+    :func:`plan_passes`; returns how many blocks of the last pass had data."""
     _tinybrain()  # fail before any work if the kernel is missing
     if scheduler is not None or distributed_client() is not None:
         check_visible_to_workers(volume, dask_modules()[0], scheduler)
@@ -179,26 +219,42 @@ def downsample_scales(
     # store's per-object lock, rather than overwrite.
     block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, fill_missing=True,
                                       overwrite_partial=False)  # fmt: skip
+    done = 0
+    for start, made in plan_passes(volume, source_mip, mips, factor, memory_target):
+        # A fresh generation for each pass: workers must not read the last pass's mip through
+        # shard indexes they cached while it was being written.
+        fresh = dataclasses.replace(recipe, generation=uuid.uuid4().hex)
+        done = _run_pass(volume, fresh, start, made, factor, sparse=sparse, read=block_read,
+                         write=block_write, scheduler=scheduler, threads=threads,
+                         progress=progress)  # fmt: skip
+        for mip in made:  # written by other processes, perhaps: the next pass reads them here
+            volume.written_elsewhere(volume.meta.bounds(mip), mip=mip)
+    return done
+
+
+def _run_pass(
+    volume: Volume,
+    recipe: Recipe,
+    source_mip: int,
+    mips: Sequence[int],
+    factor: Sequence[int],
+    *,
+    sparse: bool,
+    read: ReadOptions,
+    write: WriteOptions,
+    scheduler: Any,
+    threads: int,
+    progress: bool,
+) -> int:
+    """One pass: the blocks of ``mips[-1]``, each made from ``source_mip`` in one task."""
     blocks = _top_blocks(volume, mips[-1], factor, len(mips))
-    arguments = [
-        (
-            recipe,
-            source_mip,
-            list(mips),
-            [int(f) for f in factor],
-            b.to_list(),
-            sparse,
-            block_read,
-            block_write,
-        )
-        for b in blocks
-    ]
+    steps = [int(f) for f in factor]
+    arguments = [(recipe, source_mip, list(mips), steps, b.to_list(), sparse, read, write) for b in blocks]
     calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [(_task, args) for args in arguments]
 
     def local(args: tuple[Any, ...]) -> int:
         box = Bbox(args[4][:3], args[4][3:])
-        return downsample_block(volume, source_mip, mips, factor, box, sparse=sparse, read=block_read,
-                                write=block_write)  # fmt: skip
+        return downsample_block(volume, source_mip, mips, factor, box, sparse=sparse, read=read, write=write)
 
     done = run_calls(
         calls, local, scheduler=scheduler, threads=threads, progress=progress, desc="Downsampling"

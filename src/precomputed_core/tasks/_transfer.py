@@ -10,6 +10,7 @@ read, re-encoded and written, and only the source chunks that exist are written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any
 
 from ..format import compress_bytes, decompress_bytes
@@ -18,7 +19,7 @@ from ..image import PrecomputedVolume
 from ..interfaces import StoredObject
 from ..parallel import open_recipe
 from ._arrays import check_visible_to_workers, dask_modules, distributed_client
-from ._blocks import grid_blocks
+from ._blocks import cell_blocks, grid_blocks
 from ._running import run_calls
 
 if TYPE_CHECKING:
@@ -92,10 +93,23 @@ def copy_voxels(
     return len(kept)
 
 
+def copy_chunk_objects(source: Volume, target: Volume, box: Bbox, mip: int, compress: str | None) -> int:
+    """Copy the objects that hold the chunks of ``box`` (voxels of ``mip``) as stored."""
+    chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
+    keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
+    return copy_objects(_store(source), _store(target), keys, compress)
+
+
 def _copy_objects_task(
     source: Recipe, target: Recipe, mip: int, keys: list[str], compress: str | None
 ) -> int:
     return copy_objects(_store(open_recipe(source)), _store(open_recipe(target)), keys, compress)
+
+
+def _copy_chunk_objects_task(
+    source: Recipe, target: Recipe, mip: int, box: list[int], compress: str | None
+) -> int:
+    return copy_chunk_objects(open_recipe(source), open_recipe(target), Bbox(box[:3], box[3:]), mip, compress)
 
 
 def _copy_voxels_task(
@@ -109,6 +123,53 @@ def _blocks(target: Volume, box: Bbox, mip: int) -> list[Bbox]:
     grid = target.work_grid(mip)
     assert grid is not None  # a PrecomputedVolume always has one
     return grid_blocks(box, grid, target.meta.num_channels, target.meta.dtype.itemsize)
+
+
+def _byte_copy(
+    source: Volume,
+    source_recipe: Recipe,
+    target: Volume,
+    target_recipe: Recipe,
+    mip: int,
+    box: Bbox,
+    *,
+    compress: str | None,
+    block_size: int | None,
+    scheduler: Any,
+    threads: int,
+    progress: bool,
+) -> int:
+    """Copy the objects of ``box``'s chunks as stored. Each task is given a box of whole
+    objects (``block_size`` chunks, or one shard) and finds their keys itself, so the
+    parent never lists the keys of a whole scale; only a hashed sharding, whose shards
+    each gather chunks from all over the scale, is listed here, shard by shard."""
+    chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
+    src, dst = _store(source), _store(target)
+    run = functools.partial(run_calls, scheduler=scheduler, threads=threads, progress=progress,
+                            desc="Transferring")  # fmt: skip
+    if source.meta.is_sharded(mip):
+        # A shard file's chunks carry the spec's data_encoding: the file is copied as it is,
+        # one per task (shards are large), whatever compress says.
+        compress = AUTO
+        if chunk_io.work_grid == chunk_io.grid:  # hashed: no box of chunks makes up a shard
+            keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
+            size = block_size or 1
+            batches = [keys[i : i + size] for i in range(0, len(keys), size)]
+            calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
+                (_copy_objects_task, (source_recipe, target_recipe, mip, b, compress)) for b in batches
+            ]
+            return run(calls, lambda args: copy_objects(src, dst, args[3], args[4]))
+        blocks = cell_blocks(box, chunk_io.work_grid, block_size or 1)
+    else:
+        blocks = cell_blocks(box, chunk_io.grid, block_size or OBJECTS_PER_TASK)
+    calls = [
+        (_copy_chunk_objects_task, (source_recipe, target_recipe, mip, b.to_list(), compress)) for b in blocks
+    ]
+
+    def local(args: tuple[Any, ...]) -> int:
+        return copy_chunk_objects(source, target, Bbox(args[3][:3], args[3][3:]), mip, args[4])
+
+    return run(calls, local)
 
 
 def transfer(
@@ -139,21 +200,9 @@ def transfer(
     _store(target).require_writes("transfer chunks")
     target.meta.check_unlocked(mip, "transfer chunks")
     if byte_copy_possible(source, target, mip):
-        chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
-        keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
-        sharded = source.meta.is_sharded(mip)
-        if sharded:
-            # A shard file's chunks carry the spec's data_encoding: the file is copied as it is,
-            # one per task (shards are large), whatever compress says.
-            compress = AUTO
-        size = block_size or (1 if sharded else OBJECTS_PER_TASK)
-        batches = [keys[i : i + size] for i in range(0, len(keys), size)]
-        src, dst = _store(source), _store(target)
-        calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [
-            (_copy_objects_task, (source_recipe, target_recipe, mip, batch, compress)) for batch in batches
-        ]
-        return run_calls(calls, lambda args: copy_objects(src, dst, args[3], args[4]), scheduler=scheduler,
-                         threads=threads, progress=progress, desc="Transferring")  # fmt: skip
+        return _byte_copy(source, source_recipe, target, target_recipe, mip, box, compress=compress,
+                          block_size=block_size, scheduler=scheduler, threads=threads,
+                          progress=progress)  # fmt: skip
     block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, overwrite_partial=False)
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     blocks = _blocks(target, box, mip)

@@ -158,3 +158,74 @@ def test_sparse_source_with_an_offset_that_two_mips_do_not_nest(tmp_path):
     assert vol.meta.voxel_offset(mips[0]).tolist() == [1, 0, 0]
     assert (level1[0:32, 0:32] == 50).all()  # x 1..32 covers source 2..65, all stored
     assert (level2[0:16, 0:16] == 50).all()
+
+
+def test_passes_keep_each_tasks_read_within_the_memory_target(tmp_path):
+    from precomputed_core.tasks import plan_passes
+
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (0, 0, 0),
+                                       (2**16, 2**16, 512), chunk_size=(64, 64, 64))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/big", info=info, progress=False)
+    for level in range(1, 9):
+        vol.add_scale((2**level, 2**level, 1))
+    volume = vol._volume
+    mips = list(range(1, 9))
+    # One pass would read 64 * 2**8 squared by 64 voxels (16 GiB) per task; 256 MiB allows
+    # five mips: 64 * 2**5 = 2048 squared by 64 voxels is exactly 256 MiB.
+    passes = plan_passes(volume, 0, mips, (2, 2, 1), 256 * 2**20)
+    assert passes == [(0, [1, 2, 3, 4, 5]), (5, [6, 7, 8])]
+    assert plan_passes(volume, 0, mips, (2, 2, 1), 1) == [(m - 1, [m]) for m in mips]
+    # a small source needs no split whatever the mips: a task reads no more than it holds
+    small = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (0, 0, 0), (100, 100, 8),
+                                        chunk_size=(64, 64, 8))  # fmt: skip
+    tiny = CloudVolume(f"file://{tmp_path}/small", info=small, progress=False)
+    for level in range(1, 5):
+        tiny.add_scale((2**level, 2**level, 1))
+    assert plan_passes(tiny._volume, 0, [1, 2, 3, 4], (2, 2, 1), 2**20) == [(0, [1, 2, 3, 4])]
+
+
+@pytest.mark.parametrize("scheduler", [None, "threads"])
+def test_mips_made_in_passes_start_from_the_mip_below(tmp_path, scheduler):
+    if scheduler:
+        pytest.importorskip("dask")
+    vol, smooth = _image_layer(tmp_path, size=(64, 64, 8), chunk=(8, 8, 8))
+    # each task may read 4 KiB: 8x8x8 chunks at mip 2 need 32x32x8 = 8 KiB, so one mip a pass
+    mips = vol.downsample(num_mips=3, factor=(2, 2, 1), memory_target=4096, scheduler=scheduler)
+    assert mips == [1, 2, 3]
+    expected = smooth[..., np.newaxis]
+    for mip in mips:
+        expected, _ = _mean_reference(expected, (2, 2, 1), (0, 0, 0))  # the rounded mip below
+        np.testing.assert_array_equal(vol.download(vol.meta.bounds(mip), mip=mip), expected)
+    seg_info = CloudVolume.create_new_info(1, "segmentation", "uint32", "compressed_segmentation",
+                                           [4, 4, 40], (0, 0, 0), (64, 64, 8), chunk_size=(8, 8, 8))  # fmt: skip
+    seg = CloudVolume(f"file://{tmp_path}/seg", info=seg_info, progress=False)
+    seg.commit_info()
+    rng = np.random.default_rng(2)
+    labels = rng.integers(1, 5, size=(64, 64, 8), dtype=np.uint32)
+    seg[:, :, :] = labels
+    seg.downsample(num_mips=3, factor=(2, 2, 1), memory_target=4096, scheduler=scheduler)
+    expected = labels
+    for mip in (1, 2, 3):
+        mode = _mode_reference(expected, (2, 2, 1))
+        got = seg.download(seg.meta.bounds(mip), mip=mip)[..., 0]
+        # a tie between labels has no single mode: where the block has one, it must win
+        decided = _has_single_mode(expected, (2, 2, 1))
+        np.testing.assert_array_equal(got[decided], mode[decided])
+        expected = got
+
+
+def _has_single_mode(image, factor):
+    x, y, z = (np.asarray(image.shape[:3]) // np.asarray(factor)).tolist()
+    blocks = image.reshape(x, factor[0], y, factor[1], z, factor[2]).transpose(0, 2, 4, 1, 3, 5)
+    blocks = blocks.reshape(x, y, z, -1)
+    out = np.empty((x, y, z), dtype=bool)
+    for index in np.ndindex(x, y, z):
+        _, counts = np.unique(blocks[index], return_counts=True)
+        out[index] = (counts == counts.max()).sum() == 1
+    return out
+
+
+def test_memory_target_must_be_a_positive_number_of_bytes(tmp_path):
+    vol, _ = _image_layer(tmp_path)
+    with pytest.raises(ValueError, match="memory_target"):
+        vol.downsample(memory_target=0)

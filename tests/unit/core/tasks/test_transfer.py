@@ -214,3 +214,53 @@ def test_an_in_memory_layer_with_a_process_scheduler_is_refused(tmp_path):
     vol[:, :, :] = np.ones((32, 32, 16), np.uint8)
     with pytest.raises(FeatureUnavailableError, match="memory"):
         vol.transfer_to(f"file://{tmp_path}/out", scheduler="processes")
+
+
+def _record_key_listings(monkeypatch):
+    """The number of chunks each ``object_keys`` call was asked about, in any chunk I/O."""
+    from precomputed_core.format import ChunkIO, ShardedChunkIO
+
+    asked: list[int] = []
+    for cls in (ChunkIO, ShardedChunkIO):
+        original = cls.object_keys
+
+        def spy(self, chunks, _original=original):
+            asked.append(len(chunks))
+            return _original(self, chunks)
+
+        monkeypatch.setattr(cls, "object_keys", spy)
+    return asked
+
+
+@pytest.mark.parametrize("block_size", [None, 5])
+def test_tasks_list_their_own_objects(tmp_path, monkeypatch, block_size):
+    src, data = _source(tmp_path)  # 4 x 3 x 2 = 24 chunks
+    asked = _record_key_listings(monkeypatch)
+    dst = src.transfer_to(f"file://{tmp_path}/dst", block_size=block_size)
+    assert _files(tmp_path / "dst" / "4_4_40") == _files(tmp_path / "src" / "4_4_40")
+    np.testing.assert_array_equal(dst[:, :, :][..., 0], data)
+    # each call lists the chunks of one task's box: at most block_size of them (default 64),
+    # and together every chunk once; nothing lists the whole scale when tasks are small
+    assert sum(asked) == 24
+    if block_size:
+        assert max(asked) <= block_size and len(asked) >= 24 // block_size
+
+
+def test_aligned_shards_are_one_box_per_task_and_hashed_ones_are_listed(tmp_path, monkeypatch):
+    aligned = {"@type": "neuroglancer_uint64_sharded_v1", "hash": "identity", "preshift_bits": 2,
+               "minishard_bits": 1, "shard_bits": 2, "minishard_index_encoding": "gzip", "data_encoding": "gzip"}  # fmt: skip
+    src, data = _source(tmp_path, sharding=aligned)
+    asked = _record_key_listings(monkeypatch)
+    copy = src.transfer_to(f"file://{tmp_path}/copy")
+    shards = _files(tmp_path / "src" / "4_4_40")
+    assert _files(tmp_path / "copy" / "4_4_40") == shards
+    assert len(asked) == len(shards)  # one task, and one listing, per shard
+    np.testing.assert_array_equal(copy[:, :, :][..., 0], data)
+    hashed = dict(aligned, hash="murmurhash3_x86_128")
+    (tmp_path / "h").mkdir()
+    src, data = _source(tmp_path / "h", sharding=hashed)
+    asked.clear()
+    copy = src.transfer_to(f"file://{tmp_path}/h/copy")
+    assert _files(tmp_path / "h" / "copy" / "4_4_40") == _files(tmp_path / "h" / "src" / "4_4_40")
+    assert asked == [24]  # a hashed shard gathers chunks from everywhere: listed in the parent
+    np.testing.assert_array_equal(copy[:, :, :][..., 0], data)
