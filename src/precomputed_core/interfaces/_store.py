@@ -206,9 +206,15 @@ class Store(ABC):
     def list_sizes(self, prefix: str = "") -> dict[str, int]:
         """Each key starting with ``prefix``, with the size of its object as stored (the
         compressed bytes of a compressed object), for resumable copies. This default reads
-        every object; stores that list sizes override it."""
-        found = self.get_stored_many(list(self.list(prefix)))
-        return {key: len(stored.data) for key, stored in found.items() if stored is not None}
+        every object, a batch at a time so that only a batch is held; stores that
+        list sizes override it."""
+        keys = list(self.list(prefix))
+        sizes: dict[str, int] = {}
+        step = max(16, self.batch_size)
+        for start in range(0, len(keys), step):
+            found = self.get_stored_many(keys[start : start + step])
+            sizes.update((key, len(stored.data)) for key, stored in found.items() if stored is not None)
+        return sizes
 
     # --- byte ranges and stored bytes ----------------------------------------------
 

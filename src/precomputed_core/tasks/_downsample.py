@@ -25,6 +25,7 @@ from ..exceptions import FeatureUnavailableError
 from ..geometry import Bbox
 from ..parallel import open_recipe
 from ._arrays import check_visible_to_workers, dask_modules, distributed_client
+from ._averaging import TINYBRAIN_EXACT, block_means
 from ._blocks import grid_blocks
 from ._running import run_calls
 
@@ -58,11 +59,13 @@ def pyramid(
 ) -> list[npt.NDArray[Any]]:
     """``levels`` successive downsamplings of an (x, y, z, c) image by ``factor``: the mode of
     each block for segmentation (``sparse``: zero does not win a block with labels in it),
-    the mean (rounded down for integers) for images."""
+    the mean (rounded toward zero for integers) for images."""
     tinybrain = _tinybrain()
     steps = tuple(int(f) for f in factor)
     if segmentation:
         return list(tinybrain.downsample_segmentation(image, steps, sparse=sparse, num_mips=levels))
+    if np.issubdtype(image.dtype, np.integer) and image.dtype not in TINYBRAIN_EXACT:
+        return block_means(image, steps, levels)
     return list(tinybrain.downsample_with_averaging(image, steps, num_mips=levels))
 
 

@@ -77,6 +77,30 @@ def copy_objects(source: Store, target: Store, keys: Sequence[str], compress: st
     return len(copies)
 
 
+#: Image encodings whose chunks are compressed already: a transfer compression gains nothing.
+_COMPRESSED_ENCODINGS = ("jpeg", "png")
+
+
+def stored_compression(source: Volume, target: Volume, mip: int, box: Bbox) -> str | None:
+    """What ``compress='auto'`` means when chunks are re-encoded: the transfer compression the
+    source's chunks are stored with (a sharded source's ``data_encoding``), sampled from the
+    first stored chunk among the box's first few; none for jpeg and png chunks."""
+    if target.meta.encoding(mip) in _COMPRESSED_ENCODINGS:
+        return None
+    if source.meta.is_sharded(mip):
+        data_encoding = source.meta.scale(mip)["sharding"].get("data_encoding", "raw")
+        return "gzip" if data_encoding == "gzip" else None
+    chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
+    first = cell_blocks(box, chunk_io.grid, OBJECTS_PER_TASK)[:1]
+    chunks = chunk_io.grid.cover(first[0]).chunks() if first else []
+    present = chunk_io.exists_many(chunks)
+    sample = [chunk.name for chunk in chunks if present[chunk.name]][:1]
+    for stored in _store(source).get_stored_many(sample).values():
+        if stored is not None:
+            return stored.metadata.content_encoding
+    return None
+
+
 def copy_voxels(
     source: Volume, target: Volume, box: Bbox, mip: int, read: ReadOptions, write: WriteOptions
 ) -> int:
@@ -204,6 +228,8 @@ def transfer(
                           block_size=block_size, scheduler=scheduler, threads=threads,
                           progress=progress)  # fmt: skip
     block_write = dataclasses.replace(write, progress=False, non_aligned_writes=True, overwrite_partial=False)
+    if compress == AUTO:
+        block_write = dataclasses.replace(block_write, compress=stored_compression(source, target, mip, box))
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     blocks = _blocks(target, box, mip)
     calls = [

@@ -12,7 +12,7 @@ pytest.importorskip("tinybrain", reason="the downsample extra (in .[test])")
 
 
 def _mean_reference(image, factor, offset):
-    """Mean over each factor-block of the absolute grid, rounded down for integer types;
+    """Mean over each factor-block of the absolute grid, rounded toward zero for integer types;
     ``offset`` is the image's voxel offset. A block reaching outside the volume repeats the
     nearest voxel inside, so an edge block is the mean of what it holds inside when its
     outside part is one voxel wide (as tinybrain treats odd edges)."""
@@ -28,7 +28,7 @@ def _mean_reference(image, factor, offset):
     blocks = padded.reshape(x, factor[0], y, factor[1], z, factor[2], *image.shape[3:])
     mean = blocks.mean(axis=(1, 3, 5))
     if np.issubdtype(image.dtype, np.integer):
-        mean = np.floor(mean)
+        mean = np.trunc(mean)
     return mean.astype(image.dtype), tuple(int(v) for v in (np.asarray(offset) // factor))
 
 
@@ -229,3 +229,32 @@ def test_memory_target_must_be_a_positive_number_of_bytes(tmp_path):
     vol, _ = _image_layer(tmp_path)
     with pytest.raises(ValueError, match="memory_target"):
         vol.downsample(memory_target=0)
+
+
+def _exact_mean(image, block):
+    """Each block's mean in Python integers, rounded toward zero (no overflow possible)."""
+    x, y, z = (np.asarray(image.shape[:3]) // np.asarray(block)).tolist()
+    values = image.astype(object).reshape(x, block[0], y, block[1], z, block[2])
+    sums = values.sum(axis=(1, 3, 5))
+    count = int(np.prod(block))
+    toward_zero = np.vectorize(lambda s: abs(s) // count * (1 if s >= 0 else -1), otypes=[object])
+    return toward_zero(sums).astype(image.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "uint32", "int32", "uint64", "uint16"])
+def test_integer_images_average_exactly_over_their_whole_range(tmp_path, dtype):
+    limits = np.iinfo(dtype)
+    rng = np.random.default_rng(11)
+    data = rng.integers(limits.min, limits.max, size=(32, 32, 4), dtype=dtype, endpoint=True)
+    data[:8, :8] = limits.max  # blocks at the very top of the range: sums that wrap in the type
+    data[8:16, :8] = limits.min
+    info = CloudVolume.create_new_info(1, "image", dtype, "raw", [4, 4, 40], (0, 0, 0), data.shape,
+                                       chunk_size=(16, 16, 4))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/ints", info=info, progress=False)
+    vol.commit_info()
+    vol[:, :, :] = data
+    vol.downsample(num_mips=2, factor=(2, 2, 1))
+    for mip, block in ((1, (2, 2, 1)), (2, (4, 4, 1))):
+        got = vol.download(vol.meta.bounds(mip), mip=mip)[..., 0]
+        np.testing.assert_array_equal(got, _exact_mean(data, block))
+    assert (vol.download(vol.meta.bounds(1), mip=1)[:4, :4] == limits.max).all()

@@ -243,7 +243,8 @@ def test_tasks_list_their_own_objects(tmp_path, monkeypatch, block_size):
     # and together every chunk once; nothing lists the whole scale when tasks are small
     assert sum(asked) == 24
     if block_size:
-        assert max(asked) <= block_size and len(asked) >= 24 // block_size
+        assert max(asked) <= block_size
+        assert len(asked) >= 24 // block_size
 
 
 def test_aligned_shards_are_one_box_per_task_and_hashed_ones_are_listed(tmp_path, monkeypatch):
@@ -264,3 +265,30 @@ def test_aligned_shards_are_one_box_per_task_and_hashed_ones_are_listed(tmp_path
     assert _files(tmp_path / "h" / "copy" / "4_4_40") == _files(tmp_path / "h" / "src" / "4_4_40")
     assert asked == [24]  # a hashed shard gathers chunks from everywhere: listed in the parent
     np.testing.assert_array_equal(copy[:, :, :][..., 0], data)
+
+
+@pytest.mark.parametrize("compress", ["gzip", None])
+def test_reencoded_chunks_keep_the_sources_transfer_compression_under_auto(tmp_path, compress):
+    src, data = _source(tmp_path, compress=compress)
+    dst = src.transfer_to(f"file://{tmp_path}/dst", encoding="compressed_segmentation")
+    names = _files(tmp_path / "dst" / "4_4_40")
+    assert len(names) == 24
+    assert all(n.endswith(".gz") == (compress == "gzip") for n in names)
+    np.testing.assert_array_equal(dst[:, :, :][..., 0], data)
+    # and an explicit compress wins
+    dst = src.transfer_to(f"file://{tmp_path}/plain", encoding="compressed_segmentation", compress=False)
+    assert not any(n.endswith(".gz") for n in _files(tmp_path / "plain" / "4_4_40"))
+
+
+def test_auto_writes_jpeg_chunks_without_a_transfer_compression(tmp_path):
+    info = CloudVolume.create_new_info(1, "image", "uint8", "raw", [4, 4, 40], (0, 0, 0), (64, 64, 8),
+                                       chunk_size=(32, 32, 8))  # fmt: skip
+    src = CloudVolume(f"file://{tmp_path}/img", info=info, compress="gzip", progress=False)
+    src.commit_info()
+    x, y = np.meshgrid(np.arange(64), np.arange(64), indexing="ij")
+    src[:, :, :] = np.repeat((x + y).astype(np.uint8)[..., np.newaxis], 8, axis=2)
+    src.transfer_to(f"file://{tmp_path}/jpg", encoding="jpeg")
+    names = _files(tmp_path / "jpg" / "4_4_40")
+    assert len(names) == 4
+    assert not any(n.endswith(".gz") for n in names)
+    assert (tmp_path / "jpg" / "4_4_40" / names[0]).read_bytes()[:2] == b"\xff\xd8"  # a JPEG stream
