@@ -191,6 +191,16 @@ def _cmd_downsample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value * 2**20 < 1:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="precomputed", description="Neuroglancer Precomputed volumes.")
     parser.add_argument("--version", action="version", version=f"precomputed {__version__}")
@@ -220,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--sparse", action="store_true", help="segmentation: 0 never outvotes a label")
     down.add_argument("--encoding", help="the new scales' encoding (default: the source's)")
     down.add_argument("--chunk-size", type=_triple, help="the new scales' chunk size X,Y,Z")
-    down.add_argument("--memory-target", type=float, default=MEMORY_TARGET / 2**20,
+    down.add_argument("--memory-target", type=_positive, default=MEMORY_TARGET / 2**20,
                       help="MiB of source one task may read; more mips per pass fit in more "
                       f"(default {MEMORY_TARGET // 2**20})")  # fmt: skip
     down.add_argument("--scheduler", help="a dask.distributed scheduler address, e.g. tcp://10.0.0.1:8786")

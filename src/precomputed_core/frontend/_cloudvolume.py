@@ -620,9 +620,10 @@ class CloudVolume:
         When the destination scale stores chunks as this one does, the objects are copied
         byte for byte (``compress='auto'`` keeps each one's transfer compression; another value
         changes it); otherwise they are read, re-encoded and written, block by block on the
-        destination's chunks (or shards). ``block_size`` is how many objects one task copies.
-        The work runs as Dask tasks when a ``distributed`` client is active or ``scheduler`` is
-        given (as to ``dask.compute``), else on this process's threads.
+        destination's chunks (or shards). ``block_size`` is the most objects one byte-copy task
+        copies (rounded down to a power of two). The work runs as Dask tasks when a
+        ``distributed`` client is active or ``scheduler`` is given (as to ``dask.compute``),
+        else on this process's threads.
         """
         settings = self._settings(mip)
         level = settings.mip

@@ -175,7 +175,7 @@ class PrecomputedVolume(Volume):
 
     def _forget(self, bbox: Bbox, mip: int) -> None:
         """Drop the LRU's copies of the chunks a write or delete changed."""
-        if self.lru is not None:
+        if self.lru is not None and len(self.lru):  # an empty LRU needs no names (a scale has millions)
             self.lru.discard(self.chunk_io(mip).grid.cover(bbox).names())
 
     def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:

@@ -210,7 +210,7 @@ class Store(ABC):
         list sizes override it."""
         keys = list(self.list(prefix))
         sizes: dict[str, int] = {}
-        step = max(16, self.batch_size)
+        step = max(1, self.batch_size)
         for start in range(0, len(keys), step):
             found = self.get_stored_many(keys[start : start + step])
             sizes.update((key, len(stored.data)) for key, stored in found.items() if stored is not None)

@@ -51,7 +51,8 @@ def grid_splits(
     a cell. A Dask chunks spec for the box's (x, y, z)."""
     shape = (*(int(s) for s in box.size3()), channels)
     block = default_block_shape(tuple(grid.chunk), shape, itemsize, budget)  # type: ignore[arg-type]
-    step = [max(int(c), (b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
+    # A block clipped to the box still spans whole cells: round its length up, not down.
+    step = [max(int(c), -(-b // int(c)) * int(c)) for b, c in zip(block, grid.chunk)]
     return [
         aligned_splits(int(box.minpt[axis]), int(box.maxpt[axis]), int(grid.offset[axis]), step[axis])
         for axis in range(3)

@@ -26,7 +26,7 @@ from ..geometry import Bbox
 from ..parallel import open_recipe
 from ._arrays import check_visible_to_workers, dask_modules, distributed_client
 from ._averaging import TINYBRAIN_EXACT, block_means
-from ._blocks import grid_blocks
+from ._blocks import BLOCK_BYTES, grid_blocks
 from ._running import run_calls
 
 if TYPE_CHECKING:
@@ -156,13 +156,17 @@ def _task(
                             sparse=sparse, read=read, write=write)  # fmt: skip
 
 
-def _top_blocks(volume: Volume, top_mip: int, factor: Sequence[int], levels: int) -> list[Bbox]:
-    """The top mip's bounds cut on its work grid, in blocks whose source reads are about 64 MiB."""
+def _top_blocks(
+    volume: Volume, top_mip: int, factor: Sequence[int], levels: int, memory_target: int
+) -> list[Bbox]:
+    """The top mip's bounds cut on its work grid, in blocks whose source reads are about 64 MiB
+    (or ``memory_target``, if less), at least one cell each."""
     grid = volume.work_grid(top_mip)
     assert grid is not None  # a PrecomputedVolume always has one
     meta = volume.meta
     expand = int(np.prod(np.asarray(factor, dtype=np.int64) ** levels))
-    return grid_blocks(meta.bounds(top_mip), grid, meta.num_channels, meta.dtype.itemsize * expand)
+    return grid_blocks(meta.bounds(top_mip), grid, meta.num_channels, meta.dtype.itemsize * expand,
+                       budget=min(BLOCK_BYTES, memory_target))  # fmt: skip
 
 
 def _task_bytes(volume: Volume, source_mip: int, top_mip: int, factor: Sequence[int], levels: int) -> int:
@@ -228,9 +232,10 @@ def downsample_scales(
         # shard indexes they cached while it was being written.
         fresh = dataclasses.replace(recipe, generation=uuid.uuid4().hex)
         done = _run_pass(volume, fresh, start, made, factor, sparse=sparse, read=block_read,
-                         write=block_write, scheduler=scheduler, threads=threads,
-                         progress=progress)  # fmt: skip
-        for mip in made:  # written by other processes, perhaps: the next pass reads them here
+                         write=block_write, scheduler=scheduler, threads=threads, progress=progress,
+                         memory_target=memory_target)  # fmt: skip
+    if scheduler is not None or distributed_client() is not None:
+        for mip in mips:  # written by other processes: drop this process's copies
             volume.written_elsewhere(volume.meta.bounds(mip), mip=mip)
     return done
 
@@ -248,9 +253,10 @@ def _run_pass(
     scheduler: Any,
     threads: int,
     progress: bool,
+    memory_target: int,
 ) -> int:
     """One pass: the blocks of ``mips[-1]``, each made from ``source_mip`` in one task."""
-    blocks = _top_blocks(volume, mips[-1], factor, len(mips))
+    blocks = _top_blocks(volume, mips[-1], factor, len(mips), memory_target)
     steps = [int(f) for f in factor]
     arguments = [(recipe, source_mip, list(mips), steps, b.to_list(), sparse, read, write) for b in blocks]
     calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [(_task, args) for args in arguments]

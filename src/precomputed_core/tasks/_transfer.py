@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from ..format import compress_bytes, decompress_bytes
@@ -34,6 +35,8 @@ __all__ = ["byte_copy_possible", "transfer"]
 AUTO = "auto"
 #: Objects per byte-copy task when ``block_size`` is not given.
 OBJECTS_PER_TASK = 64
+#: Chunks the client looks at at once when it must list shard keys itself.
+_LISTING_CHUNKS = 2**16
 #: The most an object may expand to when its transfer compression is changed: a bound on
 #: memory whatever the source holds (no chunk or shard of a sane layer comes near it).
 TRANSCODE_LIMIT = 2**31
@@ -84,21 +87,27 @@ _COMPRESSED_ENCODINGS = ("jpeg", "png")
 def stored_compression(source: Volume, target: Volume, mip: int, box: Bbox) -> str | None:
     """What ``compress='auto'`` means when chunks are re-encoded: the transfer compression the
     source's chunks are stored with (a sharded source's ``data_encoding``), sampled from the
-    first stored chunk among the box's first few; none for jpeg and png chunks."""
+    first stored one of 64 chunks spread over the box (a corner is often empty); gzip if none
+    of them is stored; none for jpeg and png chunks, which are compressed already."""
     if target.meta.encoding(mip) in _COMPRESSED_ENCODINGS:
         return None
     if source.meta.is_sharded(mip):
         data_encoding = source.meta.scale(mip)["sharding"].get("data_encoding", "raw")
         return "gzip" if data_encoding == "gzip" else None
     chunk_io = source.chunk_io(mip)  # type: ignore[attr-defined]
-    first = cell_blocks(box, chunk_io.grid, OBJECTS_PER_TASK)[:1]
-    chunks = chunk_io.grid.cover(first[0]).chunks() if first else []
+    lo, size = box.minpt, box.size3()
+    probes: dict[str, Any] = {}
+    for fractions in itertools.product((0.125, 0.375, 0.625, 0.875), repeat=3):
+        point = [int(lo[a] + size[a] * f) for a, f in enumerate(fractions)]
+        for chunk in chunk_io.grid.cover(Bbox(point, [p + 1 for p in point])).chunks():
+            probes.setdefault(chunk.name, chunk)
+    chunks = list(probes.values())
     present = chunk_io.exists_many(chunks)
     sample = [chunk.name for chunk in chunks if present[chunk.name]][:1]
     for stored in _store(source).get_stored_many(sample).values():
         if stored is not None:
             return stored.metadata.content_encoding
-    return None
+    return "gzip"
 
 
 def copy_voxels(
@@ -175,8 +184,12 @@ def _byte_copy(
         # A shard file's chunks carry the spec's data_encoding: the file is copied as it is,
         # one per task (shards are large), whatever compress says.
         compress = AUTO
-        if chunk_io.work_grid == chunk_io.grid:  # hashed: no box of chunks makes up a shard
-            keys = chunk_io.object_keys(chunk_io.grid.cover(box).chunks())
+        if chunk_io.work_grid == chunk_io.grid:  # no box of chunks makes up a shard (hashed ids)
+            # Listed here, a slab of chunks at a time: only the shard keys are kept.
+            found: dict[str, None] = {}
+            for slab in cell_blocks(box, chunk_io.grid, _LISTING_CHUNKS):
+                found.update(dict.fromkeys(chunk_io.object_keys(chunk_io.grid.cover(slab).chunks())))
+            keys = list(found)
             size = block_size or 1
             batches = [keys[i : i + size] for i in range(0, len(keys), size)]
             calls: list[tuple[Callable[..., int], tuple[Any, ...]]] = [

@@ -258,3 +258,42 @@ def test_integer_images_average_exactly_over_their_whole_range(tmp_path, dtype):
         got = vol.download(vol.meta.bounds(mip), mip=mip)[..., 0]
         np.testing.assert_array_equal(got, _exact_mean(data, block))
     assert (vol.download(vol.meta.bounds(1), mip=1)[:4, :4] == limits.max).all()
+
+
+def test_tasks_are_cut_within_a_small_memory_target(tmp_path, monkeypatch):
+    from precomputed_core.tasks import _downsample
+
+    boxes = []
+    original = _downsample.downsample_block
+
+    def spy(volume, source_mip, mips, factor, top_box, **kwargs):
+        boxes.append((source_mip, tuple(mips), top_box.size3().tolist()))
+        return original(volume, source_mip, mips, factor, top_box, **kwargs)
+
+    monkeypatch.setattr(_downsample, "downsample_block", spy)
+    vol, smooth = _image_layer(tmp_path, size=(64, 64, 8), chunk=(8, 8, 8))
+    vol.downsample(num_mips=2, factor=(2, 2, 1), memory_target=8192)
+    # two mips per task read 8x8x8 chunks x 4 x 4 = 8 KiB: one cell of mip 2 per task, not
+    # the 64 MiB blocks the default would group
+    assert {b[:2] for b in boxes} == {(0, (1, 2))}
+    assert len(boxes) == 2 * 2  # mip 2 is 16 x 16 x 8 voxels
+    assert all(size == [8, 8, 8] for _, _, size in boxes)
+    level2, _ = _mean_reference(smooth[..., np.newaxis], (4, 4, 1), (0, 0, 0))
+    np.testing.assert_array_equal(vol.download(vol.meta.bounds(2), mip=2), level2)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint32", "int16", "uint64"])
+def test_odd_edges_repeat_the_last_voxel_of_each_level_as_tinybrain_does(dtype):
+    import tinybrain
+
+    from precomputed_core.tasks import pyramid
+
+    values = np.asfortranarray(np.arange(1, 7 * 5 * 3 + 1, dtype=dtype).reshape(7, 5, 3, 1) * 3)
+    ours = pyramid(values, (2, 2, 1), 2, segmentation=False, sparse=False)
+    theirs = tinybrain.downsample_with_averaging(values.astype(np.uint16), (2, 2, 1), num_mips=2)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        if dtype == "uint64":  # padded once to whole top blocks: only the inner voxels agree
+            np.testing.assert_array_equal(a[:-1, :-1], b[:-1, :-1])
+        else:
+            np.testing.assert_array_equal(a, b.astype(dtype))

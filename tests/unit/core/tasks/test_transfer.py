@@ -232,19 +232,21 @@ def _record_key_listings(monkeypatch):
     return asked
 
 
-@pytest.mark.parametrize("block_size", [None, 5])
-def test_tasks_list_their_own_objects(tmp_path, monkeypatch, block_size):
+@pytest.mark.parametrize(("block_size", "most"), [(None, 4), (5, 4), (8, 8)])
+def test_tasks_list_their_own_objects(tmp_path, monkeypatch, block_size, most):
+    from precomputed_core.tasks import _transfer
+
+    monkeypatch.setattr(_transfer, "OBJECTS_PER_TASK", 4)  # the default, made small
     src, data = _source(tmp_path)  # 4 x 3 x 2 = 24 chunks
     asked = _record_key_listings(monkeypatch)
     dst = src.transfer_to(f"file://{tmp_path}/dst", block_size=block_size)
     assert _files(tmp_path / "dst" / "4_4_40") == _files(tmp_path / "src" / "4_4_40")
     np.testing.assert_array_equal(dst[:, :, :][..., 0], data)
-    # each call lists the chunks of one task's box: at most block_size of them (default 64),
-    # and together every chunk once; nothing lists the whole scale when tasks are small
+    # each call lists the chunks of one task's box: at most block_size of them (a power of
+    # two), and together every chunk once; nothing lists the whole scale
     assert sum(asked) == 24
-    if block_size:
-        assert max(asked) <= block_size
-        assert len(asked) >= 24 // block_size
+    assert max(asked) == most
+    assert len(asked) >= 24 // most
 
 
 def test_aligned_shards_are_one_box_per_task_and_hashed_ones_are_listed(tmp_path, monkeypatch):
@@ -292,3 +294,15 @@ def test_auto_writes_jpeg_chunks_without_a_transfer_compression(tmp_path):
     assert len(names) == 4
     assert not any(n.endswith(".gz") for n in names)
     assert (tmp_path / "jpg" / "4_4_40" / names[0]).read_bytes()[:2] == b"\xff\xd8"  # a JPEG stream
+
+
+def test_auto_samples_chunks_spread_over_the_box(tmp_path):
+    src, data = _source(tmp_path, compress="gzip")
+    src.delete(src.bounds)  # an empty corner, and data only far from it
+    src[67:103, 32:70, 12:26] = data[64:100, 32:70, 16:30]
+    dst = src.transfer_to(f"file://{tmp_path}/dst", encoding="compressed_segmentation")
+    names = _files(tmp_path / "dst" / "4_4_40")
+    assert names
+    assert all(n.endswith(".gz") for n in names)
+    assert len(names) == 2 * 2 * 1
+    np.testing.assert_array_equal(dst[67:103, 32:70, 12:26][..., 0], data[64:100, 32:70, 16:30])
