@@ -20,3 +20,6 @@ def precomputed_register_drivers(registry: Registrar) -> None:
     for scheme in ("http", "https"):
         registry.add(scheme, "precomputed_drivers.http:HTTPStore", requires=("fsspec", "aiohttp"),
                      install="aiohttp>=3.9")  # fmt: skip
+    # An array service, not a key-value store: it supplies a Volume (see docs/boss.md).
+    registry.add("boss", "precomputed_drivers.boss:BossVolume", kind="volume", requires=("intern", "blosc"),
+                 install="precomputed[boss]")  # fmt: skip

@@ -56,6 +56,8 @@ _TRANSIENT_NAMES = frozenset({
     "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError",
     "EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError",
     "ResponseStreamingError", "IncompleteReadError", "FSTimeoutError", "ProxyError",
+    # requests (under intern): its ConnectionError and Timeout are not the builtin classes
+    "ConnectionError", "Timeout", "ChunkedEncodingError",
 })  # fmt: skip
 
 # A body cut short (fewer bytes than Content-Length, a broken chunked encoding) or damaged
@@ -94,6 +96,9 @@ def _status(err: BaseException) -> int | None:
         value = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if isinstance(value, int):
             return value
+    value = getattr(response, "status_code", None)  # requests' HTTPError (intern's, for the BOSS)
+    if isinstance(value, int) and 100 <= value < 600:
+        return value
     return None
 
 

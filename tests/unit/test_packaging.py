@@ -46,6 +46,7 @@ def test_no_user_extra_repeats_a_base_dependency():
         "crackle",
         "dask",
         "downsample",
+        "boss",
         "all",
     }
 

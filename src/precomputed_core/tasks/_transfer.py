@@ -56,7 +56,10 @@ _DECODING = ("encoding", "sharding", "compressed_segmentation_block_size")
 
 
 def byte_copy_possible(source: Volume, target: Volume, mip: int) -> bool:
-    """Whether the scale's objects can be copied as they are: same encoding, sharding and blocks."""
+    """Whether the scale's objects can be copied as they are: both Precomputed layers in object
+    stores, with the same encoding, sharding and blocks."""
+    if not (isinstance(source, PrecomputedVolume) and isinstance(target, PrecomputedVolume)):
+        return False
     a, b = source.meta.scale(mip), target.meta.scale(mip)
     return all(a.get(field) == b.get(field) for field in _DECODING)
 
@@ -91,6 +94,8 @@ def stored_compression(source: Volume, target: Volume, mip: int, box: Bbox) -> s
     of them is stored; none for jpeg and png chunks, which are compressed already."""
     if target.meta.encoding(mip) in _COMPRESSED_ENCODINGS:
         return None
+    if not isinstance(source, PrecomputedVolume):
+        return "gzip"  # voxels from an array service: compress them, as cloud-volume does
     if source.meta.is_sharded(mip):
         data_encoding = source.meta.scale(mip)["sharding"].get("data_encoding", "raw")
         return "gzip" if data_encoding == "gzip" else None
@@ -113,7 +118,16 @@ def stored_compression(source: Volume, target: Volume, mip: int, box: Bbox) -> s
 def copy_voxels(
     source: Volume, target: Volume, box: Bbox, mip: int, read: ReadOptions, write: WriteOptions
 ) -> int:
-    """Re-encode the chunks of ``box`` that exist in the source; returns how many."""
+    """Re-encode the chunks of ``box`` that exist in the source; returns how many. A source
+    that is not a Precomputed layer (an array service: the BOSS) has no chunks to look for:
+    its box is copied unless it holds only zeros, which such a service reads where nothing
+    was written."""
+    if not isinstance(source, PrecomputedVolume):
+        image = source.read(box, mip=mip, options=read)
+        if not image.any():
+            return 0
+        target.write(box, image, mip=mip, options=write)
+        return len(target.chunk_io(mip).grid.cover(box))  # type: ignore[attr-defined]
     chunks = source.chunk_io(mip).grid.cover(box).chunks()  # type: ignore[attr-defined]
     present = source.chunk_io(mip).exists_many(chunks)  # type: ignore[attr-defined]
     kept = [chunk for chunk in chunks if present[chunk.name]]

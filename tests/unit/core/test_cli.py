@@ -54,7 +54,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
 def test_console_script_is_installed(tmp_path):
     out = subprocess.run([sys.executable, "-m", "precomputed_core.cli", "plugins"], capture_output=True,
                          text=True, check=True)  # fmt: skip
-    assert "file   store  precomputed" in out.stdout
-    assert "s3     store  precomputed  precomputed_drivers.s3:S3Store" in out.stdout
+    assert "file   store   precomputed" in out.stdout
+    assert "s3     store   precomputed  precomputed_drivers.s3:S3Store" in out.stdout
+    assert "boss   volume  precomputed  precomputed_drivers.boss:BossVolume" in out.stdout
     assert re.search(r"raw +codec +precomputed +precomputed_codecs.raw:RawCodec +ok", out.stdout)
     assert re.search(r"compressed_segmentation +codec +precomputed", out.stdout)

@@ -23,7 +23,10 @@ def _segments() -> set[str]:
     if not os.path.isdir(SHM):
         return set()
     mark = f"-{os.getpid()}-"
-    return {n for n in os.listdir(SHM) if mark in n and os.path.isfile(os.path.join(SHM, n))}
+    # Semaphores ("sem.*") are not segments: joblib's loky, when something imported it
+    # (cloud-volume does), names its process-lifetime semaphores with the pid too.
+    names = (n for n in os.listdir(SHM) if mark in n and not n.startswith("sem."))
+    return {n for n in names if os.path.isfile(os.path.join(SHM, n))}
 
 
 @pytest.fixture

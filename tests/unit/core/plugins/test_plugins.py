@@ -86,7 +86,7 @@ def test_unknown_protocol_names_what_is_installed():
         CloudVolume("az://bucket/ds/layer")
     message = str(err.value)
     assert "no driver for 'az'" in message
-    assert "Installed: file, gs, http, https, mem, s3" in message
+    assert "Installed: boss, file, gs, http, https, mem, s3" in message
     assert "az://bucket/ds/layer" in message
     assert isinstance(err.value, ValueError)
 
