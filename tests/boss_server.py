@@ -209,8 +209,13 @@ class Volume:
                     out[in_box] = cuboid[in_cuboid]
         return out
 
-    def write(self, box: Box, data: np.ndarray) -> None:
-        """Store ``data`` (shape ``box.shape_zyx``); all-zero parts of absent cuboids stay absent."""
+    def write(self, box: Box, data: np.ndarray, *, nonzero_only: bool = False) -> None:
+        """Store ``data`` (shape ``box.shape_zyx``); all-zero parts of absent cuboids stay absent.
+
+        ``nonzero_only`` is what a cutout POST does on the BOSS (spdb's ``Cube.overwrite``:
+        "overwrite data with all non-zero values in the input data"): zeros in the body
+        leave the voxels under them as they were; only to_black clears.
+        """
         with self._lock:
             for key, in_cuboid, in_box in self._pieces(box):
                 part = data[in_box]
@@ -220,7 +225,11 @@ class Volume:
                         continue
                     shape = (CUBOID_XYZ[2], CUBOID_XYZ[1], CUBOID_XYZ[0])
                     cuboid = self._cuboids[key] = np.zeros(shape, dtype=self.dtype)
-                cuboid[in_cuboid] = part
+                if nonzero_only:
+                    target = cuboid[in_cuboid]
+                    np.copyto(target, part, where=part != 0)
+                else:
+                    cuboid[in_cuboid] = part
 
     def clear(self, box: Box) -> None:
         """Set the box to 0, as the BOSS's ``cutout/to_black`` does."""
@@ -707,7 +716,7 @@ def _handler_for(boss: FakeBoss) -> type[BaseHTTPRequestHandler]:
                     HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                     {"detail": f'Unsupported media type "{content_type}" in request.'},
                 )
-            cutout.volume.write(cutout.box, _decode(self._read_body(), cutout))
+            cutout.volume.write(cutout.box, _decode(self._read_body(), cutout), nonzero_only=True)
             return Reply(HTTPStatus.CREATED)
 
         def _read_body(self) -> bytes:

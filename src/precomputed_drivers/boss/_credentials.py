@@ -54,11 +54,19 @@ class BossConfig:
 def _from_values(values: dict[str, Any], source: str) -> BossConfig:
     token = values.get("token")
     if not isinstance(token, str) or not token.strip():
-        raise CredentialsError(f"{source} has no 'token': add the API token your BOSS account page shows")
+        raise CredentialsError(
+            f"{source} has no 'token': add the API token your BOSS account page shows "
+            f"(looked for a token in {_looked_for()})"
+        )
     protocol = str(values.get("protocol") or DEFAULT_PROTOCOL)
+    host = str(values.get("host") or DEFAULT_HOST).strip().rstrip("/")
+    if "://" in host:  # a URL where a host was expected: take its scheme as the protocol
+        parts = urlsplit(host)
+        protocol, host = parts.scheme, parts.netloc
     if protocol not in ("http", "https"):
         raise CredentialsError(f"{source} gives protocol {protocol!r}; use 'https' (or 'http')")
-    host = str(values.get("host") or DEFAULT_HOST).rstrip("/")
+    if not host or "/" in host:
+        raise CredentialsError(f"{source} gives host {values.get('host')!r}; write it as name[:port]")
     return BossConfig(protocol, host, source, token.strip())
 
 

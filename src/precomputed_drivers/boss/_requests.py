@@ -19,6 +19,7 @@ from precomputed_core.exceptions import (
     CredentialsError,
     DecodingError,
     InfoUnavailableError,
+    InfoValidationError,
     PermissionDeniedError,
     PrecomputedError,
     StorageError,
@@ -32,22 +33,30 @@ if TYPE_CHECKING:
 
     from ._credentials import BossConfig
 
-__all__ = ["Limits", "Remotes", "call", "request_boxes"]
+__all__ = ["Limits", "Remotes", "RequestTooLarge", "call", "halves", "post_cutout", "request_boxes"]
 
 T = TypeVar("T")
 
 #: The BOSS's limits on one cutout request: 64 Mi voxels, 500 MB uncompressed.
 MAX_VOXELS = 64 * 2**20
 MAX_BYTES = 500 * 10**6
+#: What a request holds by default: well under the limits, so that the server builds each
+#: reply within a read timeout and several requests are in flight for a large cutout.
+DEFAULT_VOXELS = 16 * 2**20
+
+
+class RequestTooLarge(StorageError):
+    """The server refused a cutout request as too large (413): its limit is below ours."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The most voxels and bytes one request carries (``PRECOMPUTED_BOSS_MAX_VOXELS`` and
-    ``PRECOMPUTED_BOSS_MAX_BYTES`` lower them for a deployment with smaller limits), and how
-    many requests are in flight at once (``PRECOMPUTED_BOSS_THREADS``, at least 2)."""
+    """The most voxels and bytes one request carries (``PRECOMPUTED_BOSS_MAX_VOXELS``, default
+    16 Mi, at most 64 Mi; ``PRECOMPUTED_BOSS_MAX_BYTES``, at most 500 MB), and how many
+    requests are in flight at once (``PRECOMPUTED_BOSS_THREADS``, at least 2). A server with
+    smaller limits answers 413, and the request is cut in half until it passes."""
 
-    voxels: int = MAX_VOXELS
+    voxels: int = DEFAULT_VOXELS
     bytes: int = MAX_BYTES
     threads: int = 4
 
@@ -65,9 +74,11 @@ class Limits:
                 raise ValueError(f"{name} must be at least {least}, got {value}")
             return value
 
+        # Above the BOSS's own limits intern would split requests itself, and skip the parts
+        # that sum to 0: the settings may only lower them.
         return cls(
-            voxels=number("PRECOMPUTED_BOSS_MAX_VOXELS", MAX_VOXELS, 1),
-            bytes=number("PRECOMPUTED_BOSS_MAX_BYTES", MAX_BYTES, 1),
+            voxels=min(MAX_VOXELS, number("PRECOMPUTED_BOSS_MAX_VOXELS", DEFAULT_VOXELS, 1)),
+            bytes=min(MAX_BYTES, number("PRECOMPUTED_BOSS_MAX_BYTES", MAX_BYTES, 1)),
             threads=number("PRECOMPUTED_BOSS_THREADS", 4, 2),
         )
 
@@ -152,9 +163,9 @@ def _error(
     if status == 404:
         return InfoUnavailableError(f"cannot {action} {where}: not found on {config.url} ({_detail(err)})")
     if status == 413:
-        return StorageError(
-            f"cannot {action} {where}: the BOSS at {config.url} refused the request as too large (413); "
-            "lower PRECOMPUTED_BOSS_MAX_VOXELS or PRECOMPUTED_BOSS_MAX_BYTES to its limit"
+        return RequestTooLarge(
+            f"cannot {action} {where}: the BOSS at {config.url} refused the request as too large (413), "
+            "even cut down to one voxel"
         )
     kind = classify(err)
     if kind is Kind.TRANSIENT:
@@ -163,6 +174,11 @@ def _error(
             f"the BOSS at {config.url} may be overloaded or unreachable, try again later"
         )
     blosc_error = type(err).__module__.split(".")[0] in ("blosc", "blosc_extension")
+    if status is None and action == "open" and isinstance(err, (ValueError, KeyError)):
+        # intern parses the resources' JSON itself: a field it does not know fails there.
+        return InfoValidationError(
+            f"cannot {action} {where}: intern could not read the BOSS's metadata for it ({_detail(err)})"
+        )
     if status is None and (blosc_error or isinstance(err, (ValueError, RuntimeError))):
         # intern decompresses and reshapes the reply itself: a body that is not a blosc
         # stream of the box's size fails there.
@@ -191,3 +207,33 @@ def call(remotes: Remotes, work: Callable[[Any], T], action: str, where: str) ->
             if kind is not Kind.TRANSIENT or attempt >= policy.attempts or time.monotonic() + wait > deadline:
                 raise _error(err, action, where, remotes.config, attempt) from None
             time.sleep(wait)
+
+
+def halves(box: Bbox) -> tuple[Bbox, Bbox]:
+    """``box`` cut in two across its longest axis (a request the server found too large)."""
+    lo, hi = [int(v) for v in box.minpt], [int(v) for v in box.maxpt]
+    axis = max(range(3), key=lambda a: hi[a] - lo[a])
+    middle = (lo[axis] + hi[axis]) // 2
+    first_hi, second_lo = list(hi), list(lo)
+    first_hi[axis], second_lo[axis] = middle, middle
+    return Bbox(lo, first_hi), Bbox(second_lo, hi)
+
+
+def post_cutout(remote: Any, resource: Any, mip: int, box: Bbox, data_zyx: Any) -> None:
+    """POST ``data_zyx`` (C-order z, y, x) to ``box`` through intern's own request (its URL,
+    token and session), without its ``create_cutout``: that sends nothing when ``np.sum``
+    of the array is 0, also for uint64 labels whose sum wraps around to 0."""
+    import blosc
+    from requests import HTTPError
+
+    lo, hi = [int(v) for v in box.minpt], [int(v) for v in box.maxpt]
+    service = remote.volume_service
+    body = blosc.compress(data_zyx.tobytes(), typesize=data_zyx.dtype.itemsize)
+    request = service.service.get_cutout_request(
+        resource, "POST", "application/blosc", service.url_prefix, service.auth, mip,
+        [lo[0], hi[0]], [lo[1], hi[1]], [lo[2], hi[2]], None, numpyVolume=body,
+    )  # fmt: skip
+    reply = service.session.send(service.session.prepare_request(request), **service.session_send_opts)
+    if reply.status_code != 201:
+        message = f"cutout POST answered ({reply.status_code}) - {reply.text[:300]}"
+        raise HTTPError(message, request=request, response=reply)

@@ -10,6 +10,7 @@ mip m is resolution level m (see ``_info``). Arrays are (x, y, z, c) here and C-
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from precomputed_core import Bbox, ChunkGrid, LayerMeta, Volume
 from precomputed_core.exceptions import (
+    DecodingError,
     FeatureUnavailableError,
     InfoUnavailableError,
     InfoValidationError,
@@ -26,7 +28,7 @@ from precomputed_core.exceptions import (
 from .._retry import RetryPolicy
 from ._credentials import boss_config
 from ._info import CUBOID, boss_info
-from ._requests import Limits, Remotes, call, request_boxes
+from ._requests import Limits, Remotes, RequestTooLarge, call, halves, post_cutout, request_boxes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -230,6 +232,19 @@ class BossVolume(Volume):
     def _where(self, piece: Bbox, mip: int) -> str:
         return f"{self._url} mip {mip} {piece.to_filename()}"
 
+    def _split(self, piece: Bbox, work: Callable[[Bbox], Any]) -> list[Any]:
+        """``work(piece)``, or on each half of it when the server finds it too large (413),
+        lowering the request size for the rest of the volume's life."""
+        try:
+            return [work(piece)]
+        except RequestTooLarge:
+            voxels = int(np.prod(piece.size3()))
+            if voxels <= 1:
+                raise
+            with self._lock:
+                self.limits = dataclasses.replace(self.limits, voxels=min(self.limits.voxels, voxels // 2))
+            return [result for half in halves(piece) for result in self._split(half, work)]
+
     def _get(self, piece: Bbox, mip: int) -> npt.NDArray[Any]:
         lo, hi = [int(v) for v in piece.minpt], [int(v) for v in piece.maxpt]
         shape = tuple(b - a for a, b in zip(lo, hi))
@@ -239,8 +254,6 @@ class BossVolume(Volume):
             "read", self._where(piece, mip),
         )  # fmt: skip
         if not isinstance(data, np.ndarray) or data.shape != shape[::-1] or data.dtype != self.meta.dtype:
-            from precomputed_core.exceptions import DecodingError
-
             got = getattr(data, "shape", None), getattr(data, "dtype", None)
             raise DecodingError(
                 f"{self._where(piece, mip)}: the BOSS sent a {got[0]} {got[1]} array for a "
@@ -262,7 +275,6 @@ class BossVolume(Volume):
             out = np.zeros(shape, dtype=self.meta.dtype, order="F")
         elif not zeroed:
             out[...] = 0
-        pieces = self._pieces(bbox, mip)
         origin = [int(v) for v in bbox.minpt]
 
         def fetch(piece: Bbox) -> None:
@@ -270,33 +282,28 @@ class BossVolume(Volume):
             x, y, z = (slice(int(a) - o, int(b) - o) for a, b, o in zip(piece.minpt, piece.maxpt, origin))
             out[x, y, z, 0] = data.T  # (z, y, x) C-order is (x, y, z) Fortran order
 
-        for _ in self._run(fetch, pieces, options.progress, "Downloading"):
+        for _ in self._run(lambda p: self._split(p, fetch), self._pieces(bbox, mip), options.progress,
+                           "Downloading"):  # fmt: skip
             pass
         return out
 
-    def _post(self, piece: Bbox, part: npt.NDArray[Any], mip: int) -> None:
-        """Send ``part`` (x, y, z voxels of ``piece``). intern's ``create_cutout`` sends nothing
-        when ``np.sum`` of the array is 0, which is also true of uint64 data whose sum wraps
-        around: all zeros are cleared with to_black instead, and a wrapped sum is sent in
-        halves (whose sums differ) until each goes."""
+    def _clear(self, piece: Bbox, mip: int, action: str) -> None:
         lo, hi = [int(v) for v in piece.minpt], [int(v) for v in piece.maxpt]
         ranges = ([lo[0], hi[0]], [lo[1], hi[1]], [lo[2], hi[2]])
-        where = self._where(piece, mip)
-        if not part.any():
-            self._call(lambda r: r.create_cutout_to_black(self.resource, mip, *ranges), "write", where)
-            return
-        if np.sum(part) == 0:
-            axis = int(np.argmax(part.shape[:3]))
-            middle = lo[axis] + part.shape[axis] // 2
-            for a, b in ((lo[axis], middle), (middle, hi[axis])):
-                low, high = list(lo), list(hi)
-                low[axis], high[axis] = a, b
-                index = [slice(None)] * 3
-                index[axis] = slice(a - lo[axis], b - lo[axis])
-                self._post(Bbox(low, high), part[tuple(index)], mip)
-            return
+        self._call(lambda r: r.create_cutout_to_black(self.resource, mip, *ranges), action,
+                   self._where(piece, mip))  # fmt: skip
+
+    def _post(self, piece: Bbox, part: npt.NDArray[Any], mip: int) -> None:
+        """Store ``part`` (the x, y, z voxels of ``piece``). A cutout POST writes only the
+        non-zero voxels it carries (the BOSS keeps what lies under zeros), so a piece with
+        zeros in it is cleared with to_black first; an all-zero piece only is cleared."""
+        if not part.all():
+            self._clear(piece, mip, "write")
+            if not part.any():
+                return
         data = np.ascontiguousarray(part.T)
-        self._call(lambda r: r.create_cutout(self.resource, mip, *ranges, data), "write", where)
+        where = self._where(piece, mip)
+        self._call(lambda r: post_cutout(r, self.resource, mip, piece, data), "write", where)
 
     def write(self, bbox: Bbox, array: npt.NDArray[Any], *, mip: int, options: WriteOptions) -> None:
         origin = [int(v) for v in bbox.minpt]
@@ -306,27 +313,27 @@ class BossVolume(Volume):
             part = array[tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, origin))]
             self._post(piece, part[..., 0], mip)
 
-        for _ in self._run(send, self._pieces(bbox, mip), options.progress, "Uploading"):
+        for _ in self._run(lambda p: self._split(p, send), self._pieces(bbox, mip), options.progress,
+                           "Uploading"):  # fmt: skip
             pass
 
     def exists(self, bbox: Bbox, *, mip: int) -> dict[str, bool]:
         """For each request-sized box of ``bbox`` (inside the bounds), whether it holds a voxel
         other than 0: the BOSS has no stored pieces to look for, only data."""
         pieces = self._pieces(bbox, mip)
-        found = self._run(lambda p: bool(self._get(p, mip).any()), pieces, False, "Checking")
+
+        def holds_data(piece: Bbox) -> bool:
+            return any(self._split(piece, lambda p: bool(self._get(p, mip).any())))
+
+        found = self._run(holds_data, pieces, False, "Checking")
         key = self.meta.key(mip)
         return {f"{key}/{piece.to_filename()}": present for piece, present in zip(pieces, found)}
 
     def delete(self, bbox: Bbox, *, mip: int) -> None:
         """Clear ``bbox`` to 0 (the BOSS's to_black): what was never written reads as 0 too."""
-
-        def clear(piece: Bbox) -> None:
-            lo, hi = [int(v) for v in piece.minpt], [int(v) for v in piece.maxpt]
-            ranges = ([lo[0], hi[0]], [lo[1], hi[1]], [lo[2], hi[2]])
-            self._call(lambda r: r.create_cutout_to_black(self.resource, mip, *ranges), "delete",
-                       self._where(piece, mip))  # fmt: skip
-
-        for _ in self._run(clear, self._pieces(bbox, mip), False, "Deleting"):
+        pieces = self._pieces(bbox, mip)
+        for _ in self._run(lambda p: self._split(p, lambda q: self._clear(q, mip, "delete")), pieces, False,
+                           "Deleting"):  # fmt: skip
             pass
 
     def set_threads(self, threads: int) -> None:

@@ -124,6 +124,24 @@ def test_uint64_labels_whose_sum_wraps_to_zero_are_written(boss):
     labels[0, 0] = labels[3, 3] = 2**63  # np.sum is 0 in uint64: intern alone would send nothing
     vol[100:104, 40:44, 3:4] = labels
     np.testing.assert_array_equal(vol[100:104, 40:44, 3:4], labels)
+    # every half of this sums to 0 as well: it still goes in one POST
+    values = np.arange(1, 8 * 8 * 2 + 1, dtype=np.uint64).reshape(8, 8, 2, 1)
+    values[:, :, 1] = (2**64 - values[:, :, 0].astype(object)).astype(np.uint64)
+    assert np.sum(values) == 0
+    before = len(boss.requests)
+    vol[100:108, 40:48, 3:5] = values
+    assert [m for m, _, _ in boss.requests[before:]] == ["POST"]
+    np.testing.assert_array_equal(vol[100:108, 40:48, 3:5], values)
+
+
+def test_zeros_among_data_clear_what_was_there(boss):
+    # The BOSS's POST keeps the voxels under zeros it carries (the stand-in does the same).
+    vol = CloudVolume("boss://coll/exp/seg", progress=False)
+    vol[100:200, 40:140, 3:8] = np.full((100, 100, 5), 9, np.uint64)
+    mixed = np.zeros((100, 100, 5, 1), np.uint64)
+    mixed[50:] = 4
+    vol[100:200, 40:140, 3:8] = mixed
+    np.testing.assert_array_equal(vol[100:200, 40:140, 3:8], mixed)
 
 
 def test_writing_zeros_clears(boss):
@@ -300,3 +318,34 @@ def test_a_channel_transfers_to_a_precomputed_layer_and_reads_as_dask(boss, tmp_
     with pytest.raises(TypeError, match="cannot be transferred"):
         copy.transfer_to("boss://coll/exp/img16")
     assert dask is not None
+
+
+def test_a_server_with_smaller_limits_is_met_by_halving_requests(boss):
+    boss.max_request_voxels = 100 * 100 * 4  # below our requests; not told to the driver
+    vol = CloudVolume("boss://coll/exp/img", progress=False)
+    data = np.random.default_rng(5).integers(1, 255, size=(300, 200, 16, 1), dtype=np.uint8)
+    vol[100:400, 40:240, 3:19] = data
+    np.testing.assert_array_equal(vol[100:400, 40:240, 3:19], data)
+    served = [v for _, _, v in boss.requests if v and v <= boss.max_request_voxels]
+    assert served
+    # after the first refusal the volume asks for no more than what passed
+    assert vol._volume.limits.voxels <= 100 * 100 * 4 * 2
+
+
+def test_settings_above_the_boss_limits_are_lowered(boss, monkeypatch):
+    monkeypatch.setenv("PRECOMPUTED_BOSS_MAX_VOXELS", str(2**40))
+    monkeypatch.setenv("PRECOMPUTED_BOSS_MAX_BYTES", str(10**12))
+    limits = CloudVolume("boss://coll/exp/seg")._volume.limits
+    assert limits.voxels == 64 * 2**20
+    assert limits.request_voxels(8) == 500 * 10**6 // 8
+    monkeypatch.setenv("PRECOMPUTED_BOSS_THREADS", "1")
+    with pytest.raises(ValueError, match="PRECOMPUTED_BOSS_THREADS must be at least 2"):
+        CloudVolume("boss://coll/exp/seg")
+
+
+def test_a_host_given_as_a_url(boss):
+    _secret({"token": TOKEN, "host": f"http://{boss.host}/"})
+    assert CloudVolume("boss://coll/exp/img").dtype == np.dtype("uint8")
+    _secret({"token": TOKEN, "host": f"{boss.host}/v1"})
+    with pytest.raises(CredentialsError, match="name\\[:port\\]"):
+        CloudVolume("boss://coll/exp/img")
