@@ -117,11 +117,12 @@ class BossVolume(Volume):
                 return False
             return True
 
-        if not exists(lambda r: r.get_project(CollectionResource(self.collection))):
-            return f"the collection {self.collection!r} does not exist"
-        if not exists(lambda r: r.get_experiment(self.collection, self.experiment)):
+        # The experiment first: the usual case (a channel's name mistyped) costs one request.
+        if exists(lambda r: r.get_experiment(self.collection, self.experiment)):
+            return f"the channel {self.channel!r} does not exist in {self.collection}/{self.experiment}"
+        if exists(lambda r: r.get_project(CollectionResource(self.collection))):
             return f"the experiment {self.experiment!r} does not exist in collection {self.collection!r}"
-        return f"the channel {self.channel!r} does not exist in {self.collection}/{self.experiment}"
+        return f"the collection {self.collection!r} does not exist"
 
     def _server_info(self) -> dict[str, Any]:
         """The info the server's metadata describes (fetched once; :meth:`refresh_info` again)."""
