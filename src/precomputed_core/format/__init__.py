@@ -10,7 +10,7 @@ their ids) and how objects are compressed on the wire. May import ``interfaces``
 from __future__ import annotations
 
 from ._chunk_io import ChunkEdit, ChunkIO, ChunkPart, UnshardedChunkIO, chunk_io_for, opened_bytes
-from ._compression import SUFFIXES, compress_bytes, decompress_bytes, normalize_compress
+from ._compression import SUFFIXES, compress_bytes, decompress_bytes, gzip_backend, normalize_compress
 from ._morton import cell_shape, compressed_morton
 from ._object_dir import MAX_OBJECT_BYTES, NamedDirectory, ObjectDirectory
 from ._shard_file import build_shard, decode, shard_entries, split_shard
@@ -42,5 +42,6 @@ __all__ = [
     "opened_bytes",
     "compress_bytes",
     "decompress_bytes",
+    "gzip_backend",
     "normalize_compress",
 ]

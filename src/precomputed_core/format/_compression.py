@@ -1,20 +1,57 @@
-"""Transfer compression of stored objects (gzip, and brotli/zstd where installed)."""
+"""Transfer compression of stored objects (gzip, and brotli/zstd where installed).
+
+gzip is coded by ISA-L (the ``isal`` package, a dependency: Intel's igzip, several times
+faster than zlib at both ends, with wheels for Linux x86_64 and aarch64, macOS and
+Windows), else zlib-ng (``zlib_ng``) if installed, else the stdlib's zlib. All three
+write and read plain gzip: any gzip reader decodes what each writes.
+"""
 
 from __future__ import annotations
 
-import gzip
+import functools
 import importlib.util
+import logging
 import zlib
 from typing import Any
 
 from ..exceptions import DecodingError, FeatureUnavailableError
 
-__all__ = ["SUFFIXES", "compress_bytes", "decompress_bytes", "normalize_compress"]
+__all__ = ["SUFFIXES", "compress_bytes", "decompress_bytes", "gzip_backend", "normalize_compress"]
+
+_log = logging.getLogger(__name__)
 
 #: File-name suffix cloud-volume gives each compression on storage without headers.
 SUFFIXES = {"gzip": ".gz", "br": ".br", "zstd": ".zstd"}
 _MODULES = {"br": ("brotli", "precomputed[brotli]"), "zstd": ("zstandard", "precomputed[zstd]")}
 _GZIP_LEVEL = 6
+#: zlib's levels 1-9 on ISA-L's 0-3, by compression ratio: level 6 (cloud-volume's and
+#: ours by default) is ISA-L's 2, a little larger output than zlib's 6 at many times the speed.
+_ISAL_LEVELS = {1: 0, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 3, 8: 3, 9: 3}
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_coder() -> tuple[str, Any]:
+    """The fastest installed zlib-compatible coder: (name, module with zlib's API)."""
+    for name, module in (("isal", "isal.isal_zlib"), ("zlib-ng", "zlib_ng.zlib_ng")):
+        try:
+            coder = importlib.import_module(module)
+        except ImportError:
+            continue
+        _log.debug("gzip is coded by %s", name)
+        return name, coder
+    _log.debug("gzip is coded by the stdlib's zlib (isal and zlib-ng are not installed)")
+    return "zlib", zlib
+
+
+def gzip_backend() -> str:
+    """Which library codes gzip here: ``"isal"``, ``"zlib-ng"`` or ``"zlib"``."""
+    return _gzip_coder()[0]
+
+
+def _gzip(data: bytes, level: int) -> bytes:
+    name, coder = _gzip_coder()
+    stream = coder.compressobj(_ISAL_LEVELS[level] if name == "isal" else level, coder.DEFLATED, 31)
+    return bytes(stream.compress(data) + stream.flush())
 
 
 def normalize_compress(compress: Any) -> str | None:
@@ -56,7 +93,7 @@ def compress_bytes(data: bytes, method: str | None, *, level: int | None = None)
             isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9
         ):
             raise ValueError(f"a gzip compression level is 1 to 9, got {level!r}")
-        return gzip.compress(data, compresslevel=_GZIP_LEVEL if level is None else level, mtime=0)
+        return _gzip(data, _GZIP_LEVEL if level is None else level)
     if method == "br":
         return bytes(_module("br").compress(bytes(data)))
     if method == "zstd":
@@ -75,17 +112,28 @@ def _check(total: int, limit: int | None) -> None:
 
 def _gunzip(data: bytes, limit: int | None) -> bytes:
     """Every gzip member of ``data``, stopping as soon as the output passes ``limit``."""
+    coder = _gzip_coder()[1]
     out: list[bytes] = []
     total, rest = 0, data
     while True:
-        stream = zlib.decompressobj(wbits=31)
+        stream = coder.decompressobj(wbits=31)
         pending = rest
-        while pending:
-            piece = stream.decompress(pending, 0 if limit is None else limit - total + 1)
+        # The trailer's size (of the last member, mod 2**32) sizes the first output buffer:
+        # a buffer as large as the limit costs ISA-L a quarter of its speed. Only a hint: a
+        # wrong one just takes more calls, still within the limit.
+        hint = int.from_bytes(rest[-4:], "little") + 1 if len(rest) >= 18 else 0
+        while True:
+            room = 0 if limit is None else limit - total + 1
+            if hint:
+                room, hint = (min(room, hint) if room else hint), 0
+            piece = stream.decompress(pending, room)
             out.append(piece)
             total += len(piece)
             _check(total, limit)
             pending = stream.unconsumed_tail
+            # A full buffer may leave output inside the decoder even with no input left.
+            if stream.eof or (not pending and (room == 0 or len(piece) < room)):
+                break
         if not stream.eof:
             raise EOFError("the gzip stream ends early")
         rest = stream.unused_data.lstrip(b"\0")  # zero padding between members, as gzip allows

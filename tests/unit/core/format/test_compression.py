@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import zlib
 
 import brotli
+import numpy as np
 import pytest
 import zstandard
 
@@ -111,3 +113,45 @@ def test_a_brotli_older_than_1_2_is_fed_a_little_at_a_time(monkeypatch):
         decompress_bytes(packed, "br", where="x", limit=1000)
     with pytest.raises(DecodingError, match="corrupt or truncated"):
         decompress_bytes(packed[:-3], "br", where="x", limit=len(DATA))
+
+
+# --- the gzip coder ---------------------------------------------------------------------
+
+
+def _smooth(n=64):
+    x, y, z = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+    return (100 + 60 * np.sin(x / 9.0) * np.cos(y / 7.0) + 2 * z).astype(np.uint8).tobytes()
+
+
+def test_gzip_is_coded_by_isal_a_dependency():
+    from precomputed_core.format import gzip_backend
+
+    assert gzip_backend() == "isal"
+
+
+@pytest.mark.parametrize("backend", ["isal", "zlib-ng", "zlib"])
+def test_every_coder_writes_plain_gzip_at_every_level(monkeypatch, backend):
+    from precomputed_core.format import _compression
+
+    module = {"isal": "isal.isal_zlib", "zlib-ng": "zlib_ng.zlib_ng", "zlib": "zlib"}[backend]
+    pytest.importorskip(module.split(".")[0])
+    coder = importlib.import_module(module)
+    monkeypatch.setattr(_compression, "_gzip_coder", lambda: (backend, coder))
+    data = _smooth()
+    sizes = {}
+    for level in range(1, 10):
+        packed = compress_bytes(data, "gzip", level=level)
+        assert packed[:2] == b"\x1f\x8b"
+        assert gzip.decompress(packed) == data  # the stdlib reads it
+        assert zlib.decompress(packed, wbits=31) == data
+        assert decompress_bytes(packed, "gzip", where="x", limit=len(data)) == data
+        sizes[level] = len(packed)
+    assert sizes[9] <= sizes[1]  # higher levels compress at least as well
+    assert sizes[6] < len(data) / 3  # a smooth image compresses well at the default level
+    # and it reads what the stdlib writes
+    assert decompress_bytes(gzip.compress(data, mtime=0), "gzip", where="x") == data
+
+
+def test_a_gzip_level_outside_1_to_9_is_refused():
+    with pytest.raises(ValueError, match="1 to 9"):
+        compress_bytes(b"abc", "gzip", level=0)
