@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import threading
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +159,9 @@ class ProcessScheduler:
             try:
                 pending = set(futures)
                 while pending:
-                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    # Each group as it finishes: the bar moves while the workers run, and the
+                    # first failure is raised at once.
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         future.result()
                         bar.update(futures[future])

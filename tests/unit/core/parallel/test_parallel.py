@@ -331,3 +331,37 @@ def test_a_one_chunk_request_runs_in_this_process(tmp_path, shm_clean):
     par[10:20, 0:10, 5:9] = np.full((10, 10, 4), 3, dtype=np.uint8)
     assert par._dispatch._scheduler is None  # no worker was started
     assert (vol[10:20, 0:10, 5:9] == 3).all()
+
+
+def test_the_progress_bar_moves_as_workers_finish(tmp_path, monkeypatch):
+    import time
+
+    from precomputed_core.parallel import _scheduler
+
+    updates = []
+
+    class Bar:
+        def __init__(self, total, **kwargs):
+            self.total = total
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            updates.append((time.monotonic(), n))
+
+    monkeypatch.setattr(_scheduler, "progress_bar", lambda total, **kw: Bar(total, **kw))
+    vol = _layer(tmp_path, "bar", dtype="uint16", size=(256, 256, 128))
+    vol.parallel, vol.progress = 2, True
+    data = random_array((256, 256, 128, 1), "uint16", seed=4)
+    vol[:, :, :] = data
+    cells = sum(n for _, n in updates)
+    assert cells == 4 * 4 * 4  # every chunk counted once
+    assert len(updates) > 2  # in steps, one per group of chunks...
+    times = [t for t, _ in updates]
+    assert max(times) - min(times) > 0.01  # ...as the groups finish, not all at the end
+    np.testing.assert_array_equal(vol[:, :, :], data)
+    vol.close()
