@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -58,9 +59,53 @@ def sample(data: dict[str, Any], seed: int = 0) -> np.ndarray[Any, Any]:
         image = 128 + 50 * np.sin(x[:, None, None] / 9) * np.cos(y[None, :, None] / 13)
         image = image + 30 * np.cos(z[None, None, :] / 5) + rng.normal(0, 4, size=shape)
         return np.asfortranarray(np.clip(image, 0, 255).astype(dtype))
-    # labels: boxes of a few voxels to tens of voxels, like a segmentation's supervoxels
+    if data["content"] == "blobs":
+        return blob_labels(shape, dtype, seed)
+    # boxes: 11 x 7 x 5 voxels, regular and axis-aligned (an easy case for every codec)
     labels = (x[:, None, None] // 11) + 1000 * (y[None, :, None] // 7) + 10**6 * (z[None, None, :] // 5)
     return np.asfortranarray((labels.astype(np.uint64) * 2654435761 % 2**40).astype(dtype))
+
+
+#: Seed spacing of the blob labels: cells come out about 20 to 60 voxels across.
+BLOB_SPACING = 32
+
+
+def blob_labels(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> np.ndarray[Any, Any]:
+    """Voronoi cells of jittered seeds, one per 32^3 cell of a grid: round, irregular blobs
+    20-60 voxels across meeting at slanted faces, mostly 1-3 labels per 8^3 block, as in a
+    real supervoxel segmentation. Made once per shape and seed, then read from a .npy file
+    (``PRECOMPUTED_BENCH_CACHE``, default the temporary directory)."""
+    folder = os.environ.get("PRECOMPUTED_BENCH_CACHE", tempfile.gettempdir())
+    path = os.path.join(folder, f"blobs-{'x'.join(map(str, shape))}-{np.dtype(dtype).name}-{seed}.npy")
+    if os.path.exists(path):
+        return np.asfortranarray(np.load(path))
+    g = BLOB_SPACING
+    rng = np.random.default_rng(seed)
+    cells = [-(-s // g) + 1 for s in shape]
+    seeds = np.indices(cells).reshape(3, -1).T * g + rng.uniform(0, g, size=(int(np.prod(cells)), 3))
+    ids = rng.integers(1, 2**40, size=len(seeds), dtype=np.uint64)
+    out = np.empty(shape, dtype=dtype, order="F")
+    x, y = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
+    for z in range(shape[2]):
+        best = np.full(x.shape, np.inf, dtype=np.float32)
+        label = np.zeros(x.shape, dtype=np.uint64)
+        cx, cy, cz = x // g, y // g, z // g
+        for dx, dy, dz in np.ndindex(3, 3, 3):  # the nearest seed is in a neighbouring cell
+            ix, iy, iz = (
+                np.clip(cx + dx - 1, 0, cells[0] - 1),
+                np.clip(cy + dy - 1, 0, cells[1] - 1),
+                min(max(cz + dz - 1, 0), cells[2] - 1),
+            )
+            index = (ix * cells[1] + iy) * cells[2] + iz
+            point = seeds[index]
+            d = (point[..., 0] - x) ** 2 + (point[..., 1] - y) ** 2 + (point[..., 2] - z) ** 2
+            closer = d < best
+            best = np.where(closer, d, best)
+            label = np.where(closer, ids[index], label)
+        out[:, :, z] = label.astype(dtype)
+    np.save(path + ".tmp.npy", out)
+    os.replace(path + ".tmp.npy", path)
+    return out
 
 
 def chunk_boxes(shape: tuple[int, ...], chunk: tuple[int, ...], box: tuple[slice, ...]) -> list[Any]:

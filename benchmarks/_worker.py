@@ -118,6 +118,8 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
     impl, shape = implementation(impl_name), tuple(params["shape"])
     if workload == "write":
         data = sample(params)
+        if params.get("order") == "C":  # as np.zeros, np.load and tifffile give arrays
+            data = np.ascontiguousarray(data)
         vol = impl.open(path, make_info(params))
         work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes

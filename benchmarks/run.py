@@ -85,6 +85,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
         block=[8, 8, 8],
         content="labels",
     )
+    blobs = {**seg, "content": "blobs"}
     par = _volume((512, 512, 128) if q else (1024, 1024, 512))
     s3 = _volume((256, 256, 128) if q else (512, 512, 512), storage="s3")
     shard = _volume((256, 256, 256) if q else (512, 512, 512), sharding=SHARDING)
@@ -96,14 +97,22 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     cache_local = _volume((256, 256, 128) if q else (512, 512, 1024))
     cached = {**cache_local, "storage": "s3", "local_copy": "cache-local"}
     xfer = _volume((256, 256, 128) if q else (1024, 1024, 1024))
-    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "par": par, "s3": s3, "shard": shard,
-                "s3-shard": s3_shard, "meshes-legacy": meshes,
+    datasets = {"raw": raw, "big": big, "jpeg": jpeg, "seg": seg, "seg-blobs": blobs, "par": par, "s3": s3,
+                "shard": shard, "s3-shard": s3_shard, "meshes-legacy": meshes,
                 "meshes-multires": meshes_multires, "s3-cached": cached,
                 "cache-local": cache_local, "xfer": xfer}  # fmt: skip
     random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
         Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
+        Workload(
+            "write-c",
+            "(a) full write of the same volume from a C-ordered array",
+            "write",
+            "",
+            PEERS,
+            {**raw, "order": "C"},
+        ),
         Workload("read", "(a) full read of the same volume", "read", "raw", PEERS + FLOORS, raw),
         Workload(
             "random",
@@ -149,7 +158,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
         Workload("jpeg-read", "(e) jpeg full read of the same volume", "read", "jpeg", PEERS + FLOORS, jpeg),
         Workload(
             "seg-write",
-            f"(f) compressed_segmentation write, uint64 blob labels "
+            f"(f) compressed_segmentation write, uint64 box labels (11x7x5, axis-aligned) "
             f"{'x'.join(map(str, seg['shape']))}, 64^3 chunks, 8^3 blocks",
             "write",
             "",
@@ -163,6 +172,23 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "seg",
             PEERS + FLOORS,
             seg,
+        ),
+        Workload(
+            "blob-write",
+            f"(f2) compressed_segmentation write, uint64 blob labels (Voronoi cells about 20-60 voxels "
+            f"across) {'x'.join(map(str, blobs['shape']))}, 64^3 chunks, 8^3 blocks",
+            "write",
+            "",
+            PEERS,
+            blobs,
+        ),
+        Workload(
+            "blob-read",
+            "(f2) compressed_segmentation full read of the same volume",
+            "read",
+            "seg-blobs",
+            PEERS + FLOORS,
+            blobs,
         ),
         Workload(
             "s3-write",
