@@ -126,10 +126,11 @@ def write_dataset(path: str, data: dict[str, Any]) -> None:
         write_meshes(path, data)
         return
     voxels = sample(data, seed=1)
-    if data["encoding"] != "raw" or "://" in path or data.get("sharding"):
+    if data["encoding"] != "raw" or "://" in path or data.get("sharding") or data.get("compress"):
         from precomputed_core import CloudVolume
 
-        vol = CloudVolume(path if "://" in path else f"file://{path}", info=make_info(data), progress=False)
+        vol = CloudVolume(path if "://" in path else f"file://{path}", info=make_info(data), progress=False,
+                          compress=data.get("compress"))  # fmt: skip
         vol.commit_info()
         vol[:, :, :] = voxels
         return
@@ -299,6 +300,9 @@ IMPLEMENTATIONS: dict[str, Any] = {
         # compress=False: the same uncompressed bare-name chunks the others write and read.
         CloudVolumeAPI("cloud-volume", "cloudvolume", compress=False),
         CloudVolumeAPI("cloud-volume, parallel=2", "cloudvolume", compress=False, parallel=2),
+        # Workload e2: gzip chunk files (<chunk>.gz), cloud-volume's cloud default, at level 6.
+        CloudVolumeAPI("precomputed, gzip", "precomputed_core", compress="gzip"),
+        CloudVolumeAPI("cloud-volume, gzip", "cloudvolume", compress="gzip"),
         # Workload l's floor: the chunk files a cache holds, read from local disk with no cache.
         CloudVolumeAPI("precomputed, local disk, no cache", "precomputed_core"),
         # Workloads m and n: the same calls with a dask.distributed LocalCluster running.
