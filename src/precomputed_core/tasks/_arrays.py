@@ -35,6 +35,11 @@ def dask_modules() -> tuple[Any, Any]:
     return dask, dask.array
 
 
+def on_dask(scheduler: Any) -> bool:
+    """Whether work runs as Dask tasks: a scheduler is given, or a distributed client is active."""
+    return scheduler is not None or distributed_client() is not None
+
+
 def distributed_client() -> Any:
     """The active ``dask.distributed`` client, or None."""
     if "distributed" not in sys.modules:

@@ -24,7 +24,7 @@ import numpy as np
 from ..exceptions import FeatureUnavailableError
 from ..geometry import Bbox
 from ..parallel import open_recipe
-from ._arrays import check_visible_to_workers, dask_modules, distributed_client
+from ._arrays import check_visible_to_workers, dask_modules, on_dask
 from ._averaging import TINYBRAIN_EXACT, block_means
 from ._blocks import BLOCK_BYTES, grid_blocks
 from ._running import run_calls
@@ -219,7 +219,7 @@ def downsample_scales(
     ``source_mip``; already in the committed info) from ``source_mip``, in the passes of
     :func:`plan_passes`; returns how many blocks of the last pass had data."""
     _tinybrain()  # fail before any work if the kernel is missing
-    if scheduler is not None or distributed_client() is not None:
+    if on_dask(scheduler):
         check_visible_to_workers(volume, dask_modules()[0], scheduler)
     block_read = dataclasses.replace(read, progress=False, fill_missing=True)
     # Blocks may share a chunk of a finer mip where the grids do not nest: patch, under the
@@ -234,7 +234,7 @@ def downsample_scales(
         done = _run_pass(volume, fresh, start, made, factor, sparse=sparse, read=block_read,
                          write=block_write, scheduler=scheduler, threads=threads, progress=progress,
                          memory_target=memory_target)  # fmt: skip
-    if scheduler is not None or distributed_client() is not None:
+    if on_dask(scheduler):
         for mip in mips:  # written by other processes: drop this process's copies
             volume.written_elsewhere(volume.meta.bounds(mip), mip=mip)
     return done

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 from ..image import progress_bar
-from ._arrays import dask_modules, distributed_client, progress_for
+from ._arrays import dask_modules, on_dask, progress_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,7 +25,7 @@ def run_calls(
 ) -> int:
     """The calls as Dask tasks (a distributed client is active, or ``scheduler`` is given),
     else on a pool of ``threads`` threads in this process running ``local``."""
-    if scheduler is not None or distributed_client() is not None:
+    if on_dask(scheduler):
         dask, _ = dask_modules()
         tasks = [dask.delayed(function, pure=False)(*args) for function, args in calls]
         with progress_for(dask, progress):

@@ -19,7 +19,7 @@ from ..geometry import Bbox
 from ..image import PrecomputedVolume
 from ..interfaces import StoredObject
 from ..parallel import open_recipe
-from ._arrays import check_visible_to_workers, dask_modules, distributed_client
+from ._arrays import check_visible_to_workers, dask_modules, on_dask
 from ._blocks import cell_blocks, grid_blocks
 from ._running import run_calls
 
@@ -242,8 +242,7 @@ def transfer(
     """Copy the chunks of ``box`` (voxels of ``mip``) from ``source`` to ``target``, whose
     infos already describe the scale; returns how many objects (or re-encoded chunks)
     were written."""
-    dask_wanted = scheduler is not None or distributed_client() is not None
-    if dask_wanted:
+    if on_dask(scheduler):
         dask, _ = dask_modules()
         check_visible_to_workers(source, dask, scheduler)
         check_visible_to_workers(target, dask, scheduler)
