@@ -202,7 +202,7 @@ def call(remotes: Remotes, work: Callable[[Any], T], action: str, where: str) ->
         except PrecomputedError:
             raise
         except Exception as err:
-            kind = classify(err) if http_status(err) not in (401, 403, 404, 413) else Kind.FATAL
+            kind = classify(err)  # 401, 403, 404 and 413 are not transient: raised at once
             wait = policy.delay(attempt)
             if kind is not Kind.TRANSIENT or attempt >= policy.attempts or time.monotonic() + wait > deadline:
                 raise _error(err, action, where, remotes.config, attempt) from None
