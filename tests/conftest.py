@@ -42,3 +42,15 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CLOUD_FILES_DIR", str(home / ".cloudfiles"))
     monkeypatch.delenv("CLOUD_VOLUME_CACHE_DIR", raising=False)
     assert os.environ["HOME"] == str(home)
+
+
+@pytest.fixture
+def worker_processes(monkeypatch):
+    """Make ``parallel`` use its worker processes on local layers too.
+
+    Local files with compiled codecs stay on the caller's threads, where processes cannot
+    pay; tests of the process machinery itself use local files, so they claim the GIL.
+    """
+    from precomputed_drivers.local import LocalStore
+
+    monkeypatch.setattr(LocalStore, "holds_gil", True)

@@ -58,6 +58,12 @@ class CompressedSegmentationCodec(Codec):
 
     encoding = "compressed_segmentation"
 
+    @property
+    def releases_gil(self) -> bool:  # type: ignore[override]
+        """True where the package's C++ coder is called without the GIL (see :mod:`._cseg_native`)."""
+        labels = np.dtype(np.uint64)
+        return native_decoder(labels) is not None and native_encoder(labels) is not None
+
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:
         if dtype not in (np.uint32, np.uint64):
             raise UnsupportedDataTypeError(

@@ -16,6 +16,7 @@ class CompressoCodec(LabelCodec):
     """cloud-volume's ``compresso`` encoding, through the ``compresso`` package."""
 
     encoding = "compresso"
+    releases_gil = False  # measured: 2 threads encode no faster than one
     package = "compresso"
 
     def _compress(self, labels: npt.NDArray[Any]) -> bytes:

@@ -19,6 +19,7 @@ class CrackleCodec(LabelCodec):
     """
 
     encoding = "crackle"
+    releases_gil = True  # measured: 2 threads code 1.9-2x one
     package = "crackle-codec"
 
     def _compress(self, labels: npt.NDArray[Any]) -> bytes:

@@ -35,6 +35,7 @@ class JpegCodec(Codec):
     encoding = "jpeg"
     content_type: ClassVar[str] = "image/jpeg"
     lossy: ClassVar[bool] = True
+    releases_gil = True  # libjpeg-turbo, in simplejpeg and Pillow; 2 threads code 2x one
 
     def __init__(self, quality: int = 85) -> None:
         if not 1 <= quality <= 100:

@@ -26,6 +26,7 @@ class RawCodec(Codec):
     """The spec's ``raw`` encoding; decoding is a reshape of the bytes, no copy."""
 
     encoding = "raw"
+    releases_gil = True  # numpy's copies
 
     def encode(self, array: npt.NDArray[Any], spec: ChunkSpec) -> bytes:
         if tuple(array.shape) != spec.shape:

@@ -147,6 +147,7 @@ class LocalStore(Store):
     io_threads = max(
         2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
     )
+    holds_gil = False  # os.pread/os.write and the copies release it
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))

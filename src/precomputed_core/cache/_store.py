@@ -47,6 +47,7 @@ class CachedStore(Store):
         self.io_threads = store.io_threads
         self.batch_size = store.batch_size
         self.read_gap = store.read_gap
+        self.holds_gil = store.holds_gil
         self._files: CacheFiles | None = None
         self._warned = False
         self._used = False

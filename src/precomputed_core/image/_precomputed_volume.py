@@ -136,6 +136,14 @@ class PrecomputedVolume(Volume):
     def encoding(self, mip: int) -> str:
         return self.meta.encoding(mip)
 
+    def threads_suffice(self, mip: int) -> str | None:
+        # Compression needs no say: gzip (isal, zlib-ng, zlib) releases the GIL as well.
+        codec = self._layout(mip).codec
+        if self.store.holds_gil or not codec.releases_gil:
+            return None
+        protocol = self.store.url.partition("://")[0]
+        return f"{protocol}:// requests and {codec.encoding} coding release the GIL"
+
     @property
     def shared_between_processes(self) -> bool:
         return self.store.shared_between_processes

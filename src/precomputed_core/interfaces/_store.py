@@ -139,6 +139,11 @@ class Store(ABC):
     #: Unwanted bytes worth reading to save a request: ranges of one object closer than
     #: this are read as one (0: never merge; a local read costs no more than a copy).
     read_gap: int = 0
+    #: Whether a request costs this process's Python time while it waits or moves bytes
+    #: (an HTTP client in Python): then one process's threads cannot overlap requests,
+    #: and ``parallel`` worker processes can. False for stores whose calls release the GIL
+    #: (local files). Unknown stores are assumed to hold it.
+    holds_gil: bool = True
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:

@@ -130,6 +130,15 @@ class Volume(ABC):
         """
         return self.chunk_grid(mip)
 
+    def threads_suffice(self, mip: int) -> str | None:
+        """Why this process's threads already keep every core busy on ``mip``'s work, or None.
+
+        ``parallel`` worker processes pay only for work that holds the GIL; where this
+        returns a reason, the work stays on the caller's threads (the reason is logged at
+        DEBUG). The default, None, lets ``parallel`` use its processes.
+        """
+        return None
+
     def encoding(self, mip: int) -> str | None:
         """How the pieces at ``mip`` are encoded (``vol.encoding``); None if the volume does not say."""
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import uuid
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from ._scheduler import ProcessScheduler
 
 __all__ = ["Dispatcher", "Recipe"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,13 @@ class Dispatcher:
     (a scale's chunks, or its shards), so no two workers rewrite one stored object.
     A layer that lives in this process's memory (``mem://``) cannot be seen by other
     processes: there ``parallel`` work runs on this process's threads instead.
+
+    Processes are used per request, only where they can pay: the work must span at
+    least two cells of the grid, and hold the GIL somewhere (a store whose requests run
+    in Python, such as HTTP clients, or a codec in Python). Local files with compiled
+    codecs already keep every core busy on this process's threads, and workers would
+    only add a copy through shared memory (measured 2-2.5x slower). Each choice is
+    logged at DEBUG on ``precomputed_core.parallel``.
     """
 
     def __init__(self, processes: int) -> None:
@@ -57,10 +67,13 @@ class Dispatcher:
             self.close()
             self.processes = processes
 
-    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int) -> _Parallel | None:
+    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | None:
         """The pool and the grid to cut the work on, or None where this process does the work."""
-        if self.processes <= 1 or not volume.shared_between_processes:
+        if self.processes <= 1:
             return None  # the common case: no grid to build
+        if not volume.shared_between_processes:
+            self._on_threads(work, box, f"{volume.url} lives in this process's memory")
+            return None
         grid = volume.work_grid(mip)
         if grid is None:
             raise FeatureUnavailableError(
@@ -68,8 +81,16 @@ class Dispatcher:
                 "does not say how its work can be split between processes (its work_grid is None); "
                 "use parallel=1"
             )
-        if grid.count(box) < 2:
-            return None  # one chunk is one worker's work: no gain, and a segment per call
+        cells = grid.count(box)
+        if cells < 2:  # one cell is one worker's work: no gain, and a segment per call
+            self._on_threads(work, box, "it lies in one cell of the work grid")
+            return None
+        reason = volume.threads_suffice(mip)
+        if reason is not None:
+            self._on_threads(work, box, reason)
+            return None
+        _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
+                   self.processes, work, box, self.processes, cells)  # fmt: skip
         with self._lock:
             if self._scheduler is None:
                 # Imported here: multiprocessing is not needed until the first parallel call.
@@ -77,6 +98,9 @@ class Dispatcher:
 
                 self._scheduler = ProcessScheduler(self.processes)
             return _Parallel(self._scheduler, grid)
+
+    def _on_threads(self, work: str, box: Bbox, reason: str) -> None:
+        _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
 
     def read(
         self,
@@ -90,7 +114,7 @@ class Dispatcher:
     ) -> npt.NDArray[Any]:
         """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
         meta = volume.meta
-        parallel = self._scheduler_for(volume, box, mip)
+        parallel = self._scheduler_for(volume, box, mip, "read")
         if parallel is not None:
             if location is None:  # the workers fill a segment this process then holds
                 require_memory_for((*(int(s) for s in box.size3()), meta.num_channels), meta.dtype)
@@ -127,7 +151,7 @@ class Dispatcher:
         mip: int,
         options: WriteOptions,
     ) -> None:
-        parallel = self._scheduler_for(volume, box, mip)
+        parallel = self._scheduler_for(volume, box, mip, "write")
         if parallel is None:
             volume.write(box, array, mip=mip, options=options)
             return
@@ -163,7 +187,7 @@ class Dispatcher:
         """Write the (x, y, z, c) array that the shared segment ``location`` holds, which
         covers ``box``; only its ``part`` (a box inside ``box``) if given."""
         part = box if part is None else part
-        parallel = self._scheduler_for(volume, part, mip)
+        parallel = self._scheduler_for(volume, part, mip, "write")
         dtype = volume.meta.dtype
         if parallel is not None:
             scheduler, grid = parallel

@@ -425,7 +425,7 @@ def test_pickled_volumes_keep_their_cache_settings(tmp_path):
     assert len(os.listdir(os.path.join(str(tmp_path / "moved"), vol.key))) == 8
 
 
-def test_parallel_workers_fill_and_read_the_same_cache(tmp_path):
+def test_parallel_workers_fill_and_read_the_same_cache(tmp_path, worker_processes):
     url, data = _layer(tmp_path)
     vol = _cached(url, tmp_path, parallel=2)
     np.testing.assert_array_equal(vol[ALL][..., 0], data)

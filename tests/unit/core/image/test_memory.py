@@ -67,7 +67,7 @@ def test_the_address_space_limit_counts(tmp_path):
     assert "ulimit -v" in result.stdout
 
 
-def test_parallel_reads_check_too(tmp_path, monkeypatch):
+def test_parallel_reads_check_too(tmp_path, monkeypatch, worker_processes):
     vol = CloudVolume(f"file://{tmp_path}/p", info=_info((512, 512, 64)), parallel=2, progress=False)
     vol.commit_info()
     vol[:, :, :] = np.ones((512, 512, 64), np.uint8)

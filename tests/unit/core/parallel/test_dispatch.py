@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,7 @@ class RecordingScheduler:
 
 
 @pytest.fixture
-def packed(tmp_path, monkeypatch):
+def packed(tmp_path, monkeypatch, worker_processes):
     import precomputed_core.image._precomputed_volume as layout
 
     monkeypatch.setattr(layout, "chunk_io_for", lambda store, meta, mip: PackedChunkIO(store, meta.grid(mip)))
@@ -81,3 +83,62 @@ def test_parallel_groups_never_share_a_storage_unit(packed):
         # the groups tile the box exactly
         assert sum(int(g.volume()) for g in groups) == int(box.volume())
         assert Bbox.expand(*groups) == box
+
+
+def _recorded(tmp_path, name, encoding="raw", dtype="uint8"):
+    """A local layer whose process pool is replaced by a recorder (nothing is started)."""
+    info = CloudVolume.create_new_info(1, "segmentation" if dtype == "uint64" else "image", dtype, encoding,
+                                       [4, 4, 40], [0, 0, 0], [128, 128, 64], chunk_size=(32, 32, 32))  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/{name}", info=info, progress=False, parallel=2, fill_missing=True)
+    vol.commit_info()
+    recorder = RecordingScheduler()
+    vol._dispatch._scheduler = recorder
+    return vol, recorder
+
+
+@pytest.mark.parametrize(("encoding", "dtype"), [("raw", "uint8"), ("jpeg", "uint8"),
+                                                 ("compressed_segmentation", "uint64")])  # fmt: skip
+def test_gil_free_local_work_stays_on_the_callers_threads(tmp_path, caplog, encoding, dtype):
+    vol, recorder = _recorded(tmp_path, "layer", encoding, dtype)
+    data = np.full((128, 128, 64), 7, dtype)
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        vol[:] = data
+        np.testing.assert_array_equal(vol[:][..., 0], data)
+    assert recorder.calls == []
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
+    assert len(messages) == 2
+    assert messages[0].startswith("parallel=2: write of ")
+    assert messages[1].startswith("parallel=2: read of ")
+    for message in messages:
+        assert message.endswith(
+            f"on this process's threads: file:// requests and {encoding} coding release the GIL"
+        )
+
+
+def test_work_that_holds_the_gil_goes_to_the_worker_processes(tmp_path, caplog):
+    pytest.importorskip("compresso")
+    vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its coder keeps the GIL
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        vol[:] = np.ones((128, 128, 64), np.uint64)
+        vol[:]
+    assert [kind for kind, _, _ in recorder.calls] == ["write", "read"]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
+    assert [m.endswith("in 2 worker processes (32 cells of the work grid)") for m in messages] == [True, True]
+
+
+def test_a_store_whose_requests_hold_the_gil_goes_to_the_worker_processes(tmp_path, worker_processes):
+    vol, recorder = _recorded(tmp_path, "layer")
+    vol[:] = np.ones((128, 128, 64), np.uint8)
+    vol[0:64, 0:64, 0:64]
+    vol[0:10, 0:10, 0:10]  # one cell: no process can share it
+    assert [(kind, box) for kind, _, box in recorder.calls] == [
+        ("write", Bbox((0, 0, 0), (128, 128, 64))), ("read", Bbox((0, 0, 0), (64, 64, 64))),
+    ]  # fmt: skip
+
+
+def test_the_codecs_say_whether_they_release_the_gil():
+    from precomputed_core.plugins import get_codec
+
+    for encoding in ("raw", "jpeg", "png", "crackle"):
+        assert get_codec(encoding).releases_gil, encoding
+    assert get_codec("compressed_segmentation").releases_gil  # the package's C++ coder through ctypes

@@ -15,6 +15,8 @@ from precomputed_core.exceptions import AlignmentError, EmptyVolumeException, Pa
 from precomputed_core.testing import random_array
 
 SHM = "/dev/shm"
+# Local layers: these tests are of the worker processes, which the rule would not start.
+pytestmark = pytest.mark.usefixtures("worker_processes")
 
 
 def _segments() -> set[str]:
@@ -88,6 +90,7 @@ def test_parallel_reads_and_writes_give_the_same_bytes(
     np.testing.assert_array_equal(whole, serial[:])
     np.testing.assert_array_equal(cut, serial[20:170, 7:140, 5:66])
     assert cut.bounds == Bbox((20, 7, 5), (170, 140, 66))
+    assert par._dispatch._scheduler is not None  # the workers did it
     par.close()
 
 
