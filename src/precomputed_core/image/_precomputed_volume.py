@@ -136,6 +136,10 @@ class PrecomputedVolume(Volume):
     def encoding(self, mip: int) -> str:
         return self.meta.encoding(mip)
 
+    @property
+    def overlaps_requests(self) -> bool:
+        return self.store.batch_size > 1  # a batch's requests are all in flight at once
+
     def threads_suffice(self, mip: int) -> str | None:
         # Compression needs no say: gzip (isal, zlib-ng, zlib) releases the GIL as well.
         codec = self._layout(mip).codec

@@ -139,6 +139,15 @@ class Volume(ABC):
         """
         return None
 
+    @property
+    def overlaps_requests(self) -> bool:
+        """Whether one read or write already keeps many requests in flight (a remote store).
+
+        ``parallel`` then gives each worker process one large share of the work instead
+        of several small ones taken in turn, which would each wait out their own round trips.
+        """
+        return False
+
     def encoding(self, mip: int) -> str | None:
         """How the pieces at ``mip`` are encoded (``vol.encoding``); None if the volume does not say."""
         return None

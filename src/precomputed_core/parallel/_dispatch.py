@@ -39,6 +39,7 @@ class Recipe:
 class _Parallel(NamedTuple):
     scheduler: ProcessScheduler
     grid: ChunkGrid
+    groups_per_process: int
 
 
 class Dispatcher:
@@ -97,7 +98,12 @@ class Dispatcher:
                 from ._scheduler import ProcessScheduler
 
                 self._scheduler = ProcessScheduler(self.processes)
-            return _Parallel(self._scheduler, grid)
+            # A volume that keeps many requests in flight gives each worker one large share:
+            # shares taken one after another would each wait out their own round trips
+            # (measured with 25 ms per request: 15% slower than threads with three shares).
+            from ._scheduler import GROUPS_PER_PROCESS
+
+            return _Parallel(self._scheduler, grid, 1 if volume.overlaps_requests else GROUPS_PER_PROCESS)
 
     def _on_threads(self, work: str, box: Bbox, reason: str) -> None:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
@@ -127,6 +133,7 @@ class Dispatcher:
                 channels=meta.num_channels,
                 options=options,
                 location=location,
+                groups_per_process=parallel.groups_per_process,
             )
         if location is None:
             return volume.read(box, mip=mip, options=options)
@@ -155,7 +162,7 @@ class Dispatcher:
         if parallel is None:
             volume.write(box, array, mip=mip, options=options)
             return
-        scheduler, grid = parallel
+        scheduler, grid, groups = parallel
         volume.check_write(box, mip=mip, options=options)
         from . import _shm
 
@@ -165,7 +172,8 @@ class Dispatcher:
             shared[...] = array  # the workers need the voxels where they can see them
             del shared
             scheduler.write(recipe, grid, box, mip=mip, location=segment.name, shape=tuple(array.shape),
-                            dtype=array.dtype, order="F", options=options)  # fmt: skip
+                            dtype=array.dtype, order="F", options=options,
+                            groups_per_process=groups)  # fmt: skip
         finally:
             segment.close()
             segment.unlink()
@@ -190,12 +198,12 @@ class Dispatcher:
         parallel = self._scheduler_for(volume, part, mip, "write")
         dtype = volume.meta.dtype
         if parallel is not None:
-            scheduler, grid = parallel
+            scheduler, grid, groups = parallel
             volume.check_write(part, mip=mip, options=options)
             try:
                 scheduler.write(recipe, grid, part, mip=mip, location=location, shape=tuple(shape),
                                 dtype=dtype, order=order, options=options,
-                                origin=box.minpt[:3].tolist())  # fmt: skip
+                                origin=box.minpt[:3].tolist(), groups_per_process=groups)  # fmt: skip
             finally:
                 volume.written_elsewhere(part, mip=mip)
             return

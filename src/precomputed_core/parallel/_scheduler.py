@@ -188,13 +188,14 @@ class ProcessScheduler:
         channels: int,
         options: ReadOptions,
         location: str | None = None,
+        groups_per_process: int = GROUPS_PER_PROCESS,
     ) -> npt.NDArray[Any]:
         """The voxels of ``bbox`` in shared memory; ``location`` names a segment that persists."""
         shape = (*(int(s) for s in bbox.size3()), channels)
         nbytes = math.prod(shape) * dtype.itemsize
         segment = _shm.create(location, nbytes, track=location is None)
         try:
-            groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
+            groups = split(grid, bbox, self.processes * groups_per_process)
             origin = bbox.minpt[:3].tolist()
             calls = [
                 (recipe, mip, g.to_list(), origin, segment.name, shape, dtype.str, options) for g in groups
@@ -222,10 +223,11 @@ class ProcessScheduler:
         order: str,
         options: WriteOptions,
         origin: list[int] | None = None,
+        groups_per_process: int = GROUPS_PER_PROCESS,
     ) -> None:
         """Write the array in segment ``location`` (``shape``, ``order``) to ``bbox``; the array
         starts at ``origin`` (default: ``bbox``'s corner), so it may cover more than ``bbox``."""
-        groups = split(grid, bbox, self.processes * GROUPS_PER_PROCESS)
+        groups = split(grid, bbox, self.processes * groups_per_process)
         origin = bbox.minpt[:3].tolist() if origin is None else origin
         calls = [
             (recipe, mip, g.to_list(), origin, location, shape, dtype.str, order, options) for g in groups

@@ -142,3 +142,24 @@ def test_the_codecs_say_whether_they_release_the_gil():
     for encoding in ("raw", "jpeg", "png", "crackle"):
         assert get_codec(encoding).releases_gil, encoding
     assert get_codec("compressed_segmentation").releases_gil  # the package's C++ coder through ctypes
+
+
+def test_a_store_with_requests_in_flight_gives_each_worker_one_share(tmp_path, worker_processes, monkeypatch):
+    from precomputed_core.parallel._scheduler import GROUPS_PER_PROCESS
+    from precomputed_drivers.local import LocalStore
+
+    shares = []
+
+    class Shares(RecordingScheduler):
+        def read(self, recipe, grid, box, *, groups_per_process, **kwargs):
+            shares.append(groups_per_process)
+            return super().read(recipe, grid, box, **kwargs)
+
+    vol, _ = _recorded(tmp_path, "layer")
+    vol._dispatch._scheduler = Shares()
+    vol[:]
+    monkeypatch.setattr(LocalStore, "batch_size", 32)  # as a remote store batches its requests
+    vol = CloudVolume(vol.cloudpath, parallel=2, progress=False, fill_missing=True)
+    vol._dispatch._scheduler = Shares()
+    vol[:]
+    assert shares == [GROUPS_PER_PROCESS, 1]
