@@ -183,12 +183,19 @@ class Tensorstore:
     def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
         import tensorstore as ts
 
-        if path.startswith("s3://"):  # the S3 stand-in (benchmarks/_s3.py): reads only
+        if path.startswith("s3://"):  # the S3 stand-ins (benchmarks/_s3.py)
             bucket, _, prefix = path.removeprefix("s3://").partition("/")
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+            if info is not None:
+                from _s3 import client
+
+                client().pipe(f"{bucket}/{prefix}/info", json.dumps(info).encode())
             store = {"driver": "s3", "bucket": bucket, "path": prefix + "/", "aws_region": "us-east-1",
                      "endpoint": os.environ["AWS_ENDPOINT_URL_S3"]}  # fmt: skip
+            return ts.open({"driver": "neuroglancer_precomputed", "kvstore": store}).result()
+        if path.startswith("http://"):
+            store = {"driver": "http", "base_url": path + "/"}
             return ts.open({"driver": "neuroglancer_precomputed", "kvstore": store}).result()
         if info is not None:
             os.makedirs(path, exist_ok=True)
@@ -292,6 +299,45 @@ class Floor:
         return out
 
 
+class Boto3:
+    """What a plain boto3 client costs: one GetObject per chunk from 16 threads, each chunk
+    placed into one output array. No library: the yardstick for client CPU per request."""
+
+    name = "boto3"
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(16)
+
+    def open(self, path: str, info: dict[str, Any] | None = None) -> Any:
+        import boto3
+        import botocore.config
+
+        bucket, _, prefix = path.removeprefix("s3://").partition("/")
+        s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"], aws_access_key_id="bench",
+                          aws_secret_access_key="bench", region_name="us-east-1",
+                          config=botocore.config.Config(max_pool_connections=16))  # fmt: skip
+        info = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/info")["Body"].read())
+        scale = info["scales"][0]
+        shape, chunk = tuple(scale["size"]), tuple(scale["chunk_sizes"][0])
+        return s3, bucket, prefix, shape, chunk, np.dtype(info["data_type"])
+
+    def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
+        s3, bucket, prefix, shape, chunk, dtype = vol
+        out = np.empty(tuple(b.stop - b.start for b in box), dtype=dtype, order="F")
+
+        def place(lo: tuple[int, ...], hi: tuple[int, ...]) -> None:
+            name = "_".join(f"{a}-{b}" for a, b in zip(lo, hi))
+            data = s3.get_object(Bucket=bucket, Key=f"{prefix}/{KEY}/{name}")["Body"].read()
+            voxels = np.frombuffer(data, dtype).reshape(tuple(h - low for low, h in zip(lo, hi)), order="F")
+            a = [max(low, b.start) for low, b in zip(lo, box)]
+            z = [min(h, b.stop) for h, b in zip(hi, box)]
+            target = tuple(slice(i - b.start, j - b.start) for i, j, b in zip(a, z, box))
+            out[target] = voxels[tuple(slice(i - low, j - low) for i, j, low in zip(a, z, lo))]
+
+        list(self._pool.map(lambda c: place(*c), chunk_boxes(shape, chunk, box)))
+        return out
+
+
 IMPLEMENTATIONS: dict[str, Any] = {
     impl.name: impl
     for impl in (
@@ -302,12 +348,14 @@ IMPLEMENTATIONS: dict[str, Any] = {
         CloudVolumeAPI("cloud-volume, parallel=2", "cloudvolume", compress=False, parallel=2),
         # Workload e2: gzip chunk files (<chunk>.gz), cloud-volume's cloud default, at level 6.
         CloudVolumeAPI("precomputed, gzip", "precomputed_core", compress="gzip"),
+        CloudVolumeAPI("precomputed, gzip, parallel=2", "precomputed_core", compress="gzip", parallel=2),
         CloudVolumeAPI("cloud-volume, gzip", "cloudvolume", compress="gzip"),
         # Workload l's floor: the chunk files a cache holds, read from local disk with no cache.
         CloudVolumeAPI("precomputed, local disk, no cache", "precomputed_core"),
         # Workloads m and n: the same calls with a dask.distributed LocalCluster running.
         CloudVolumeAPI("precomputed, Dask local cluster", "precomputed_core"),
         Tensorstore(),
+        Boto3(),
     )
 }
 FLOORS = {f"floor-{n}": n for n in (1, 2)}

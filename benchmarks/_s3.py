@@ -1,20 +1,29 @@
-"""An S3 stand-in for the benchmarks: moto's server on 127.0.0.1, as the tests use it.
+"""Remote stand-ins for the benchmarks, each a server in a process of its own on 127.0.0.1.
 
-Both libraries find it the same way a user's MinIO would be found: the endpoint in
-``AWS_ENDPOINT_URL_S3`` and the keys in ``$CLOUD_VOLUME_DIR/secrets/aws-secret.json``.
-The server runs in the benchmark's parent process, which waits idle while a worker
-process measures, so client and server share the machine's 2 cores as in any local test.
+- S3: moto's server. Both libraries find it the way a user's MinIO would be found: the
+  endpoint in ``AWS_ENDPOINT_URL_S3`` and the keys in ``$CLOUD_VOLUME_DIR/secrets/aws-secret.json``;
+  tensorstore through its s3 kvstore's ``endpoint``.
+- HTTP: a threaded static file server (HTTP/1.1, keep-alive) over a directory.
+
+Either can add a fixed latency to every request, as a cloud region's round trip does:
+the server sleeps that long before it answers, on the request's own thread, so many
+requests wait at once and the client's concurrency decides the throughput.
+
+    python _s3.py s3 PORT LATENCY_MS          # the server processes (started by the context managers)
+    python _s3.py http PORT LATENCY_MS ROOT
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import socket
+import subprocess
+import sys
 import tempfile
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,19 +31,39 @@ if TYPE_CHECKING:
 BUCKET = "bench"
 
 
-@contextlib.contextmanager
-def s3_stand_in() -> Iterator[str]:
-    """Start moto, make the bucket, point both libraries at it; yields ``s3://bench``."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL_S3", "CLOUD_VOLUME_DIR")}
-    with tempfile.TemporaryDirectory(prefix="bench-cloudvolume-") as home:
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _server(*args: str) -> Iterator[int]:
+    """Start ``python _s3.py KIND PORT ...`` and wait until it accepts connections."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, os.path.abspath(__file__), args[0], str(port), *args[1:]],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {args[0]} stand-in did not start") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@contextlib.contextmanager
+def s3_stand_in(latency_ms: float = 0) -> Iterator[str]:
+    """Start moto, make the bucket, point both libraries at it; yields ``s3://bench``."""
+    with _server("s3", str(latency_ms)) as port, tempfile.TemporaryDirectory(prefix="bench-cv-") as home:
+        saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL_S3", "CLOUD_VOLUME_DIR")}
         os.makedirs(os.path.join(home, "secrets"))
         with open(os.path.join(home, "secrets", "aws-secret.json"), "w") as f:
             json.dump({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}, f)
@@ -49,7 +78,13 @@ def s3_stand_in() -> Iterator[str]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            server.stop()
+
+
+@contextlib.contextmanager
+def http_stand_in(root: str, latency_ms: float) -> Iterator[str]:
+    """Serve ``root`` over HTTP; yields its base URL."""
+    with _server("http", str(latency_ms), root) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def client():  # type: ignore[no-untyped-def]
@@ -63,3 +98,49 @@ def remove(url: str) -> None:
     """Delete a layer written by a write measurement (moto keeps everything in memory)."""
     with contextlib.suppress(FileNotFoundError):
         client().rm(url.removeprefix("s3://"), recursive=True)
+
+
+def _delayed(app: Any, seconds: float) -> Any:
+    def delayed(environ: Any, start_response: Any) -> Any:
+        time.sleep(seconds)
+        return app(environ, start_response)
+
+    return delayed
+
+
+def _serve_s3(port: int, latency: float) -> None:
+    import logging
+
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = _delayed(DomainDispatcherApplication(create_backend_app), latency)
+    make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
+
+
+def _serve_http(port: int, latency: float, root: str) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a cloud's front end
+
+        def send_head(self) -> Any:
+            time.sleep(latency)
+            return super().send_head()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.request_queue_size = 256
+    ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=root)).serve_forever()
+
+
+if __name__ == "__main__":
+    kind, port_text, latency_text = sys.argv[1:4]
+    if kind == "s3":
+        _serve_s3(int(port_text), float(latency_text) / 1000)
+    else:
+        _serve_http(int(port_text), float(latency_text) / 1000, sys.argv[4])

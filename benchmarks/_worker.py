@@ -67,6 +67,19 @@ def _family_memory() -> int:
     return anonymous + _field("/proc/meminfo", "Shmem")
 
 
+def _family_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process and its living workers."""
+    total = 0
+    for pid in _family(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class FamilyMemory:
     """Peak of :func:`_family_memory` while the block runs, sampled every 5 ms.
 
@@ -146,7 +159,9 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         nbytes = -1  # filled in from the merged mesh after the timed work
     else:
         vol = impl.open(path)
-        impl.read(vol, (slice(0, 64), slice(0, 64), slice(0, 64)))  # warm: imports, info, threads
+        # Warm: imports, info, threads, and worker processes (two chunks: the first parallel
+        # call of a session starts the pool, once).
+        impl.read(vol, (slice(0, 128), slice(0, 64), slice(0, 64)))
         if workload == "patch":
             boxes = cutout_boxes(shape, tuple(params["cutout"]), params["count"])
             rng = np.random.default_rng(99)
@@ -179,9 +194,10 @@ def _timed(impl_name: str, workload: str, work: Any, nbytes: int, cleanup: Any,
     family, family_before, before = FamilyMemory(), _family_memory(), _status("VmRSS")
     _reset_peak()
     with family:
-        start = time.perf_counter()
+        cpu, start = _family_cpu(), time.perf_counter()
         result = work()
         seconds = time.perf_counter() - start
+        cpu = _family_cpu() - cpu
     peak = _status("VmHWM")
     if holder is not None:  # the merged mesh, as vertices and triangles
         nbytes = holder["mesh"].vertices.nbytes + holder["mesh"].faces.nbytes
@@ -192,7 +208,7 @@ def _timed(impl_name: str, workload: str, work: Any, nbytes: int, cleanup: Any,
     # shared memory: heaps of all of them plus shared memory, above the same just before.
     many = "parallel" in impl_name or "cluster" in impl_name
     above = family.peak - family_before if many else peak - before
-    return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, above)}
+    return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, above), "cpu": cpu}
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -29,17 +30,24 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _impls import write_dataset  # noqa: E402
-from _s3 import remove, s3_stand_in  # noqa: E402
+from _s3 import http_stand_in, remove, s3_stand_in  # noqa: E402
 
 REPORT = HERE.parent / "docs" / "benchmarks.md"
 PEERS = ["precomputed", "cloud-volume", "tensorstore"]
+P2 = "precomputed, parallel=2"
 ON_S3 = ["precomputed", "cloud-volume"]
+#: Remote voxels: every library, and precomputed with worker processes.
+REMOTE = ["precomputed", P2, "cloud-volume", "tensorstore"]
+#: The latency stand-ins' fixed wait per request, as a cloud region's round trip.
+LATENCY_MS = 25
+#: Where a dataset lives: a directory of the run, or a stand-in server.
+REMOTE_STORAGE = ("s3", "s3-slow", "http-slow")
 CACHED = ["precomputed", "cloud-volume", "precomputed, local disk, no cache"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
 #: gzip on local disk as cloud-volume lays it out (<chunk>.gz): tensorstore reads gzip only as
 #: HTTP Content-Encoding, so it has no row here.
-GZIP = ["precomputed, gzip", "cloud-volume, gzip"]
+GZIP = ["precomputed, gzip", "precomputed, gzip, parallel=2", "cloud-volume, gzip"]
 CLUSTER = "precomputed, Dask local cluster"
 #: Workload j's sharding: 8 shards of 4x4x4 chunks, 8 minishards each (a 512^3 volume of 64^3
 #: chunks has 9 bits of chunk id); chunks stored raw, so the libraries, not gzip, are measured.
@@ -94,6 +102,8 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     s3 = _volume((256, 256, 128) if q else (512, 512, 512), storage="s3")
     shard = _volume((256, 256, 256) if q else (512, 512, 512), sharding=SHARDING)
     s3_shard = {**shard, "storage": "s3"}
+    slow_s3 = _volume((256, 256, 128) if q else (512, 512, 256), storage="s3-slow")
+    slow_http = {**slow_s3, "storage": "http-slow"}
     cutouts = 20 if q else 200
     meshes = _volume((256, 256, 64), dtype="uint64", content="labels", storage="s3", meshes=True,
                      format="legacy", segments=20 if q else 100, fragments=10)  # fmt: skip
@@ -103,13 +113,14 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     xfer = _volume((256, 256, 128) if q else (1024, 1024, 1024))
     datasets = {"raw": raw, "big": big, "jpeg": jpeg, "gzip": gz, "seg": seg, "seg-blobs": blobs, "par": par,
                 "s3": s3,
-                "shard": shard, "s3-shard": s3_shard, "meshes-legacy": meshes,
+                "shard": shard, "s3-shard": s3_shard, "s3-slow": slow_s3, "http-slow": slow_http,
+                "meshes-legacy": meshes,
                 "meshes-multires": meshes_multires, "s3-cached": cached,
                 "cache-local": cache_local, "xfer": xfer}  # fmt: skip
     random_shard = {"cutout": [100, 100, 50], "count": cutouts}
     s = "x".join(map(str, raw["shape"]))
     return [
-        Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", PEERS, raw),
+        Workload("write", f"(a) full write, uint8 {s}, raw, 64^3 chunks", "write", "", [*PEERS, P2], raw),
         Workload(
             "write-c",
             "(a) full write of the same volume from a C-ordered array",
@@ -118,7 +129,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             PEERS,
             {**raw, "order": "C"},
         ),
-        Workload("read", "(a) full read of the same volume", "read", "raw", PEERS + FLOORS, raw),
+        Workload("read", "(a) full read of the same volume", "read", "raw", [*PEERS, P2, *FLOORS], raw),
         Workload(
             "random",
             f"(b) {cutouts} random unaligned 100x100x50 cutouts of it",
@@ -157,10 +168,12 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             f"(e) jpeg write, uint8 {'x'.join(map(str, jpeg['shape']))}, 256x256x16 chunks, quality 85",
             "write",
             "",
-            PEERS,
+            [*PEERS, P2],
             jpeg,
         ),
-        Workload("jpeg-read", "(e) jpeg full read of the same volume", "read", "jpeg", PEERS + FLOORS, jpeg),
+        Workload(
+            "jpeg-read", "(e) jpeg full read of the same volume", "read", "jpeg", [*PEERS, P2, *FLOORS], jpeg
+        ),
         Workload(
             "gzip-write",
             f"(e2) gzip (compress='gzip', level 6) write, smooth uint8 {_dims(gz)}, raw, 64^3 chunks",
@@ -176,7 +189,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             f"{'x'.join(map(str, seg['shape']))}, 64^3 chunks, 8^3 blocks",
             "write",
             "",
-            PEERS,
+            [*PEERS, P2],
             seg,
         ),
         Workload(
@@ -184,7 +197,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "(f) compressed_segmentation full read of the same volume",
             "read",
             "seg",
-            PEERS + FLOORS,
+            [*PEERS, P2, *FLOORS],
             seg,
         ),
         Workload(
@@ -193,7 +206,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             f"across) {'x'.join(map(str, blobs['shape']))}, 64^3 chunks, 8^3 blocks",
             "write",
             "",
-            PEERS,
+            [*PEERS, P2],
             blobs,
         ),
         Workload(
@@ -201,7 +214,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "(f2) compressed_segmentation full read of the same volume",
             "read",
             "seg-blobs",
-            PEERS + FLOORS,
+            [*PEERS, P2, *FLOORS],
             blobs,
         ),
         Workload(
@@ -210,10 +223,27 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "raw, 64^3 chunks",
             "write",
             "",
-            ON_S3,
+            REMOTE,
             s3,
         ),
-        Workload("s3-read", "(h) full read of the same volume from S3", "read", "s3", ON_S3, s3),
+        Workload("s3-read", "(h) full read of the same volume from S3", "read", "s3", [*REMOTE, "boto3"], s3),
+        Workload(
+            "s3-slow-read",
+            f"(o) full read of a uint8 {_dims(slow_s3)} ({_size(slow_s3['shape'])}), raw, 64^3 chunks, "
+            f"from S3 with {LATENCY_MS} ms per request",
+            "read",
+            "s3-slow",
+            [*REMOTE, "boto3"],
+            slow_s3,
+        ),
+        Workload(
+            "http-slow-read",
+            f"(o) full read of the same volume over HTTP with {LATENCY_MS} ms per request",
+            "read",
+            "http-slow",
+            REMOTE,
+            slow_http,
+        ),
         Workload(
             "shard-read",
             f"(j) full read of a sharded uint8 {_dims(shard)}, raw, 64^3 chunks, 8 shards of 4x4x4 chunks",
@@ -313,19 +343,49 @@ def measure(
         }
         datasets = {k: v for k, v in datasets.items() if k in wanted}
     with contextlib.ExitStack() as stack:
-        needs_s3 = any(w.params.get("storage") == "s3" for w in works)
-        bucket = stack.enter_context(s3_stand_in()) if needs_s3 else ""
-        return works, _measure_all(works, datasets, root, bucket, reps)
+        needs = {w.params.get("storage") for w in works}
+        served = os.path.join(root, "served")
+        os.makedirs(served)
+        bases = {}  # one stand-in per storage: moto keeps a server's objects in its memory
+        for storage in REMOTE_STORAGE:
+            if storage in needs:
+                latency = LATENCY_MS if storage.endswith("-slow") else 0
+                if storage.startswith("s3"):
+                    bucket = stack.enter_context(s3_stand_in(latency))
+                    bases[storage] = Stand(bucket, os.environ["AWS_ENDPOINT_URL_S3"])
+                else:
+                    bases[storage] = Stand(stack.enter_context(http_stand_in(served, latency)), served)
+        return works, _measure_all(works, datasets, root, bases, reps)
+
+
+@dataclass
+class Stand:
+    """A running stand-in: the base of its URLs, and its S3 endpoint or served directory."""
+
+    base: str
+    where: str
+
+    def point_at(self) -> None:
+        """Send this process's S3 clients, and the workers it starts, to this stand-in."""
+        if self.base.startswith("s3://"):
+            os.environ["AWS_ENDPOINT_URL_S3"] = self.where
 
 
 def _measure_all(
-    works: list[Workload], datasets: dict[str, dict[str, Any]], root: str, bucket: str, reps: int
+    works: list[Workload], datasets: dict[str, dict[str, Any]], root: str, bases: dict[str, Stand], reps: int
 ) -> dict[tuple[str, str], list[dict[str, float]]]:
     def place(data: dict[str, Any], name: str) -> str:
-        return f"{bucket}/{name}" if data.get("storage") == "s3" else os.path.join(root, name)
+        stand = bases.get(data.get("storage", ""))
+        if stand is None:
+            return os.path.join(root, name)
+        stand.point_at()
+        return f"{stand.base}/{name}"
 
     for name, data in datasets.items():
-        write_dataset(place(data, name), data)
+        path = place(data, name)
+        if path.startswith("http://"):  # written where the server serves it from
+            path = os.path.join(bases[data["storage"]].where, name)
+        write_dataset(path, data)
 
     def cached(impl: str, work: Workload) -> dict[str, float]:
         """Workload l: the local copy without a cache, or the S3 layer through this impl's cache."""
@@ -373,6 +433,18 @@ def _versions() -> str:
 
     names = ["precomputed", "cloud-volume", "tensorstore", "numpy"]
     return ", ".join(f"{n} {md.version(n)}" for n in names)
+
+
+CPU_COLUMN = " client CPU per request |"
+
+
+def _requests(work: Workload) -> int:
+    """The chunk requests of a full read or write of a remote (unsharded) layer; 0 otherwise."""
+    params = work.params
+    remote = params.get("storage") in REMOTE_STORAGE and "sharding" not in params
+    if not remote or work.kind not in ("read", "write"):
+        return 0
+    return math.prod(-(-s // c) for s, c in zip(params["shape"], params["chunk"]))
 
 
 def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, float]]], *,
@@ -433,11 +505,12 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         first = work.impls[0]  # precomputed, in the workload's configuration
         ours = statistics.median(r["bytes"] / r["seconds"] for r in results[(work.key, first)])
         nbytes = results[(work.key, first)][0]["bytes"]
+        requests = _requests(work)
         lines += [
             f"## {work.title}",
             "",
-            "| implementation | MB/s | precomputed is | peak memory |",
-            "|---|---|---|---|",
+            "| implementation | MB/s | precomputed is | peak memory |" + CPU_COLUMN * bool(requests),
+            "|---|---|---|---|" + ("---|" * bool(requests)),
         ]
         for impl in work.impls:
             runs = results[(work.key, impl)]
@@ -445,10 +518,13 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
             rate = statistics.median(rates)
             peak = statistics.median(r["peak_above_start"] for r in runs)
             ratio = "—" if impl == first else f"{ours / 1e6 / rate:.2f}x"
+            cpu = ""
+            if requests:
+                cpu = f" {statistics.median(r['cpu'] for r in runs) / requests * 1e3:.2f} ms |"
             lines.append(
                 f"| {impl.replace('floor-1', 'floor, 1 thread').replace('floor-2', 'floor, 2 threads')} "
                 f"| {rate:.0f} ({rates[0]:.0f} to {rates[-1]:.0f}) | {ratio} "
-                f"| {peak / 2**20:.0f} MiB ({peak / nbytes:.2f}x the data) |"
+                f"| {peak / 2**20:.0f} MiB ({peak / nbytes:.2f}x the data) |{cpu}"
             )
         lines.append("")
     return "\n".join(lines)
