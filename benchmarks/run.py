@@ -473,11 +473,23 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "library: they `pread` each chunk file, decode it with the encoding's own library "
         "(simplejpeg, compressed-segmentation) and place it into one preallocated, huge-page-advised "
         "array, one share of the chunks per thread: the least work a full read needs.",
-        "- Workloads h and j (S3 rows) run against moto's S3 server on 127.0.0.1 in the benchmark's "
-        "own parent process (a stand-in, not a cloud): precomputed and cloud-volume find it through "
-        "`AWS_ENDPOINT_URL_S3` and a secrets file, tensorstore through its s3 kvstore's `endpoint`; "
-        "the server's own Python costs much of the time. Workload j's shards are written by "
-        "precomputed (identity hash, chunks stored raw, gzip minishard indexes).",
+        "- Workloads h, j, k, l and o (S3 rows) run against moto's S3 server on 127.0.0.1, in a "
+        "process of its own (a stand-in, not a cloud): precomputed, cloud-volume and boto3 find it "
+        "through `AWS_ENDPOINT_URL_S3` and a secrets file, tensorstore through its s3 kvstore's "
+        "`endpoint`. The server's Python shares the machine's 2 cores with the client and costs "
+        "about 3 ms of CPU per request, so here a client's own CPU per request decides its speed. "
+        "Workload o adds a fixed 25 ms before every answer, as a cloud region's round trip, on "
+        "moto and on a threaded HTTP/1.1 file server, so that concurrency decides. The `client CPU "
+        "per request` column is the CPU time (user + system) of the measuring process and its "
+        "worker processes during the timed work, divided by the chunk requests. The boto3 row is "
+        "no library: one `get_object` per chunk from 16 threads, each placed into one array. "
+        "Workload j's shards are written by precomputed (identity hash, chunks stored raw, gzip "
+        "minishard indexes).",
+        "- Rows `parallel=2` are the same calls with `parallel=2`. Before each read the worker reads "
+        "two chunks untimed (imports, info, threads): with `parallel=2` that call starts the worker "
+        "pool, as any earlier call of a session would. precomputed uses its worker processes only "
+        "where they can pay (see docs/performance.md), so on local files with compiled codecs its "
+        "`parallel=2` rows run on the caller's threads.",
         "- Workload k measures meshes: its MB/s are the bytes of the merged mesh (float32 vertices "
         "and uint32 triangles) per second of fetching and merging. The legacy meshes are merged "
         "with duplicate vertices removed (`vol.mesh.get(ids)`), the multi-resolution ones "
