@@ -45,6 +45,7 @@ REMOTE_STORAGE = ("s3", "s3-slow", "http-slow")
 CACHED = ["precomputed", "cloud-volume", "precomputed, local disk, no cache"]
 PARALLEL = ["precomputed", "precomputed, parallel=2", "cloud-volume", "cloud-volume, parallel=2"]
 FLOORS = ["floor-1", "floor-2"]
+IO_FLOOR = "floor-io-2"
 #: gzip on local disk as cloud-volume lays it out (<chunk>.gz): tensorstore reads gzip only as
 #: HTTP Content-Encoding, so it has no row here.
 GZIP = ["precomputed, gzip", "precomputed, gzip, parallel=2", "cloud-volume, gzip"]
@@ -129,7 +130,9 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             PEERS,
             {**raw, "order": "C"},
         ),
-        Workload("read", "(a) full read of the same volume", "read", "raw", [*PEERS, P2, *FLOORS], raw),
+        Workload(
+            "read", "(a) full read of the same volume", "read", "raw", [*PEERS, P2, *FLOORS, IO_FLOOR], raw
+        ),
         Workload(
             "random",
             f"(b) {cutouts} random unaligned 100x100x50 cutouts of it",
@@ -435,6 +438,12 @@ def _versions() -> str:
     return ", ".join(f"{n} {md.version(n)}" for n in names)
 
 
+def _label(impl: str) -> str:
+    labels = {"floor-1": "floor, 1 thread", "floor-2": "floor, 2 threads",
+              IO_FLOOR: "floor, 2 threads, I/O only (no placement)"}  # fmt: skip
+    return labels.get(impl, impl)
+
+
 CPU_COLUMN = " client CPU per request |"
 
 
@@ -534,7 +543,7 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
             if requests:
                 cpu = f" {statistics.median(r['cpu'] for r in runs) / requests * 1e3:.2f} ms |"
             lines.append(
-                f"| {impl.replace('floor-1', 'floor, 1 thread').replace('floor-2', 'floor, 2 threads')} "
+                f"| {_label(impl)} "
                 f"| {rate:.0f} ({rates[0]:.0f} to {rates[-1]:.0f}) | {ratio} "
                 f"| {peak / 2**20:.0f} MiB ({peak / nbytes:.2f}x the data) |{cpu}"
             )

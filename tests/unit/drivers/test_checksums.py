@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 
 import google_crc32c
 import pytest
@@ -35,6 +36,15 @@ def test_an_s3_etag_is_an_md5_only_for_single_part_unencrypted_objects():
     assert s3_hashes({"ETag": f'"{MD5.hex()}-3"'}) == {}  # multipart
     assert s3_hashes({"ETag": etag, "ServerSideEncryption": "aws:kms"}) == {}
     assert s3_hashes({"ETag": etag, "SSECustomerAlgorithm": "AES256"}) == {}
+
+
+def test_an_s3_response_gives_its_crc32_and_crc32c_but_not_composite_ones():
+    crc32 = zlib.crc32(DATA).to_bytes(4, "big")
+    response = {"ETag": f'"{MD5.hex()}"', "ChecksumCRC32": _b64(crc32), "ChecksumCRC32C": _b64(CRC)}
+    assert s3_hashes(response) == {"md5": MD5, "crc32": crc32, "crc32c": CRC}
+    assert s3_hashes({"ChecksumCRC32": _b64(crc32) + "-3"}) == {}  # a multipart composite
+    with pytest.raises(ChecksumMismatch, match=r"crc32 "):
+        verify(DATA + b"!", {"crc32": crc32, "md5": MD5})  # the CRC is the one checked
 
 
 @pytest.mark.parametrize("expected", [{"md5": MD5}, {"crc32c": CRC}, {"md5": MD5, "crc32c": CRC}, {}])
