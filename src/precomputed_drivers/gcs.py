@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, metadata_of
+from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, environment_key, metadata_of
 from ._secrets import find_secret, looked_for
 
 if TYPE_CHECKING:
@@ -100,9 +100,10 @@ class GCSStore(RemoteStore):
             )
 
         url = f"gs://{bucket}/{path}".rstrip("/")
-        super().__init__(
-            open_fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials, policy=policy
-        )
+        fs_key = ("gs", json.dumps(token, sort_keys=True, default=repr), policy.timeout,
+                  environment_key("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS"))  # fmt: skip
+        super().__init__(open_fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials,
+                         policy=policy, fs_key=fs_key)  # fmt: skip
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> GCSStore:

@@ -18,7 +18,7 @@ from precomputed_core.exceptions import FeatureUnavailableError
 
 from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
-from ._remote import Fetched, RemoteStore, client_timeout, metadata_of
+from ._remote import Fetched, RemoteStore, client_timeout, environment_key, metadata_of
 
 if TYPE_CHECKING:
     from precomputed_core import CloudPath, Store
@@ -58,7 +58,8 @@ class HTTPStore(RemoteStore):
                 client_kwargs={"timeout": client_timeout(policy), "auto_decompress": False},
             )
 
-        super().__init__(open_fs, url, url, read_only=True, policy=policy)
+        fs_key = ("http", policy.timeout, environment_key("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"))
+        super().__init__(open_fs, url, url, read_only=True, policy=policy, fs_key=fs_key)
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Store:  # type: ignore[override]

@@ -14,14 +14,26 @@ The endpoint: ``endpoint_url=``, ``AWS_ENDPOINT_URL`` in the secret,
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from precomputed_core.exceptions import CredentialsError
 
 from ._checksums import s3_hashes, verify
 from ._ranges import RangeReply
-from ._remote import ALWAYS, HTTP_HEADERS, Condition, Fetched, RemoteStore, client_timeout, metadata_of
+from ._remote import (
+    ALWAYS,
+    HTTP_HEADERS,
+    Condition,
+    Fetched,
+    RemoteStore,
+    client_timeout,
+    environment_key,
+    metadata_of,
+)
 from ._s3_requests import FullClientNeeded, S3Reply, S3Requests, S3ResponseError
 from ._secrets import find_secret, looked_for
 
@@ -76,6 +88,15 @@ def aws_options(bucket: str, given: Any = None) -> tuple[dict[str, Any], str]:
         f"none found, so access was anonymous (looked for {looked_for('aws', bucket)}, "
         "the AWS_* environment variables and the default AWS credential chain)"
     )
+
+
+#: What botocore reads from the environment when a client opens without given keys.
+_AWS_ENVIRONMENT = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION",
+    "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+)  # fmt: skip
+_REQUESTS: weakref.WeakKeyDictionary[Any, S3Requests] = weakref.WeakKeyDictionary()
+_REQUESTS_LOCK = threading.Lock()
 
 
 def _given_keys(options: dict[str, Any]) -> Any:
@@ -142,20 +163,28 @@ class S3Store(RemoteStore):
 
         self.bucket = bucket
         url = f"s3://{bucket}/{path}".rstrip("/")
-        super().__init__(open_fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy)
+        fs_key = ("s3", endpoint, json.dumps(options, sort_keys=True, default=repr), policy.timeout,
+                  environment_key(*_AWS_ENVIRONMENT))  # fmt: skip
+        super().__init__(
+            open_fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy, fs_key=fs_key
+        )
         self.endpoint = endpoint
         self._keys = _given_keys(options)
         self._anonymous = bool(options.get("anon"))
-        self._requests_of: tuple[Any, S3Requests] | None = None
 
     @property
     def _requests(self) -> S3Requests:
-        """The signed-request path of this process's file system (a forked child gets its own)."""
+        """The signed-request path of this process's file system, shared by the stores that
+        share it (a forked child gets its own)."""
         fs = self._fs
-        if self._requests_of is None or self._requests_of[0] is not fs:
-            timeout = client_timeout(self.policy)
-            self._requests_of = fs, S3Requests(fs, self._keys, anonymous=self._anonymous, timeout=timeout)
-        return self._requests_of[1]
+        with _REQUESTS_LOCK:
+            requests = _REQUESTS.get(fs)
+            if requests is None:
+                timeout = client_timeout(self.policy)
+                requests = _REQUESTS[fs] = S3Requests(
+                    fs, self._keys, anonymous=self._anonymous, timeout=timeout
+                )
+        return requests
 
     async def _send(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None = None

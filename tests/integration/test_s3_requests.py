@@ -116,3 +116,13 @@ def test_keys_that_need_quoting_round_trip(s3_bucket):
     assert sorted(s3_client(store.endpoint).find(f"{s3_bucket}/odd path")) == sorted(
         f"{s3_bucket}/odd path/{k}" for k in ("a b/c+d", "ünïcode/é", "x%2Fy", "semi;colon=1&q?")
     )
+
+
+def test_stores_of_one_configuration_share_a_client(s3_bucket, s3_endpoint, monkeypatch):
+    first, again = S3Store(s3_bucket, "a"), S3Store(s3_bucket, "b")
+    assert first._fs is again._fs  # a parallel worker reopening the layer pays no new client
+    assert first._requests is again._requests
+    keyed = S3Store(s3_bucket, "a", secrets={"AWS_ACCESS_KEY_ID": "other", "AWS_SECRET_ACCESS_KEY": "other"})
+    assert keyed._fs is not first._fs
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "changed")  # what a client without given keys reads
+    assert S3Store(s3_bucket, "a")._fs is not first._fs
