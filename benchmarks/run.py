@@ -98,6 +98,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
         content="labels",
     )
     blobs = {**seg, "content": "blobs"}
+    compresso = {**seg, "encoding": "compresso"}
     gz = _volume((256, 256, 64) if q else (1024, 1024, 128), content="smooth", compress="gzip")
     par = _volume((512, 512, 128) if q else (1024, 1024, 512))
     s3 = _volume((256, 256, 128) if q else (512, 512, 512), storage="s3")
@@ -113,7 +114,7 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
     cached = {**cache_local, "storage": "s3", "local_copy": "cache-local"}
     xfer = _volume((256, 256, 128) if q else (1024, 1024, 1024))
     datasets = {"raw": raw, "big": big, "jpeg": jpeg, "gzip": gz, "seg": seg, "seg-blobs": blobs, "par": par,
-                "s3": s3,
+                "compresso": compresso, "s3": s3,
                 "shard": shard, "s3-shard": s3_shard, "s3-slow": slow_s3, "http-slow": slow_http,
                 "meshes-legacy": meshes,
                 "meshes-multires": meshes_multires, "s3-cached": cached,
@@ -219,6 +220,23 @@ def workloads(quick: bool) -> tuple[list[Workload], dict[str, dict[str, Any]]]:
             "seg-blobs",
             [*PEERS, P2, *FLOORS],
             blobs,
+        ),
+        Workload(
+            "compresso-write",
+            f"(p) compresso write, uint64 box labels {_dims(compresso)}, 64^3 chunks: a coder that holds "
+            "the GIL",
+            "write",
+            "",
+            ["precomputed", P2],
+            compresso,
+        ),
+        Workload(
+            "compresso-read",
+            "(p) compresso full read of the same volume",
+            "read",
+            "compresso",
+            ["precomputed", P2],
+            compresso,
         ),
         Workload(
             "s3-write",

@@ -59,10 +59,13 @@ class CompressedSegmentationCodec(Codec):
     encoding = "compressed_segmentation"
 
     @property
-    def releases_gil(self) -> bool:  # type: ignore[override]
+    def encode_releases_gil(self) -> bool:  # type: ignore[override]
         """True where the package's C++ coder is called without the GIL (see :mod:`._cseg_native`)."""
-        labels = np.dtype(np.uint64)
-        return native_decoder(labels) is not None and native_encoder(labels) is not None
+        return native_encoder(np.dtype(np.uint64)) is not None
+
+    @property
+    def decode_releases_gil(self) -> bool:  # type: ignore[override]
+        return native_decoder(np.dtype(np.uint64)) is not None
 
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:
         if dtype not in (np.uint32, np.uint64):

@@ -19,7 +19,8 @@ class CrackleCodec(LabelCodec):
     """
 
     encoding = "crackle"
-    releases_gil = True  # measured: 2 threads code 1.9-2x one
+    # Measured: 2 threads code 1.9-2x one.
+    encode_releases_gil = decode_releases_gil = True
     package = "crackle-codec"
 
     def _compress(self, labels: npt.NDArray[Any]) -> bytes:

@@ -35,7 +35,8 @@ class JpegCodec(Codec):
     encoding = "jpeg"
     content_type: ClassVar[str] = "image/jpeg"
     lossy: ClassVar[bool] = True
-    releases_gil = True  # libjpeg-turbo, in simplejpeg and Pillow; 2 threads code 2x one
+    # Libjpeg-turbo, in simplejpeg and Pillow; 2 threads code 2x one.
+    encode_releases_gil = decode_releases_gil = True
 
     def __init__(self, quality: int = 85) -> None:
         if not 1 <= quality <= 100:

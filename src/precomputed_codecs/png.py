@@ -41,7 +41,8 @@ class PngCodec(Codec):
     """Lossless; compression level from the scale's ``png_level`` (default 6)."""
 
     encoding = "png"
-    releases_gil = True  # measured: 2 threads code 1.95x one
+    # Measured: 2 threads code 1.95x one.
+    encode_releases_gil = decode_releases_gil = True
     content_type: ClassVar[str] = "image/png"
 
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:

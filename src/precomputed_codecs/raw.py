@@ -26,7 +26,8 @@ class RawCodec(Codec):
     """The spec's ``raw`` encoding; decoding is a reshape of the bytes, no copy."""
 
     encoding = "raw"
-    releases_gil = True  # numpy's copies
+    # Numpy's copies.
+    encode_releases_gil = decode_releases_gil = True
 
     def encode(self, array: npt.NDArray[Any], spec: ChunkSpec) -> bytes:
         if tuple(array.shape) != spec.shape:

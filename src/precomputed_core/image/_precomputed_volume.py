@@ -140,13 +140,15 @@ class PrecomputedVolume(Volume):
     def overlaps_requests(self) -> bool:
         return self.store.batch_size > 1  # a batch's requests are all in flight at once
 
-    def threads_suffice(self, mip: int) -> str | None:
+    def threads_suffice(self, mip: int, work: str) -> str | None:
         # Compression needs no say: gzip (isal, zlib-ng, zlib) releases the GIL as well.
         codec = self._layout(mip).codec
-        if self.store.holds_gil or not codec.releases_gil:
+        free = codec.decode_releases_gil if work == "read" else codec.encode_releases_gil
+        if self.store.holds_gil or not free:
             return None
         protocol = self.store.url.partition("://")[0]
-        return f"{protocol}:// requests and {codec.encoding} coding release the GIL"
+        coding = "decoding" if work == "read" else "encoding"
+        return f"{protocol}:// requests and {codec.encoding} {coding} release the GIL"
 
     @property
     def shared_between_processes(self) -> bool:

@@ -47,10 +47,11 @@ class Codec(ABC):
     #: Whether decoding gives back other voxels than were encoded (jpeg); such a codec is
     #: never used to keep copies (``lru_encoding``).
     lossy: ClassVar[bool] = False
-    #: Whether ``encode`` and ``decode`` let other threads run (compiled code that releases
+    #: Whether ``encode`` (``decode``) lets other threads run (compiled code that releases
     #: the GIL): then this process's threads already use every core, and ``parallel``
-    #: keeps such work off worker processes. A codec written in Python holds it.
-    releases_gil: bool = False
+    #: keeps such writes (reads) off worker processes. A codec written in Python holds it.
+    encode_releases_gil: bool = False
+    decode_releases_gil: bool = False
 
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
         """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""

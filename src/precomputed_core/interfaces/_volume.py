@@ -130,8 +130,9 @@ class Volume(ABC):
         """
         return self.chunk_grid(mip)
 
-    def threads_suffice(self, mip: int) -> str | None:
-        """Why this process's threads already keep every core busy on ``mip``'s work, or None.
+    def threads_suffice(self, mip: int, work: str) -> str | None:
+        """Why this process's threads already keep every core busy on ``work`` ("read" or
+        "write") at ``mip``, or None.
 
         ``parallel`` worker processes pay only for work that holds the GIL; where this
         returns a reason, the work stays on the caller's threads (the reason is logged at

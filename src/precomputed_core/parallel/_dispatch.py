@@ -42,6 +42,26 @@ class _Parallel(NamedTuple):
     groups_per_process: int
 
 
+def _copy_in_slabs(shared: npt.NDArray[Any], array: npt.NDArray[Any], threads: int) -> None:
+    """``shared[...] = array`` by ``threads`` threads, a z slab each: the copy and the page
+    faults of the new segment (tmpfs: one per 4 KiB) are the parallel write's serial part,
+    measured 0.15 s per 256 MiB on one thread."""
+    depth = shared.shape[2]
+    if threads < 2 or shared.nbytes < 2**24 or depth < threads:
+        shared[...] = array
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = [depth * i // threads for i in range(threads + 1)]
+
+    def copy(part: int) -> None:
+        lo, hi = cuts[part], cuts[part + 1]
+        shared[:, :, lo:hi] = array[:, :, lo:hi]
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(copy, range(threads)))
+
+
 class Dispatcher:
     """Runs reads and writes with ``processes`` workers when the storage allows it.
 
@@ -86,7 +106,7 @@ class Dispatcher:
         if cells < 2:  # one cell is one worker's work: no gain, and a segment per call
             self._on_threads(work, box, "it lies in one cell of the work grid")
             return None
-        reason = volume.threads_suffice(mip)
+        reason = volume.threads_suffice(mip, work)
         if reason is not None:
             self._on_threads(work, box, reason)
             return None
@@ -169,7 +189,7 @@ class Dispatcher:
         segment = _shm.create(None, array.size * array.dtype.itemsize)
         try:
             shared = _shm.array_of(segment, array.shape, array.dtype)
-            shared[...] = array  # the workers need the voxels where they can see them
+            _copy_in_slabs(shared, array, self.processes)  # the workers need the voxels where they see them
             del shared
             scheduler.write(recipe, grid, box, mip=mip, location=segment.name, shape=tuple(array.shape),
                             dtype=array.dtype, order="F", options=options,

@@ -78,7 +78,9 @@ def read_group(
     volume, box = open_recipe(recipe), Bbox(group[:3], group[3:])
     with _shared(location, shape, dtype, group, origin) as (out, window):
         _shm.populate(out, window)
-        volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window])
+        # The scheduler's segments are new, so zero-filled: no second pass to clear the window.
+        volume.read(box, mip=mip, options=dataclasses.replace(options, progress=False), out=out[window],
+                    zeroed=True)  # fmt: skip
 
 
 def write_group(

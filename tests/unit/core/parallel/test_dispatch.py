@@ -109,21 +109,24 @@ def test_gil_free_local_work_stays_on_the_callers_threads(tmp_path, caplog, enco
     assert len(messages) == 2
     assert messages[0].startswith("parallel=2: write of ")
     assert messages[1].startswith("parallel=2: read of ")
-    for message in messages:
+    for message, coding in zip(messages, ("encoding", "decoding")):
         assert message.endswith(
-            f"on this process's threads: file:// requests and {encoding} coding release the GIL"
+            f"on this process's threads: file:// requests and {encoding} {coding} release the GIL"
         )
 
 
 def test_work_that_holds_the_gil_goes_to_the_worker_processes(tmp_path, caplog):
     pytest.importorskip("compresso")
-    vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its coder keeps the GIL
+    vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its encoder keeps the GIL
     with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
         vol[:] = np.ones((128, 128, 64), np.uint64)
         vol[:]
-    assert [kind for kind, _, _ in recorder.calls] == ["write", "read"]
+    assert [kind for kind, _, _ in recorder.calls] == ["write"]  # its decoder lets threads run
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
-    assert [m.endswith("in 2 worker processes (32 cells of the work grid)") for m in messages] == [True, True]
+    assert messages[0].endswith("in 2 worker processes (32 cells of the work grid)")
+    assert messages[1].endswith(
+        "on this process's threads: file:// requests and compresso decoding release the GIL"
+    )
 
 
 def test_a_store_whose_requests_hold_the_gil_goes_to_the_worker_processes(tmp_path, worker_processes):
@@ -140,8 +143,11 @@ def test_the_codecs_say_whether_they_release_the_gil():
     from precomputed_core.plugins import get_codec
 
     for encoding in ("raw", "jpeg", "png", "crackle"):
-        assert get_codec(encoding).releases_gil, encoding
-    assert get_codec("compressed_segmentation").releases_gil  # the package's C++ coder through ctypes
+        assert get_codec(encoding).encode_releases_gil, encoding
+        assert get_codec(encoding).decode_releases_gil, encoding
+    cseg = get_codec("compressed_segmentation")  # the package's C++ coder through ctypes
+    assert cseg.encode_releases_gil
+    assert cseg.decode_releases_gil
 
 
 def test_a_store_with_requests_in_flight_gives_each_worker_one_share(tmp_path, worker_processes, monkeypatch):
