@@ -164,6 +164,11 @@ class CloudVolumeAPI:
     def write(self, vol: Any, data: np.ndarray[Any, Any]) -> None:
         vol[:, :, :] = data
 
+    def write_part(self, vol: Any, data: np.ndarray[Any, Any]) -> None:
+        """``data`` at the volume's corner (whole chunks)."""
+        x, y, z = data.shape
+        vol[:x, :y, :z] = data
+
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         return np.asarray(vol[box])
 
@@ -207,6 +212,10 @@ class Tensorstore:
 
     def write(self, vol: Any, data: np.ndarray[Any, Any]) -> None:
         vol[:, :, :, 0].write(data).result()
+
+    def write_part(self, vol: Any, data: np.ndarray[Any, Any]) -> None:
+        x, y, z = data.shape
+        vol[:x, :y, :z, 0].write(data).result()
 
     def read(self, vol: Any, box: tuple[slice, ...]) -> np.ndarray[Any, Any]:
         # Fortran order: the same memory layout the others return (C order costs it a transpose).

@@ -116,6 +116,9 @@ def _serve_s3(port: int, latency: float) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = _delayed(DomainDispatcherApplication(create_backend_app), latency)
+    # Keep-alive, as S3 and every cloud front end: without it each request would pay for a
+    # new connection on both sides.
+    MotoRequestHandler.protocol_version = "HTTP/1.1"
     make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
 
 

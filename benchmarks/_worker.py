@@ -81,7 +81,8 @@ def _family_cpu() -> float:
 
 
 class FamilyMemory:
-    """Peak of :func:`_family_memory` while the block runs, sampled every 5 ms.
+    """Peak of :func:`_family_memory` while the block runs, sampled every 50 ms (reading the
+    mappings of every process costs CPU that the work would miss).
 
     With worker processes the result lives in shared memory that belongs to no single
     process: shared pages are counted once (the machine's Shmem), heaps per process.
@@ -89,19 +90,25 @@ class FamilyMemory:
 
     def __init__(self) -> None:
         self.peak = 0
+        #: Whether worker processes ran: else the process's own peak is the figure, and
+        #: reading every mapping's pages 200 times a second would only slow the work down.
+        self.had_workers = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _family_memory())
+        while not self._stop.wait(0.05):
+            if len(_family(os.getpid())) > 1:
+                self.had_workers = True
+                self.peak = max(self.peak, _family_memory())
 
     def __enter__(self) -> FamilyMemory:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.peak = max(self.peak, _family_memory())
+        if self.had_workers:
+            self.peak = max(self.peak, _family_memory())
         self._stop.set()
         self._thread.join()
 
@@ -134,6 +141,10 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
         if params.get("order") == "C":  # as np.zeros, np.load and tifffile give arrays
             data = np.ascontiguousarray(data)
         vol = impl.open(path, make_info(params))
+        # Warm, as reads are: imports, threads, and with parallel=2 the worker pool (the
+        # first parallel call of a session starts it). Two chunks, written again below.
+        cx, cy, cz = params["chunk"]
+        impl.write_part(vol, data[: 2 * cx, :cy, :cz])
         work = lambda: impl.write(vol, data)  # noqa: E731
         nbytes = data.nbytes
     elif workload in ("transfer", "downsample"):
@@ -141,7 +152,7 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
 
         work, nbytes, cleanup = prepare(impl, workload, path, params)
         with cluster_for(impl_name):
-            return _timed(impl_name, workload, work, nbytes, cleanup)
+            return _timed(impl_name, workload, work, nbytes, cleanup, path=path)
     elif workload in ("cache-fill", "cached"):
         work, nbytes = _cached_read(impl, path, params, fill=workload == "cache-fill")
     elif workload == "meshes":
@@ -186,12 +197,28 @@ def run(impl_name: str, workload: str, path: str, params: dict[str, Any]) -> dic
             full = tuple(slice(0, s) for s in shape)
             work = lambda: impl.read(vol, full)  # noqa: E731
             nbytes = int(np.prod(shape)) * np.dtype(params["dtype"]).itemsize
-    return _timed(impl_name, workload, work, nbytes, None, holder if workload == "meshes" else None)
+    meshes = holder if workload == "meshes" else None
+    return _timed(impl_name, workload, work, nbytes, None, meshes, path=path)
+
+
+def _tmpfs_bytes(path: str) -> int:
+    """The bytes of the files under ``path`` if it is on /dev/shm (counted as Shmem), else 0."""
+    if not os.path.realpath(path).startswith("/dev/shm/"):
+        return 0
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def _timed(impl_name: str, workload: str, work: Any, nbytes: int, cleanup: Any,
-           holder: dict[str, Any] | None = None) -> dict[str, float]:  # fmt: skip
+           holder: dict[str, Any] | None = None, path: str = "") -> dict[str, float]:  # fmt: skip
     family, family_before, before = FamilyMemory(), _family_memory(), _status("VmRSS")
+    files_before = _tmpfs_bytes(path)
     _reset_peak()
     with family:
         cpu, start = _family_cpu(), time.perf_counter()
@@ -206,8 +233,10 @@ def _timed(impl_name: str, workload: str, work: Any, nbytes: int, cleanup: Any,
         cleanup()
     # One process: its own peak resident size. With worker processes, whose result lives in
     # shared memory: heaps of all of them plus shared memory, above the same just before.
-    many = "parallel" in impl_name or "cluster" in impl_name
-    above = family.peak - family_before if many else peak - before
+    many = family.had_workers
+    # Chunk files written to a RAM-backed directory are shared memory too: not the process's.
+    files = _tmpfs_bytes(path) - files_before if many else 0
+    above = family.peak - family_before - files if many else peak - before
     return {"seconds": seconds, "bytes": nbytes, "peak_above_start": max(0, above), "cpu": cpu}
 
 

@@ -23,9 +23,10 @@ import os
 import re
 import ssl
 import weakref
-import zlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
+
+from ._checksums import crc32
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +41,7 @@ _ERROR_BODY_LIMIT = 64 * 2**10
 #: Statuses that mean "ask the full client": a bucket in another region, or a request
 #: form this path does not make the way the endpoint wants.
 _REDIRECTS = (301, 302, 307)
+_CRC_HEADER = "x-amz-checksum-crc32"
 
 
 class S3ResponseError(OSError):
@@ -65,7 +67,7 @@ class S3Reply(NamedTuple):
 
 
 def _crc32(data: bytes) -> str:
-    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    return base64.b64encode(crc32(data).to_bytes(4, "big")).decode()
 
 
 def _ssl_context() -> ssl.SSLContext | bool:
@@ -144,6 +146,11 @@ class S3Requests:
         if inspect.isawaitable(frozen):  # aiobotocore's refreshable credentials
             frozen = await frozen
         request = AWSRequest(method=method, url=url, headers=headers, data=body)
+        if body is not None:
+            # As botocore decides for its own uploads: over HTTPS, with the CRC32 header, the
+            # body is not hashed into the signature (TLS and the checksum guard it); over
+            # plain HTTP it is.
+            request.context["checksum"] = {"request_algorithm": {"in": "header", "name": _CRC_HEADER}}
         S3SigV4Auth(frozen, "s3", self._region).add_auth(request)
         return dict(request.headers.items())
 
@@ -164,7 +171,7 @@ class S3Requests:
         if body is not None:
             # S3 refuses a damaged upload, keeps the CRC and sends it back with reads that ask.
             headers["x-amz-sdk-checksum-algorithm"] = "CRC32"
-            headers["x-amz-checksum-crc32"] = _crc32(body)
+            headers[_CRC_HEADER] = _crc32(body)
         signed = await self._signed(method, url, headers, body)
         where = f"s3://{bucket}/{key}"
         target = yarl.URL(url, encoded=True)  # quoted once, as signed

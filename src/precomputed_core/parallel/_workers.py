@@ -31,9 +31,7 @@ def _open(cloudpath: str, info_json: str, options_json: str, generation: str) ->
     """The layer, opened once per worker and recipe, and reused by that recipe's later groups."""
     volume = open_volume(parse_cloudpath(cloudpath), info=json.loads(info_json), **json.loads(options_json))
     # The processes already use the cores: one I/O thread each avoids oversubscribing them.
-    # Threads that mostly wait on requests in flight keep their number.
-    if not volume.overlaps_requests:
-        volume.set_threads(1)
+    volume.set_threads(1)
     return volume
 
 
