@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -422,10 +423,12 @@ def _measure_all(
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     for rep in range(reps):
         for work in works:
-            # Interleaved, and rotated each repetition so no implementation always runs
-            # right after the same neighbour (a 1 GiB process exiting leaves work for the kernel).
-            shift = rep % len(work.impls)
-            for impl in work.impls[shift:] + work.impls[:shift]:
+            # Interleaved, in a new order each repetition (a rotation would keep neighbours):
+            # a process that just exited with gigabytes leaves the kernel work that slows the
+            # next one, so no implementation may always follow the same one.
+            order = list(work.impls)
+            random.Random(rep * 7919 + len(work.key)).shuffle(order)
+            for impl in order:
                 if work.kind == "cached":
                     results.setdefault((work.key, impl), []).append(cached(impl, work))
                 elif work.kind in ("write", "patch"):
@@ -437,6 +440,8 @@ def _measure_all(
                 else:
                     path = place(work.params, work.dataset)
                     results.setdefault((work.key, impl), []).append(_measure(impl, work, path))
+                if results[(work.key, impl)][-1]["bytes"] >= 2**29:
+                    time.sleep(1)  # let the kernel free the exited process's memory first
         print(f"repetition {rep + 1}/{reps} done", file=sys.stderr)
     return results
 
@@ -485,8 +490,9 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         f"- Machine: {_machine()}",
         f"- Versions: {_versions()}",
         f"- Storage: {storage} (a RAM-backed file system: this measures the libraries, not a disk)",
-        f"- {reps} repetitions, implementations interleaved (A B C, then B C A, ...), each "
-        "measurement in a fresh process; the table gives medians (and the range).",
+        f"- {reps} repetitions, implementations interleaved in a new random order each repetition "
+        "(so none always follows the same neighbour), each measurement in a fresh process, with a "
+        "pause after any that held 512 MiB or more; the table gives medians (and the range).",
         "- Throughput is uncompressed voxel bytes per second. Peak memory is the process's peak "
         "resident size during the timed work minus its resident size just before it "
         "(interpreter, libraries and the open volume already loaded); when worker processes "

@@ -1,0 +1,74 @@
+"""Arrays in any memory layout write the same chunk files as a Fortran-ordered one.
+
+C order is what np.zeros, np.load and tifffile give; strided and reversed views are what
+slicing gives. Each chunk is transposed or gathered on the write threads, never by a copy
+of the whole array.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from precomputed_core import CloudVolume
+from precomputed_core.testing import random_array
+
+SHAPE = (150, 97, 70)
+
+
+def _layer(tmp_path, name, encoding, dtype, **extra):
+    info = CloudVolume.create_new_info(1, "segmentation" if encoding == "compressed_segmentation" else "image",
+                                       dtype, encoding, [4, 4, 40], [0, 0, 0], list(SHAPE),
+                                       chunk_size=(64, 64, 32), **extra)  # fmt: skip
+    vol = CloudVolume(f"file://{tmp_path}/{name}", info=info, progress=False)
+    vol.commit_info()
+    return vol
+
+
+def _files(tmp_path, name, key):
+    folder = tmp_path / name / key
+    return {f: (folder / f).read_bytes() for f in sorted(os.listdir(folder))}
+
+
+def _layouts(data):
+    """The same voxels as a C-ordered copy, a strided view, a reversed view, and a transposed view."""
+    big = np.zeros((SHAPE[0] * 2, SHAPE[1], SHAPE[2]), data.dtype, order="C")
+    big[::2] = data
+    flipped = np.ascontiguousarray(data[::-1, :, ::-1])[::-1, :, ::-1]
+    swapped = np.ascontiguousarray(data.transpose(2, 0, 1)).transpose(1, 2, 0)
+    return {"C": np.ascontiguousarray(data), "strided": big[::2], "reversed": flipped, "transposed": swapped}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "dtype", "extra"),
+    [("raw", "uint8", {}), ("raw", "uint16", {}),
+     ("compressed_segmentation", "uint64", {"compressed_segmentation_block_size": (8, 8, 8)})],
+)  # fmt: skip
+def test_every_layout_writes_the_chunk_files_of_fortran_order(tmp_path, encoding, dtype, extra):
+    data = np.asfortranarray(random_array(SHAPE, dtype, seed=3))
+    reference = _layer(tmp_path, "fortran", encoding, dtype, **extra)
+    reference[:, :, :] = data
+    expected = _files(tmp_path, "fortran", reference.key)
+    for name, array in _layouts(data).items():
+        assert not array.flags.f_contiguous, name
+        np.testing.assert_array_equal(array, data)
+        vol = _layer(tmp_path, name, encoding, dtype, **extra)
+        vol[:, :, :] = array
+        assert _files(tmp_path, name, vol.key) == expected, name
+        np.testing.assert_array_equal(vol[:, :, :][..., 0], data)
+
+
+def test_a_c_ordered_write_copies_no_more_than_a_chunk_at_a_time(tmp_path):
+    """No whole-array copy: the write's peak allocation stays far below the array's size."""
+    import tracemalloc
+
+    vol = _layer(tmp_path, "c", "raw", "uint8")
+    data = np.ascontiguousarray(random_array(SHAPE, "uint8", seed=4))
+    tracemalloc.start()
+    vol[:, :, :] = data
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < data.nbytes / 4  # a few chunks (64*64*32 bytes each) in flight, not 1 MB
+    np.testing.assert_array_equal(vol[:, :, :][..., 0], data)
