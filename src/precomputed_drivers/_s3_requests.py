@@ -114,9 +114,12 @@ class S3Requests:
             client = await self._fs.set_session()
             self._region = client.meta.region_name or "us-east-1"
             self._endpoint = client.meta.endpoint_url.rstrip("/")
-            self._custom_endpoint = bool(self._fs.client_kwargs.get("endpoint_url") or self._fs.endpoint_url)
+            given = (self._fs.client_kwargs or {}).get("endpoint_url") or getattr(self._fs, "endpoint_url", None)
+            self._custom_endpoint = bool(given)
             if not self._anonymous:
                 self._credentials = self._given or await self._fs.session.get_credentials()
+            if self._session is not None and not self._session.closed:
+                return self._session  # another request opened it while this one waited
             connector = aiohttp.TCPConnector(limit=64, ssl=_ssl_context())
             # The environment's proxy is looked up once here: aiohttp's trust_env would read
             # ~/.netrc and the proxy variables again for every request.
@@ -179,7 +182,8 @@ class S3Requests:
             status = response.status
             if status < 300 or status == 416:
                 return S3Reply(status, response.headers, await response.read())
-            if status in _REDIRECTS or "x-amz-bucket-region" in response.headers:
+            # A 400 that names the bucket's region: signed for the wrong one.
+            if status in _REDIRECTS or (status == 400 and "x-amz-bucket-region" in response.headers):
                 self._full_client.add(bucket)
                 raise FullClientNeeded(where)
             text = await response.content.read(_ERROR_BODY_LIMIT)
