@@ -114,8 +114,8 @@ class S3Requests:
             client = await self._fs.set_session()
             self._region = client.meta.region_name or "us-east-1"
             self._endpoint = client.meta.endpoint_url.rstrip("/")
-            given = (self._fs.client_kwargs or {}).get("endpoint_url") or getattr(self._fs, "endpoint_url", None)
-            self._custom_endpoint = bool(given)
+            endpoint = (self._fs.client_kwargs or {}).get("endpoint_url")
+            self._custom_endpoint = bool(endpoint or getattr(self._fs, "endpoint_url", None))
             if not self._anonymous:
                 self._credentials = self._given or await self._fs.session.get_credentials()
             if self._session is not None and not self._session.closed:

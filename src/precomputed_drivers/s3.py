@@ -95,7 +95,9 @@ _AWS_ENVIRONMENT = (
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION",
     "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
 )  # fmt: skip
-_REQUESTS: weakref.WeakKeyDictionary[Any, S3Requests] = weakref.WeakKeyDictionary()
+#: Each file system's signed-request path, by the file system's identity: fsspec file systems
+#: compare equal by their arguments, so a forked child's new one equals its parent's.
+_REQUESTS: dict[int, tuple[weakref.ref[Any], S3Requests]] = {}
 _REQUESTS_LOCK = threading.Lock()
 
 
@@ -178,12 +180,14 @@ class S3Store(RemoteStore):
         share it (a forked child gets its own)."""
         fs = self._fs
         with _REQUESTS_LOCK:
-            requests = _REQUESTS.get(fs)
-            if requests is None:
-                timeout = client_timeout(self.policy)
-                requests = _REQUESTS[fs] = S3Requests(
-                    fs, self._keys, anonymous=self._anonymous, timeout=timeout
-                )
+            found = _REQUESTS.get(id(fs))
+            if found is not None and found[0]() is fs:
+                return found[1]
+            for key in [key for key, (ref, _) in _REQUESTS.items() if ref() is None]:
+                del _REQUESTS[key]  # file systems that are gone
+            timeout = client_timeout(self.policy)
+            requests = S3Requests(fs, self._keys, anonymous=self._anonymous, timeout=timeout)
+            _REQUESTS[id(fs)] = (weakref.ref(fs), requests)
         return requests
 
     async def _send(
