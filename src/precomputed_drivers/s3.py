@@ -110,6 +110,27 @@ def _given_keys(options: dict[str, Any]) -> Any:
     return Credentials(options["key"], options["secret"], options.get("token"))
 
 
+#: How botocore's ``put_object`` names the headers of an upload.
+_BOTO_NAMES = {
+    "Content-Type": "ContentType", "Content-Encoding": "ContentEncoding", "Cache-Control": "CacheControl",
+    "If-None-Match": "IfNoneMatch", "If-Match": "IfMatch",
+}  # fmt: skip
+
+
+def _upload_headers(metadata: ObjectMetadata, condition: Condition) -> dict[str, str]:
+    """The HTTP headers of an upload: its metadata, and its condition (None: only if absent)."""
+    headers = {"Content-Type": metadata.content_type}
+    if metadata.content_encoding:
+        headers["Content-Encoding"] = metadata.content_encoding
+    if metadata.cache_control:
+        headers["Cache-Control"] = metadata.cache_control
+    if condition is None:
+        headers["If-None-Match"] = "*"
+    elif condition is not ALWAYS:
+        headers["If-Match"] = condition
+    return headers
+
+
 def _as_response(headers: Any) -> dict[str, Any]:
     """The fields of a botocore ``GetObject`` response that :func:`s3_hashes` reads."""
     return {
@@ -245,28 +266,12 @@ class S3Store(RemoteStore):
     async def store(
         self, path: str, value: bytes, metadata: ObjectMetadata, condition: Condition = ALWAYS
     ) -> None:
-        fields = {"Content-Type": metadata.content_type}
-        if metadata.content_encoding:
-            fields["Content-Encoding"] = metadata.content_encoding
-        if metadata.cache_control:
-            fields["Cache-Control"] = metadata.cache_control
-        if condition is None:
-            fields["If-None-Match"] = "*"
-        elif condition is not ALWAYS:
-            fields["If-Match"] = condition
+        fields = _upload_headers(metadata, condition)
         if await self._send("PUT", path, fields, bytes(value)) is not None:
             return
         bucket, key = self._split(path)
-        headers = {"ContentType": metadata.content_type}
-        if metadata.content_encoding:
-            headers["ContentEncoding"] = metadata.content_encoding
-        if metadata.cache_control:
-            headers["CacheControl"] = metadata.cache_control
-        if condition is None:
-            headers["IfNoneMatch"] = "*"
-        elif condition is not ALWAYS:
-            headers["IfMatch"] = condition
-        await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **headers)
+        named = {_BOTO_NAMES[name]: text for name, text in fields.items()}
+        await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **named)
 
     async def remove(self, path: str, condition: Condition = ALWAYS) -> None:
         bucket, key = self._split(path)
