@@ -12,6 +12,7 @@ from ..geometry import Bbox
 from ..interfaces import ObjectMetadata
 from ._executor import run_batches
 from ._plan import plan
+from ._transpose import fortran_chunk
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -99,7 +100,7 @@ def write_box(
 
         def update(current: bytes | None) -> bytes | None:
             chunk = _decoded(layout, piece, current, options)
-            chunk[inner] = array[piece.window]
+            chunk[inner] = fortran_chunk(array[piece.window])
             return None if black(chunk) else encode(piece, chunk)
 
         return ChunkEdit(piece.chunk, update, layout.codec.max_encoded_size(piece.spec))
@@ -108,7 +109,7 @@ def write_box(
         """``overwrite_partial``: a partly covered chunk as background around the new voxels."""
         assert piece.inner is not None
         chunk = np.full(piece.spec.shape, options.background, dtype=layout.dtype, order="F")
-        chunk[piece.inner] = array[piece.window]
+        chunk[piece.inner] = fortran_chunk(array[piece.window])
         return chunk
 
     def store(batch: list[Piece]) -> None:
@@ -117,7 +118,7 @@ def write_box(
             if p.inner is not None and not options.overwrite_partial:
                 edits.append(edit(p))
                 continue
-            voxels = array[p.window] if p.inner is None else shell(p)
+            voxels = fortran_chunk(array[p.window]) if p.inner is None else shell(p)
             if black(voxels):
                 edits.append(ChunkEdit(p.chunk, _removed))
             else:
