@@ -173,4 +173,5 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the peers; writes docs/benchmarks.md."""
     _install_with_oracles(session, ".[emulators]")
+    session.install("cheroot>=10.0")  # the S3 stand-in's server: moto's own closes every connection
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -109,17 +109,15 @@ def _delayed(app: Any, seconds: float) -> Any:
 
 
 def _serve_s3(port: int, latency: float) -> None:
-    import logging
+    from cheroot import wsgi
+    from moto.server import DomainDispatcherApplication, create_backend_app
 
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = _delayed(DomainDispatcherApplication(create_backend_app), latency)
     # Keep-alive, as S3 and every cloud front end: without it each request would pay for a
-    # new connection on both sides.
-    MotoRequestHandler.protocol_version = "HTTP/1.1"
-    make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler).serve_forever()
+    # new connection on both sides. moto's own server (werkzeug's) closes every connection
+    # after one answer, whatever the protocol version; cheroot keeps them open. Its threads
+    # are the requests answered at once, which the latency workload needs many of.
+    wsgi.Server(("127.0.0.1", port), app, numthreads=128, request_queue_size=512).start()
 
 
 def _serve_http(port: int, latency: float, root: str) -> None:

@@ -508,10 +508,11 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "it into one preallocated, huge-page-advised array, one share of the chunks per thread: the "
         "least work known that gives the array. The row `I/O only (no placement)` reads each file "
         "straight into its own slot of the output instead: the I/O alone, not the volume's layout.",
-        "- Workloads h, j, k, l and o (S3 rows) run against moto's S3 server on 127.0.0.1, in a "
+        "- Workloads h, j, k, l and o (S3 rows) run against moto's S3 application on 127.0.0.1, in a "
         "process of its own (a stand-in, not a cloud): precomputed, cloud-volume and boto3 find it "
         "through `AWS_ENDPOINT_URL_S3` and a secrets file, tensorstore through its s3 kvstore's "
-        "`endpoint`; the server keeps connections alive, as S3 does. Its Python shares the machine's "
+        "`endpoint`; it is served by cheroot, which keeps connections alive as S3 does (moto's own "
+        "werkzeug server closes each after one answer). Its Python shares the machine's "
         "2 cores with the client, so here a client's own CPU per request decides its speed. "
         "Workload o adds a fixed 25 ms before every answer, as a cloud region's round trip, on "
         "moto and on a threaded HTTP/1.1 file server, so that concurrency decides. The `client CPU "
