@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 __all__ = ["scratch"]
 
-#: Buffers up to this size stay with their thread; larger ones are allocated per call.
-KEPT_SCRATCH_BYTES = 64 * 2**20
+#: Buffers up to this size stay with their thread; larger ones are allocated per call. An
+#: idle I/O thread keeps at most two (a chunk's staging and its transpose), so a volume's
+#: pool of 8 threads holds at most 256 MiB, and 2 MiB per thread for 64^3 uint64 chunks.
+KEPT_SCRATCH_BYTES = 16 * 2**20
 
 _of_thread = threading.local()
 

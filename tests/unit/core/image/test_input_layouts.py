@@ -111,3 +111,14 @@ def test_fortran_chunk_gives_the_same_voxels_in_fortran_order(dtype, chunk):
         assert out.flags.f_contiguous or out.strides[0] == out.itemsize
         np.testing.assert_array_equal(out, view)
         assert out.tobytes(order="F") == view.tobytes(order="F")
+
+
+def test_threads_keep_scratch_only_up_to_its_limit():
+    """Staging buffers are reused by their thread, but one larger than the limit is not kept."""
+    from precomputed_core.image import _scratch
+
+    small = _scratch.scratch("probe", 1000)
+    assert _scratch.scratch("probe", 500) is small
+    big = _scratch.scratch("probe", _scratch.KEPT_SCRATCH_BYTES + 1)
+    assert big.nbytes == _scratch.KEPT_SCRATCH_BYTES + 1
+    assert _scratch.scratch("probe", 500) is small
