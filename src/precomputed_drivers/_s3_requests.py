@@ -173,8 +173,8 @@ class S3Requests:
         url = self._url(bucket, key)
         if body is not None:
             # S3 refuses a damaged upload, keeps the CRC and sends it back with reads that ask.
-            headers["x-amz-sdk-checksum-algorithm"] = "CRC32"
-            headers[_CRC_HEADER] = _crc32(body)
+            # A new dict: the caller's headers go to the full client if this request is refused.
+            headers = {**headers, "x-amz-sdk-checksum-algorithm": "CRC32", _CRC_HEADER: _crc32(body)}
         signed = await self._signed(method, url, headers, body)
         where = f"s3://{bucket}/{key}"
         target = yarl.URL(url, encoded=True)  # quoted once, as signed

@@ -91,6 +91,20 @@ def test_a_redirect_hands_the_bucket_to_the_full_client(s3_bucket, s3_endpoint, 
         assert int(CloudVolume(vol.cloudpath, progress=False)[0:64, 0:64, 0:32].sum()) == 0
 
 
+def test_an_upload_redirected_is_made_again_by_the_full_client(s3_bucket, s3_endpoint, monkeypatch):
+    """The signed path's checksum headers stay its own: the full client's retry gets the upload's."""
+    monkeypatch.setattr(S3Store, "policy", FAST)
+    vol = CloudVolume(f"s3://{s3_bucket}/img", info=_info(), progress=False)
+    vol.commit_info()
+    with fault_proxy(s3_endpoint) as proxy:
+        proxy.faults = [Fault(lambda m, p: m == "PUT" and "4_4_40" in p, 301, times=1)]
+        moved = CloudVolume(vol.cloudpath, endpoint_url=proxy.endpoint, progress=False)
+        moved[:, :, :] = DATA
+        assert proxy.count(301) == 1
+        assert moved._volume.store.inner._requests.uses_full_client(s3_bucket)
+    np.testing.assert_array_equal(CloudVolume(vol.cloudpath, progress=False)[:, :, :][..., 0], DATA)
+
+
 def test_a_missing_bucket_is_an_error_not_missing_chunks(s3_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
     store = S3Store("no-such-bucket-here", "layer")
