@@ -55,7 +55,19 @@ from .skeletons import Skeleton
 PrecomputedSkeleton = Skeleton
 DataLayerProvenance = Provenance
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # The version comes from the installed distribution's metadata (pyproject.toml is its one
+    # source), looked up on first use so that importing the package stays cheap.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("precomputed")
+        except PackageNotFoundError:  # a source tree on sys.path that was never installed
+            return "0+unknown"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "INTERACTIVE",

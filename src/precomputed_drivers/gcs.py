@@ -10,10 +10,10 @@ gcsfs's core class is used directly: its "extended" class (the default from gcsf
 2026 on) asks a gRPC control API for each bucket's type, which private endpoints and
 emulators cannot answer.
 
-Credentials, first found wins: ``secrets=`` (a dict or service-account file),
+Credentials, first found wins: ``storage_options``' ``token``, ``secrets=`` (a dict or service-account file),
 ``[BUCKET-]google-secret.json`` in the secrets folder; with ``STORAGE_EMULATOR_HOST``
 set, none; then Google's application default credentials; otherwise anonymous access,
-which public buckets allow.
+which public buckets allow. Other ``storage_options`` go to gcsfs's ``GCSFileSystem`` as they are.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ._checksums import google_hashes, verify
 from ._ranges import RangeReply
 from ._remote import ALWAYS, Condition, Fetched, RemoteStore, client_timeout, environment_key, metadata_of
 from ._secrets import find_secret, looked_for
+from ._storage_options import fs_arguments, given_twice, key_of
 
 if TYPE_CHECKING:
     from precomputed_core import CloudPath, ObjectMetadata
@@ -80,27 +81,35 @@ class GCSStore(RemoteStore):
         read_only: bool = False,
         request_timeout: float | None = None,
         total_timeout: float | None = None,
+        storage_options: dict[str, Any] | None = None,
         **_: Any,
     ) -> None:
         from gcsfs.core import GCSFileSystem
 
         policy = self.policy.with_options(request_timeout, total_timeout)
-        token, credentials = google_token(bucket, secrets)
+        given = dict(storage_options or {})
+        if "token" in given:
+            if secrets is not None:
+                raise given_twice(["token"])
+            token, credentials = given.pop("token"), "from storage_options (token)"
+        else:
+            token, credentials = google_token(bucket, secrets)
 
         def open_fs() -> Any:
-            return GCSFileSystem(
-                token=token,
-                skip_instance_cache=True,
-                use_listings_cache=False,
+            ours = {
+                "token": token,
+                "skip_instance_cache": True,
+                "use_listings_cache": False,
                 # Without it gcsfs sets no timeout at all: a stalled connection would hang a read.
                 # Connect and read timeouts raise errors this store retries (within policy.total).
-                requests_timeout=client_timeout(policy),
+                "requests_timeout": client_timeout(policy),
                 # Bodies come as stored, decoded here by their Content-Encoding (see http.py).
-                session_kwargs={"auto_decompress": False},
-            )
+                "session_kwargs": {"auto_decompress": False},
+            }
+            return GCSFileSystem(**fs_arguments(ours, given))
 
         url = f"gs://{bucket}/{path}".rstrip("/")
-        fs_key = ("gs", json.dumps(token, sort_keys=True, default=repr), policy.timeout,
+        fs_key = ("gs", json.dumps(token, sort_keys=True, default=repr), key_of(given), policy.timeout,
                   environment_key("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS"))  # fmt: skip
         super().__init__(open_fs, f"{bucket}/{path}", url, read_only=read_only, credentials=credentials,
                          policy=policy, fs_key=fs_key)  # fmt: skip

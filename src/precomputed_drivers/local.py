@@ -25,6 +25,7 @@ from precomputed_core import (
 from precomputed_core.exceptions import PermissionDeniedError, StorageError
 
 from ._file_lock import file_lock, is_lock_file
+from ._storage_options import refuse
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ class LocalStore(Store):
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> LocalStore:
+        refuse(path.url, options.get("storage_options"), "read and written with the system's file calls")
         return cls(path.local_path)
 
     @property

@@ -19,6 +19,7 @@ from precomputed_core import (
     object_lock,
 )
 
+from ._storage_options import refuse
 from ._suffixes import VARIANTS, find_variant, logical_key, stored_suffix
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class MemoryStore(Store):
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> MemoryStore:
+        refuse(path.url, options.get("storage_options"), "held in this process's memory")
         return cls(path.bucket, path.path)
 
     @property

@@ -5,10 +5,12 @@ signer, aiohttp's session; a quarter of the client CPU of a full ``get_object``)
 with s3fs's ``cat``: the response's ``Content-Encoding`` says whether the bytes are gzip
 (S3 returns what was stored), and one request per chunk is all it takes.
 
-Credentials, first found wins: ``secrets=`` (a dict or file), ``[BUCKET-]aws-secret.json``
+Credentials, first found wins: ``storage_options`` that choose them (``key``/``secret``,
+``anon``, ``profile``...), ``secrets=`` (a dict or file), ``[BUCKET-]aws-secret.json``
 in the secrets folder, the ``AWS_*`` environment variables, the default AWS chain
 (profiles, instance roles); otherwise anonymous access, which public buckets allow.
-The endpoint: ``endpoint_url=``, ``AWS_ENDPOINT_URL`` in the secret,
+Other ``storage_options`` go to ``s3fs.S3FileSystem`` as they are.
+The endpoint: ``endpoint_url=`` (or in ``storage_options``), ``AWS_ENDPOINT_URL`` in the secret,
 ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``, else AWS.
 """
 
@@ -36,6 +38,7 @@ from ._remote import (
 )
 from ._s3_requests import FullClientNeeded, S3Reply, S3Requests, S3ResponseError
 from ._secrets import find_secret, looked_for
+from ._storage_options import fs_arguments, given_twice, key_of
 
 if TYPE_CHECKING:
     from precomputed_core import CloudPath, ObjectMetadata
@@ -103,11 +106,44 @@ _REQUESTS_LOCK = threading.Lock()
 
 def _given_keys(options: dict[str, Any]) -> Any:
     """botocore credentials for keys the store was given (None: the client's session finds them)."""
-    if not options.get("key"):
+    key = options.get("key") or options.get("username")  # s3fs's two names for them
+    if not key:
         return None
     from botocore.credentials import Credentials
 
-    return Credentials(options["key"], options["secret"], options.get("token"))
+    return Credentials(key, options.get("secret") or options.get("password"), options.get("token"))
+
+
+#: s3fs arguments that choose the credentials.
+_CREDENTIAL_OPTIONS = frozenset(
+    {"key", "secret", "token", "username", "password", "anon", "profile", "session"}
+)
+
+
+def _credentials(bucket: str, secrets: Any, given: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """s3fs's credential arguments and their description: ``storage_options`` that choose
+    them, else the secrets and the environment (:func:`aws_options`)."""
+    chosen = sorted(_CREDENTIAL_OPTIONS & given.keys())
+    if not chosen:
+        return aws_options(bucket, secrets)
+    if secrets is not None:
+        raise given_twice(chosen)
+    return {}, f"from storage_options ({', '.join(chosen)})"
+
+
+def _endpoint(argument: str | None, option: str | None, secret: str | None) -> str | None:
+    """The endpoint: ``endpoint_url=``, ``storage_options``', the secret's, then the environment's."""
+    if argument and option and argument != option:
+        raise ValueError(
+            f"endpoint_url={argument!r} and storage_options' endpoint_url {option!r} disagree; give one"
+        )
+    return (
+        argument
+        or option
+        or secret
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+    )
 
 
 #: How botocore's ``put_object`` names the headers of an upload.
@@ -154,25 +190,22 @@ class S3Store(RemoteStore):
         endpoint_url: str | None = None,
         request_timeout: float | None = None,
         total_timeout: float | None = None,
+        storage_options: dict[str, Any] | None = None,
         **_: Any,
     ) -> None:
         import s3fs
 
         policy = self.policy.with_options(request_timeout, total_timeout)
-        options, credentials = aws_options(bucket, secrets)
-        endpoint = (
-            endpoint_url
-            or options.pop("endpoint_url", None)
-            or os.environ.get("AWS_ENDPOINT_URL_S3")
-            or os.environ.get("AWS_ENDPOINT_URL")
-        )
+        given = dict(storage_options or {})
+        options, credentials = _credentials(bucket, secrets, given)
+        endpoint = _endpoint(endpoint_url, given.pop("endpoint_url", None), options.pop("endpoint_url", None))
 
         def open_fs() -> Any:
-            fs = s3fs.S3FileSystem(
-                endpoint_url=endpoint,
-                skip_instance_cache=True,
-                use_listings_cache=False,
-                config_kwargs={
+            ours = {
+                "endpoint_url": endpoint,
+                "skip_instance_cache": True,
+                "use_listings_cache": False,
+                "config_kwargs": {
                     "retries": {"total_max_attempts": 1},
                     "connect_timeout": policy.timeout,
                     "read_timeout": policy.timeout,
@@ -180,20 +213,22 @@ class S3Store(RemoteStore):
                     "max_pool_connections": 64,
                 },
                 **options,
-            )
+            }
+            fs = s3fs.S3FileSystem(**fs_arguments(ours, given))
             fs.retries = 1  # retries are ours (RetryPolicy), so they do not multiply
             return fs
 
         self.bucket = bucket
         url = f"s3://{bucket}/{path}".rstrip("/")
-        fs_key = ("s3", endpoint, json.dumps(options, sort_keys=True, default=repr), policy.timeout,
-                  environment_key(*_AWS_ENVIRONMENT))  # fmt: skip
+        fs_key = ("s3", endpoint, json.dumps(options, sort_keys=True, default=repr), key_of(given),
+                  policy.timeout, environment_key(*_AWS_ENVIRONMENT))  # fmt: skip
         super().__init__(
             open_fs, f"{bucket}/{path}", url, credentials=credentials, policy=policy, fs_key=fs_key
         )
         self.endpoint = endpoint
-        self._keys = _given_keys(options)
-        self._anonymous = bool(options.get("anon"))
+        everything = {**options, **given}
+        self._keys = _given_keys(everything)
+        self._anonymous = bool(everything.get("anon"))
 
     @property
     def _requests(self) -> S3Requests:

@@ -41,6 +41,7 @@ from ._options import (
     cache_control,
     codec_threads,
     compress_level,
+    fsspec_options,
     https_path,
     parallel_count,
     refuse_graphene,
@@ -55,7 +56,7 @@ from ._transfer import open_target
 from ._views import ConfigView, ImageView
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     import numpy.typing as npt
 
@@ -96,7 +97,10 @@ class CloudVolume:
     writes uncompressed chunks (readable by tensorstore from disk); ``'gzip'``
     compresses them. On remote storage, ``request_timeout`` (default 20 s) bounds
     each attempt's wait for the server, and ``total_timeout`` (default 90 s) one
-    object's request with all its retries.
+    object's request with all its retries. ``storage_options`` (a dict) goes to the
+    fsspec file system of ``gs://``, ``s3://`` and ``http(s)://`` layers, as zarr,
+    xarray and dask take it (``{"anon": True}``, ``{"token": ...}``, ``{"headers": ...}``);
+    ``secrets`` and ``endpoint_url`` work alongside it.
 
     Examples
     --------
@@ -128,6 +132,7 @@ class CloudVolume:
         *,
         secrets: Any = None,
         endpoint_url: str | None = None,
+        storage_options: Mapping[str, Any] | None = None,
         request_timeout: float | None = None,
         total_timeout: float | None = None,
         compress_cache: bool | None = None,
@@ -169,6 +174,7 @@ class CloudVolume:
         given = {
             "secrets": secrets,
             "endpoint_url": endpoint_url,
+            "storage_options": fsspec_options(storage_options),
             "request_timeout": seconds("request_timeout", request_timeout),
             "total_timeout": seconds("total_timeout", total_timeout),
         }
@@ -551,6 +557,20 @@ class CloudVolume:
         if _is_coordinate_index(slices):
             return self._points(slices)
         return self._voxels.read_slices(slices, self._settings())
+
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> npt.NDArray[Any]:
+        """``np.asarray(vol)``: every voxel at ``vol.mip``, as ``vol[:, :, :]`` reads them,
+        in an (x, y, z, c) ndarray, as zarr and tensorstore arrays convert.
+
+        A volume too large for this machine's memory raises the same clear error as that read.
+        """
+        if copy is False:
+            raise ValueError(
+                "np.asarray(vol, copy=False): a CloudVolume's voxels are read from storage into a "
+                "new array, so the copy cannot be avoided; leave copy out (or pass copy=True)"
+            )
+        voxels = np.asarray(self[:, :, :])
+        return voxels if dtype is None else voxels.astype(dtype, copy=False)
 
     def coordinate_indexing(self, slices: Any) -> npt.NDArray[Any]:
         """The values at points given as x, y and z lists at ``vol.mip``: ``vol[xs, ys, zs]``."""

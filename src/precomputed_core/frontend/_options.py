@@ -12,8 +12,8 @@ from ..exceptions import FeatureUnavailableError
 from ..interfaces import ReadOptions, WriteOptions
 
 __all__ = [
-    "Settings", "background_color", "cache_control", "codec_threads", "compress_level", "https_path",
-    "parallel_count", "refuse_graphene", "seconds", "usable_cores",
+    "Settings", "background_color", "cache_control", "codec_threads", "compress_level", "fsspec_options",
+    "https_path", "parallel_count", "refuse_graphene", "seconds", "usable_cores",
 ]  # fmt: skip
 
 _DEFAULT_CDN = "max-age=3600, s-max-age=3600"
@@ -47,6 +47,20 @@ def seconds(name: str, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     return float(value)
+
+
+def fsspec_options(value: Any) -> dict[str, Any] | None:
+    """``storage_options``: None, or a mapping of fsspec file system arguments by name."""
+    if value is None:
+        return None
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping) or not all(isinstance(name, str) for name in value):
+        raise TypeError(
+            "storage_options must be a dict of the fsspec file system's arguments by name, "
+            f"such as {{'anon': True}}; got {type(value).__name__}"
+        )
+    return dict(value)
 
 
 def refuse_graphene(**options: Any) -> None:

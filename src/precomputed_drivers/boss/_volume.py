@@ -26,6 +26,7 @@ from precomputed_core.exceptions import (
 )
 
 from .._retry import RetryPolicy
+from .._storage_options import refuse
 from ._credentials import boss_config
 from ._info import CUBOID, boss_info
 from ._requests import Limits, Remotes, RequestTooLarge, call, halves, post_cutout, request_boxes
@@ -86,8 +87,10 @@ class BossVolume(Volume):
         endpoint_url: str | None = None,
         request_timeout: float | None = None,
         total_timeout: float | None = None,
+        storage_options: dict[str, Any] | None = None,
         **options: Any,
     ) -> BossVolume:
+        refuse(path.url, storage_options, "served by the BOSS's own client (intern)")
         if options:
             raise TypeError(f"the BOSS driver takes no option {', '.join(sorted(options))}")
         _names(path)  # a malformed path fails before credentials are looked for
