@@ -16,6 +16,8 @@ grid) and ``exceptions``. This module re-exports the public API; plugins import 
 
 from __future__ import annotations
 
+import logging
+
 from . import exceptions
 from .exceptions import (
     AlignmentError,
@@ -50,6 +52,9 @@ from .interfaces import (
 from .meshes import Mesh
 from .meta import SPEC_DATA_TYPES, CloudPath, LayerMeta, Provenance, ShardingSpec, parse_cloudpath
 from .skeletons import Skeleton
+
+# Silent unless the application configures logging (the library convention); see docs/logging.md.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 #: cloud-volume's other names for these classes.
 PrecomputedSkeleton = Skeleton

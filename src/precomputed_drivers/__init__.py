@@ -10,4 +10,9 @@ would be, and imported only when a volume of their protocol is opened. They use 
 
 from __future__ import annotations
 
+import logging
+
 __all__: list[str] = []
+
+# Silent unless the application configures logging (the library convention); see docs/logging.md.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

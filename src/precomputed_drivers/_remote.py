@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import enum
 import functools
+import logging
 import os
 import posixpath
 import random
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 _DEFAULT_TYPE = ObjectMetadata().content_type
 
 __all__ = ["ALWAYS", "Condition", "Fetched", "RemoteStore", "metadata_of"]
+
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -185,6 +188,8 @@ class RemoteStore(Store):
         self._read_only = read_only
         #: How the credentials were chosen, for "access denied" messages (never the secrets).
         self.credentials = credentials
+        if credentials:
+            _log.info("%s: credentials %s", self._url, credentials)
         if policy is not None:
             self.policy = policy
 

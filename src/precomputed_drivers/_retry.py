@@ -7,6 +7,9 @@ Errors are sorted by what they mean for a chunk, whichever library raised them:
 - **denied** (401 / 403): credentials are missing or refused; never retried.
 - **transient** (5xx, 429, connection resets, timeouts): retried, then a
   :class:`TransientStorageError` naming the object.
+- **unresolved** (the server's host name did not resolve): tried
+  ``UNRESOLVED_ATTEMPTS`` times (a resolver may fail once), then a
+  :class:`TransientStorageError` that names the host.
 - **conflict** (412, S3's ``PreconditionFailed``/``ConditionalRequestConflict``): a
   conditional write found the object changed; never retried here, the caller reads
   it again (:class:`WriteConflict`).
@@ -16,13 +19,19 @@ Time is bounded per object: every attempt waits at most ``timeout`` seconds for 
 connection and then for each next bytes (the client's own socket timeouts), and all
 attempts and waits together end within ``total`` seconds, whatever the client
 library retries on its own.
+
+Each retry logs a WARNING on this module's logger (the attempt, the cause, the object),
+and a request that took ``SLOW_REQUEST_SECONDS`` or more a DEBUG record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import random
+import re
+import socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -42,12 +51,21 @@ __all__ = [
     "RetryPolicy",
     "WriteConflict",
     "classify",
+    "detail_of",
     "http_status",
+    "log_retry",
     "retrying",
     "storage_error",
 ]
 
 T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+#: A request that takes this long is logged at DEBUG.
+SLOW_REQUEST_SECONDS = 5.0
+#: Tries of a host name that does not resolve: a second in case the resolver failed once.
+UNRESOLVED_ATTEMPTS = 2
 
 # Exceptions of aiohttp, botocore, urllib3, fsspec and gcsfs that mean "the connection
 # failed": matched by class name so that no client library has to be imported here.
@@ -81,6 +99,7 @@ class Kind(enum.Enum):
     MISSING = "missing"
     DENIED = "denied"
     TRANSIENT = "transient"
+    UNRESOLVED = "unresolved"
     CONFLICT = "conflict"
     FATAL = "fatal"
 
@@ -135,6 +154,38 @@ def _named(chain: list[BaseException], names: frozenset[str]) -> bool:
     return any(cls.__name__ in names for link in chain for cls in type(link).__mro__)
 
 
+#: How aiohttp and urllib3 (under requests) call a host name that did not resolve.
+_UNRESOLVED_NAMES = frozenset({"ClientConnectorDNSError", "NameResolutionError"})
+
+
+def _unresolved(chain: list[BaseException]) -> bool:
+    return any(isinstance(link, socket.gaierror) for link in chain) or _named(chain, _UNRESOLVED_NAMES)
+
+
+def _refused(chain: list[BaseException]) -> bool:
+    return any(
+        isinstance(link, ConnectionRefusedError)
+        or isinstance(getattr(link, "os_error", None), ConnectionRefusedError)
+        for link in chain
+    )
+
+
+def _host(chain: list[BaseException], *, port: bool = True) -> str | None:
+    """The host (and port) a connection failure names, as the client libraries say it."""
+    for link in chain:
+        host, number = getattr(link, "host", None), getattr(link, "port", None)  # aiohttp
+        if isinstance(host, str) and host:
+            return f"{host}:{number}" if port and isinstance(number, int) else host
+        endpoint = getattr(link, "kwargs", {}).get("endpoint_url")  # botocore
+        if isinstance(endpoint, str):
+            return endpoint
+    for link in chain:
+        found = re.search(r"(?:to host|resolve) '?([\w.\-\[\]:]+?)'?(?:[ )(]|$)", str(link))
+        if found:
+            return found.group(1)
+    return None
+
+
 def _transient_link(err: BaseException) -> bool:
     chain = _chain(err)
     timeouts = (ConnectionError, TimeoutError, asyncio.TimeoutError)
@@ -153,6 +204,8 @@ def classify(err: BaseException) -> Kind:
             return _S3_CODES[code]  # a missing *bucket* must never read as missing chunks
     if _damaged(chain):
         return Kind.TRANSIENT
+    if _unresolved(chain):
+        return Kind.UNRESOLVED
     for link in chain:
         status = _status(link)
         if status == 404:
@@ -207,16 +260,32 @@ def storage_error(err: BaseException, action: str, where: str, *, attempts: int 
     if isinstance(err, StorageError):
         return err
     kind = classify(err)
-    detail = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+    detail = detail_of(err)
+    tried = f"tried {attempts} time{'s' if attempts != 1 else ''}"
     if kind is Kind.DENIED:
         return PermissionDeniedError(f"cannot {action} {where}: access denied ({detail})")
-    if kind is Kind.TRANSIENT:
-        advice = (
-            "the bytes arrived damaged or cut short each time: check the network or proxy between "
-            "here and the store, then try again"
-            if _damaged(_chain(err))
-            else "the storage service may be overloaded or unreachable, try again later"
+    chain = _chain(err)
+    host = _host(chain) or "the server"
+    if kind is Kind.UNRESOLVED:
+        name = _host(chain, port=False) or "of the server"
+        return TransientStorageError(
+            f"cannot {action} {where}: the host name {name} did not resolve ({tried}; {detail}). Check "
+            "its spelling (in the URL, endpoint_url= or STORAGE_EMULATOR_HOST), and this machine's "
+            "network and DNS settings"
         )
+    if kind is Kind.TRANSIENT:
+        if _damaged(chain):
+            advice = (
+                "the bytes arrived damaged or cut short each time: check the network or proxy between "
+                "here and the store, then try again"
+            )
+        elif _refused(chain):
+            advice = (
+                f"nothing accepted the connection at {host}: check the address and port (in the URL, "
+                "endpoint_url= or STORAGE_EMULATOR_HOST) and that the server is running"
+            )
+        else:
+            advice = "the storage service may be overloaded or unreachable, try again later"
         return TransientStorageError(
             f"cannot {action} {where}: it still failed after {attempts} attempts ({detail}); {advice}"
         )
@@ -232,6 +301,16 @@ def _out_of_time(action: str, where: str, policy: RetryPolicy, attempts: int) ->
     )
 
 
+def detail_of(err: BaseException) -> str:
+    """The first line of an error, with its class, for messages and logs (never a whole traceback)."""
+    return f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+
+
+def log_retry(action: str, where: str, attempt: int, attempts: int, err: BaseException, pause: float) -> None:
+    _log.warning("%s %s: attempt %d of %d failed (%s); trying again in %.1f s",
+                 action, where, attempt, attempts, detail_of(err), pause)  # fmt: skip
+
+
 async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, action: str, where: str) -> T:
     """``await operation()``, again after transient errors, all within ``policy.total`` seconds.
 
@@ -240,9 +319,14 @@ async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, a
     loop = asyncio.get_running_loop()
     deadline = loop.time() + policy.total
     for attempt in range(policy.attempts):
-        remaining = deadline - loop.time()
+        started = loop.time()
+        remaining = deadline - started
         try:
-            return await asyncio.wait_for(operation(), remaining)
+            result = await asyncio.wait_for(operation(), remaining)
+            took = loop.time() - started
+            if took >= SLOW_REQUEST_SECONDS:
+                _log.debug("slow request: %s %s took %.1f s (attempt %d)", action, where, took, attempt + 1)
+            return result
         except Exception as err:
             if loop.time() >= deadline:
                 raise _out_of_time(action, where, policy, attempt + 1) from err
@@ -251,9 +335,11 @@ async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, a
                 raise FileNotFoundError(where) from err
             if kind is Kind.CONFLICT:
                 raise WriteConflict(where) from err
-            if kind is Kind.TRANSIENT and attempt + 1 < policy.attempts:
+            attempts = UNRESOLVED_ATTEMPTS if kind is Kind.UNRESOLVED else policy.attempts
+            if kind in (Kind.TRANSIENT, Kind.UNRESOLVED) and attempt + 1 < min(attempts, policy.attempts):
                 pause = policy.delay(attempt)
                 if loop.time() + pause < deadline:
+                    log_retry(action, where, attempt + 1, min(attempts, policy.attempts), err, pause)
                     await asyncio.sleep(pause)
                     continue
             raise storage_error(err, action, where, attempts=attempt + 1) from err

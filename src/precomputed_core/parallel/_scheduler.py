@@ -11,6 +11,7 @@ read-modify-write the same object (cloud-volume's issue 87).
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import sys
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from ._dispatch import Recipe
 
 __all__ = ["GROUPS_PER_PROCESS", "ProcessScheduler", "split"]
+
+_log = logging.getLogger(__name__)
 
 #: Groups per worker: enough to even out uneven groups, few enough to stay compact.
 GROUPS_PER_PROCESS = 3
@@ -120,7 +123,9 @@ class ProcessScheduler:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=_context())
+                context = _context()
+                _log.debug("starting %d worker processes (%s)", self.processes, context.get_start_method())
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
             return self._pool
 
     def _discard(self, *, kill: bool) -> None:
@@ -128,6 +133,7 @@ class ProcessScheduler:
             pool, self._pool = self._pool, None
         if pool is None:
             return
+        _log.debug("stopping the %d worker processes%s", self.processes, " (killed)" if kill else "")
         if kill:  # stop workers that are still writing into memory we are about to release
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()

@@ -9,6 +9,7 @@ import. Our loop records a failing plugin with a warning and loads the rest.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import warnings
@@ -35,6 +36,8 @@ __all__ = [
     "refresh_plugins",
     "register",
 ]
+
+_log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUPS = {"drivers": "precomputed.drivers", "codecs": "precomputed.codecs"}
 DISABLE_AUTOLOAD_ENV = "PRECOMPUTED_DISABLE_PLUGIN_AUTOLOAD"
@@ -84,6 +87,7 @@ class PluginState:
                 except Exception as err:
                     # A buggy, conflicting or malformed declaration loses; the others stay.
                     self.refused.append((owner, err))
+                    _log.debug("plugin %s: its declarations were refused", owner, exc_info=err)
                     warnings.warn(f"precomputed plugin {owner}: {err}", PluginWarning, stacklevel=4)
         self.drivers.failures = self.codecs.failures = self.failures + self.refused
 
@@ -109,8 +113,10 @@ def _discover(state: PluginState) -> None:
             owner = dist.name if dist is not None else ep.name
             try:
                 state.add_plugin(ep.load(), name=f"{group}:{ep.name}", owner=owner)
+                _log.debug("plugin %s loaded (%s: %s)", owner, group, ep.value)
             except Exception as err:
                 state.failures.append((owner, err))
+                _log.debug("plugin %s (%s: %s) failed to load", owner, group, ep.value, exc_info=err)
                 warnings.warn(
                     f"precomputed plugin {owner} ({group}: {ep.value}) failed to load and is "
                     f"skipped: {type(err).__name__}: {err}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 __all__ = ["Entry", "Registrar", "Registry"]
+
+_log = logging.getLogger(__name__)
 
 KINDS = ("store", "volume", "codec")
 
@@ -102,6 +105,7 @@ class Registry:
 def _import_target(entry: Entry, what: str) -> Any:
     missing = entry.missing()
     if missing:
+        _log.debug("%s %r from %s is missing %s", what, entry.key, entry.owner, ", ".join(missing))
         hint = f": pip install '{entry.install}'" if entry.install else ""
         raise PluginLoadError(f"{what} {entry.key!r} (from {entry.owner}) needs {', '.join(missing)}{hint}")
     module_name, _, attr = entry.target.partition(":")
@@ -109,6 +113,9 @@ def _import_target(entry: Entry, what: str) -> Any:
         module = importlib.import_module(module_name)
         return getattr(module, attr)
     except (ImportError, AttributeError) as err:
+        _log.debug(
+            "%s %r from %s failed to load %r", what, entry.key, entry.owner, entry.target, exc_info=err
+        )
         raise PluginLoadError(
             f"{what} {entry.key!r} from {entry.owner} failed to load {entry.target!r}: {err}"
         ) from err

@@ -14,6 +14,7 @@ source says. The token is handed to intern only; it is never in a message or a r
 from __future__ import annotations
 
 import configparser
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from precomputed_core.exceptions import CredentialsError
 from .._secrets import find_secret, looked_for
 
 __all__ = ["DEFAULT_HOST", "BossConfig", "boss_config"]
+
+_log = logging.getLogger(__name__)
 
 #: The public BossDB deployment, used when the credentials name no server.
 DEFAULT_HOST = "api.bossdb.io"
@@ -113,4 +116,5 @@ def boss_config(given: Any = None, endpoint_url: str | None = None) -> BossConfi
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"endpoint_url must look like https://host[:port], got {endpoint_url!r}")
         config = BossConfig(parts.scheme, parts.netloc, config.source, config.token)
+    _log.info("the BOSS at %s: token from %s", config.url, config.source)
     return config

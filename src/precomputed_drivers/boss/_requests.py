@@ -26,7 +26,7 @@ from precomputed_core.exceptions import (
     TransientStorageError,
 )
 
-from .._retry import Kind, RetryPolicy, classify, http_status
+from .._retry import UNRESOLVED_ATTEMPTS, Kind, RetryPolicy, classify, http_status, log_retry, storage_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -168,6 +168,8 @@ def _error(
             "even cut down to one voxel"
         )
     kind = classify(err)
+    if kind is Kind.UNRESOLVED:
+        return storage_error(err, action, f"{where} (the BOSS at {config.url})", attempts=attempts)
     if kind is Kind.TRANSIENT:
         return TransientStorageError(
             f"cannot {action} {where}: still failing after {attempts} attempts ({_detail(err)}); "
@@ -204,8 +206,13 @@ def call(remotes: Remotes, work: Callable[[Any], T], action: str, where: str) ->
         except Exception as err:
             kind = classify(err)  # 401, 403, 404 and 413 are not transient: raised at once
             wait = policy.delay(attempt)
-            if kind is not Kind.TRANSIENT or attempt >= policy.attempts or time.monotonic() + wait > deadline:
+            attempts = min(
+                policy.attempts, UNRESOLVED_ATTEMPTS if kind is Kind.UNRESOLVED else policy.attempts
+            )
+            retried = kind in (Kind.TRANSIENT, Kind.UNRESOLVED)
+            if not retried or attempt >= attempts or time.monotonic() + wait > deadline:
                 raise _error(err, action, where, remotes.config, attempt) from None
+            log_retry(action, where, attempt, attempts, err, wait)
             time.sleep(wait)
 
 
