@@ -146,6 +146,10 @@ def _endpoint(argument: str | None, option: str | None, secret: str | None) -> s
     )
 
 
+#: botocore's operation names of the client's methods.
+_OPERATIONS = {"get_object": "GetObject", "put_object": "PutObject", "delete_object": "DeleteObject",
+               "head_object": "HeadObject"}  # fmt: skip
+
 #: How botocore's ``put_object`` names the headers of an upload.
 _BOTO_NAMES = {
     "Content-Type": "ContentType", "Content-Encoding": "ContentEncoding", "Cache-Control": "CacheControl",
@@ -250,6 +254,8 @@ class S3Store(RemoteStore):
         self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
     ) -> S3Reply | None:
         """The reply of the signed-request path, or None where the full client must answer."""
+        if self._fs.req_kw or self._fs.s3_additional_kwargs:
+            return None  # requester pays, encryption...: the client adds what each operation takes
         bucket, key = self._split(path)
         requests = self._requests
         if requests.uses_full_client(bucket):
@@ -267,9 +273,22 @@ class S3Store(RemoteStore):
         bucket, _, key = path.partition("/")
         return bucket, key
 
+    async def _client_call(self, operation: str, **arguments: Any) -> Any:
+        """One call of the file system's aiobotocore client (s3fs's public ``set_session``).
+
+        The file system's ``requester_pays`` and ``s3_additional_kwargs`` (server-side
+        encryption...) are added where the operation takes them, as s3fs adds them.
+        """
+        client = await self._fs.set_session()
+        extra = {**self._fs.s3_additional_kwargs, **self._fs.req_kw}
+        if extra:
+            accepted = client.meta.service_model.operation_model(_OPERATIONS[operation]).input_shape.members
+            arguments = {**{name: value for name, value in extra.items() if name in accepted}, **arguments}
+        return await getattr(client, operation)(**arguments)
+
     async def _get_object(self, path: str, **extra: str) -> tuple[dict[str, Any], bytes]:
         bucket, key = self._split(path)
-        response = await self._fs._call_s3("get_object", Bucket=bucket, Key=key, **extra)
+        response = await self._client_call("get_object", Bucket=bucket, Key=key, **extra)
         async with response["Body"] as body:
             data = await body.read()
         return response, data
@@ -306,16 +325,16 @@ class S3Store(RemoteStore):
             return
         bucket, key = self._split(path)
         named = {_BOTO_NAMES[name]: text for name, text in fields.items()}
-        await self._fs._call_s3("put_object", Bucket=bucket, Key=key, Body=value, **named)
+        await self._client_call("put_object", Bucket=bucket, Key=key, Body=bytes(value), **named)
 
     async def remove(self, path: str, condition: Condition = ALWAYS) -> None:
         bucket, key = self._split(path)
         match = {} if condition is ALWAYS or condition is None else {"IfMatch": condition}
-        await self._fs._call_s3("delete_object", Bucket=bucket, Key=key, **match)
+        await self._client_call("delete_object", Bucket=bucket, Key=key, **match)
 
     async def head(self, path: str) -> None:
         bucket, key = self._split(path)
-        await self._fs._call_s3("head_object", Bucket=bucket, Key=key)
+        await self._client_call("head_object", Bucket=bucket, Key=key)
 
     def find(self, prefix_path: str) -> dict[str, int]:
         found = self._fs.find(prefix_path, detail=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import boto3
 import numpy as np
 import pytest
 
@@ -91,3 +92,21 @@ def test_http_headers_in_storage_options(tmp_path):
             vol = CloudVolume(url, progress=False, storage_options=options)
             np.testing.assert_array_equal(vol[:, :, :][..., 0], data)
             np.testing.assert_array_equal(vol[3:9, 30:40, 5][..., 0, 0], data[3:9, 30:40, 5])  # ranged reads
+
+
+@pytest.mark.s3
+def test_s3_additional_kwargs_in_storage_options_reach_every_upload(s3_endpoint, s3_bucket):
+    # Asked for per request: the full client adds it to the operations that take it (uploads).
+    options = {"s3_additional_kwargs": {"StorageClass": "STANDARD_IA"}}
+    url = f"s3://{s3_bucket}/infrequent"
+    data = _write(url, storage_options=options)
+    np.testing.assert_array_equal(
+        CloudVolume(url, progress=False, storage_options=options)[:, :, :][..., 0], data
+    )
+    _write(f"s3://{s3_bucket}/plain")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    classes = {}
+    for item in client.list_objects_v2(Bucket=s3_bucket)["Contents"]:
+        head = client.head_object(Bucket=s3_bucket, Key=item["Key"])
+        classes.setdefault(item["Key"].split("/")[0], set()).add(head.get("StorageClass", "STANDARD"))
+    assert classes == {"infrequent": {"STANDARD_IA"}, "plain": {"STANDARD"}}
