@@ -1,42 +1,25 @@
-"""The ``precomputed`` command: ``info``, ``plugins``, ``demo``, ``cp`` and ``downsample``."""
+"""The ``precomputed`` command: ``info``, ``ls``, ``plugins``, ``demo``, ``cp`` and ``downsample``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from . import __version__, plugins
-from .exceptions import FeatureUnavailableError, PrecomputedError
-from .frontend import CloudVolume
-from .tasks import MEMORY_TARGET, copy_layer
+from .. import __version__, plugins
+from ..exceptions import FeatureUnavailableError, PrecomputedError
+from ..frontend import CloudVolume
+from ..tasks import MEMORY_TARGET, copy_layer
+from ._demo import run_demo
+from ._ls import run_ls
+from ._text import chunk_count, table, xyz
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["main"]
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(lines)
-
-
-def _xyz(values: Any) -> str:
-    return " x ".join(str(v) for v in list(values))
-
-
-def _chunk_count(size: list[int], chunk: list[int] | None) -> str:
-    return "-" if chunk is None else str(math.prod(-(-s // c) for s, c in zip(size, chunk)))
 
 
 def _summary(vol: CloudVolume) -> str:
@@ -58,14 +41,14 @@ def _summary(vol: CloudVolume) -> str:
         except FeatureUnavailableError:
             chunk = None
         rows.append([
-            str(mip), meta.key(mip), _xyz(meta.volume_size(mip)), _xyz(meta.voxel_offset(mip)),
-            "-" if chunk is None else _xyz(chunk), _xyz(meta.resolution(mip)),
+            str(mip), meta.key(mip), xyz(meta.volume_size(mip)), xyz(meta.voxel_offset(mip)),
+            "-" if chunk is None else xyz(chunk), xyz(meta.resolution(mip)),
             vol.mip_encoding(mip) or "-", "yes" if meta.is_sharded(mip) else "no",
-            _chunk_count(meta.volume_size(mip).tolist(), chunk),
+            chunk_count(meta.volume_size(mip).tolist(), chunk),
         ])  # fmt: skip
     header = ["mip", "key", "size (vx)", "offset (vx)", "chunk (vx)", "resolution (nm)",
               "encoding", "sharded", "chunks"]  # fmt: skip
-    return "\n".join(lines) + "\n\n" + _table(rows, header)
+    return "\n".join(lines) + "\n\n" + table(rows, header)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -90,7 +73,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             )
             rows.append([e.key, e.kind, e.owner, e.target, status])
         print(f"{title}:")
-        print(_table(rows, ["name", "kind", "provided by", "implementation", "status"]))
+        print(table(rows, ["name", "kind", "provided by", "implementation", "status"]))
         print()
     failures = plugins.load_failures()
     if failures:
@@ -100,54 +83,6 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     else:
         print("failed to load: none")
     return 0
-
-
-def _demo_data(shape: tuple[int, int, int]) -> np.ndarray[Any, Any]:
-    x, y, z = np.ogrid[: shape[0], : shape[1], : shape[2]]
-    data: np.ndarray[Any, Any] = ((x * 3 + y * 5 + z * 7 + (x * y) // 64) % 256).astype(np.uint8)
-    return data
-
-
-def _rate(nbytes: int, seconds: float) -> str:
-    return f"{nbytes / 1e6:.0f} MB in {seconds:.2f} s = {nbytes / 1e6 / max(seconds, 1e-9):.0f} MB/s"
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    directory = args.dir or tempfile.mkdtemp(prefix="precomputed-demo-")
-    path = f"file://{directory.rstrip('/')}/demo/image"
-    shape = (args.size, args.size, args.depth)
-    info = CloudVolume.create_new_info(
-        1, "image", "uint8", "raw", [8, 8, 40], [0, 0, 0], shape, chunk_size=(64, 64, 64), max_mip=1
-    )
-    vol = CloudVolume(path, info=info, progress=args.progress)
-    vol.commit_info()
-    print(f"created   {vol.layer_cloudpath} ({_xyz(shape)} uint8, raw, 64^3 chunks, 2 mips)")
-    data = _demo_data(shape)
-    start = time.perf_counter()
-    vol[:, :, :] = data
-    # Said, as the README's speed table is for Fortran order: numpy's C order (np.zeros,
-    # np.load, tifffile) costs a transposing copy per chunk.
-    order = "C-ordered" if data.flags.c_contiguous else "Fortran-ordered"
-    print(f"wrote     mip 0 from a {order} array: {_rate(data.nbytes, time.perf_counter() - start)}")
-    start = time.perf_counter()
-    back = vol[:, :, :]
-    print(f"read      mip 0: {_rate(back.nbytes, time.perf_counter() - start)}")
-    ok = bool(np.array_equal(back[..., 0], data))
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        lo = rng.integers(0, np.array(shape) - 1)
-        hi = lo + rng.integers(1, np.minimum(np.array(shape) - lo, 100) + 1)
-        box = np.s_[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
-        ok &= bool(np.array_equal(vol[box][..., 0], data[box]))
-    print(f"verified  full read and 20 random unaligned cutouts: {'identical' if ok else 'MISMATCH'}")
-    vol.mip = 1
-    small = data[::2, ::2, :]
-    vol[:, :, :] = small
-    ok &= bool(np.array_equal(vol[:, :, :][..., 0], small))
-    print(f"mip 1     {vol.key}: wrote and verified {_xyz(vol.volume_size)} voxels")
-    vol.close()
-    print(f"open it   CloudVolume({path!r})  or  precomputed info {path}")
-    return 0 if ok else 1
 
 
 def _triple(text: str) -> tuple[int, int, int]:
@@ -190,7 +125,7 @@ def _cmd_downsample(args: argparse.Namespace) -> int:
     else:
         mips = vol.downsample(args.mips, **options)
     for mip in mips:
-        print(f"mip {mip}  {vol.meta.key(mip)}  {_xyz(vol.meta.volume_size(mip))} voxels")
+        print(f"mip {mip}  {vol.meta.key(mip)}  {xyz(vol.meta.volume_size(mip))} voxels")
     return 0
 
 
@@ -212,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("path", help="layer path, e.g. file:///data/ds/image or gs://bucket/ds/image")
     info.add_argument("--json", action="store_true", help="print the raw info JSON")
     info.set_defaults(func=_cmd_info)
+    ls = sub.add_parser("ls", help="list a layer's scales: objects found, of how many, and their bytes")
+    ls.add_argument("path", help="layer path, e.g. file:///data/ds/image or s3://bucket/ds/image")
+    ls.add_argument("--progress", action="store_true", help="a progress bar over the scales")
+    ls.set_defaults(func=run_ls)
     plug = sub.add_parser("plugins", help="list installed drivers and codecs")
     plug.set_defaults(func=_cmd_plugins)
     demo = sub.add_parser("demo", help="write, read and verify a sample volume on local disk")
@@ -219,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=512, help="x and y size in voxels (default 512)")
     demo.add_argument("--depth", type=int, default=128, help="z size in voxels (default 128)")
     demo.add_argument("--progress", action="store_true", help="show progress bars")
-    demo.set_defaults(func=_cmd_demo)
+    demo.set_defaults(func=run_demo)
     cp = sub.add_parser("cp", help="copy a layer byte for byte (resumes: objects already there are skipped)")
     cp.add_argument("src", help="the layer to copy")
     cp.add_argument("dst", help="where to copy it (any writable protocol)")
