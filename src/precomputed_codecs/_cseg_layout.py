@@ -3,7 +3,7 @@
 The ``compressed-segmentation`` package trusts its input: a truncated chunk decodes
 to garbage without an error, and an empty one crashes the process. This check reads
 only the headers (and, for lookup tables that an index could overrun, the indices that
-use them) and raises :class:`DecodingError` for anything that points outside the data.
+use them) and raises ``DecodingError`` for anything that points outside the data.
 
 Layout (Neuroglancer's spec): per channel a uint32 offset; then per channel one
 2-word header per block: ``lookup table offset (24 bits) | encoded bits (8 bits)``

@@ -10,7 +10,7 @@ Its extension module also exports the C++ functions underneath:
 - ``CompressChannel<Label>(input, strides, volume_size, block_size, vector<uint32>*)``
   reads a strided view of the caller's array and appends to a ``std::vector``. We hand
   it a vector whose storage is our own buffer with room for the worst case, so it never
-  reallocates (the bound is :func:`_encode_bound`; it is checked after every call).
+  reallocates (the bound is ``_encode_bound``; it is checked after every call).
 
 ctypes releases the GIL around foreign calls. This depends on the symbols' Itanium C++
 ABI names and on ``std::vector`` being three pointers (libstdc++ and libc++), so the

@@ -3,8 +3,8 @@
 Encoding and decoding are the ``compressed-segmentation`` package's (seung-lab, C++):
 measured here at about 2 GB/s decoding on one core, far beyond what numpy could do
 with the same bit packing. Decoding calls its C++ function through ctypes where it can
-(:mod:`._cseg_native`: no GIL, straight into the output). It trusts its input, so every
-chunk is checked first (:mod:`._cseg_layout`).
+(``_cseg_native``: no GIL, straight into the output). It trusts its input, so every
+chunk is checked first (``_cseg_layout``).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class CompressedSegmentationCodec(Codec):
 
     @property
     def encode_releases_gil(self) -> bool:  # type: ignore[override]
-        """True where the package's C++ coder is called without the GIL (see :mod:`._cseg_native`)."""
+        """True where the package's C++ coder is called without the GIL (see ``_cseg_native``)."""
         return native_encoder(np.dtype(np.uint64)) is not None
 
     @property

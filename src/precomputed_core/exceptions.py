@@ -150,7 +150,7 @@ class ReadOnlyError(StorageError):
     """A write or delete was sent to storage that only allows reads."""
 
 
-#: cloud-volume's name for :class:`ReadOnlyError`, so ``except ReadOnlyException`` keeps working.
+#: cloud-volume's name for ``ReadOnlyError``, so ``except ReadOnlyException`` keeps working.
 ReadOnlyException = ReadOnlyError
 
 
@@ -162,7 +162,7 @@ class CredentialsError(PermissionDeniedError):
     """Credentials are missing, unreadable or malformed."""
 
 
-#: cloud-volume's name for :class:`CredentialsError`.
+#: cloud-volume's name for ``CredentialsError``.
 AuthenticationError = CredentialsError
 
 

@@ -4,7 +4,7 @@ GCS sends ``x-goog-hash`` (crc32c, and md5 for objects not composed from parts);
 S3 object written in one part has the MD5 of its bytes as ETag (not when encrypted
 with KMS or a customer key, nor for multipart uploads, whose ETag has a ``-``), and
 S3 sends the CRC32 or CRC32C an upload was given when the GET asks for it. A
-mismatch raises :class:`ChecksumMismatch`, which the retry loop treats as a damaged
+mismatch raises ``ChecksumMismatch``, which the retry loop treats as a damaged
 transfer: retried, then reported naming the object.
 """
 
@@ -106,7 +106,7 @@ def _crc32(data: bytes) -> bytes:
 
 
 def verify(data: bytes, expected: Mapping[str, bytes]) -> None:
-    """Raise :class:`ChecksumMismatch` unless ``data`` has the digests ``expected`` (the fastest one)."""
+    """Raise ``ChecksumMismatch`` unless ``data`` has the digests ``expected`` (the fastest one)."""
     crc32c = _crc32c() if "crc32c" in expected else None
     if crc32c is not None:
         name, digest = "crc32c", crc32c

@@ -51,7 +51,7 @@ def answer(store: Store, request: ByteRange, reply: RangeReply) -> bytes | None:
 
 
 def answer_read(store: Store, request: ByteRange, reply: RangeReply) -> RangeRead | None:
-    """:func:`answer`, with the whole object's size (from ``Content-Range``, when it says)."""
+    """``answer``, with the whole object's size (from ``Content-Range``, when it says)."""
     encoding = reply.metadata.content_encoding
     if encoding is not None:
         if request.whole_size is not None:

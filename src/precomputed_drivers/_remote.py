@@ -2,7 +2,7 @@
 
 A driver supplies a few coroutines on its fsspec file system (fetch, store, remove,
 head); this class runs a batch of them concurrently on fsspec's event loop, retries
-transient failures (:mod:`._retry`), decompresses by the object's ``Content-Encoding``
+transient failures (``_retry``), decompresses by the object's ``Content-Encoding``
 and turns every failure into an error that names the object.
 """
 
@@ -232,7 +232,7 @@ class RemoteStore(Store):
         """The object as stored; FileNotFoundError if missing.
 
         A driver checks the bytes against any checksum the response carries
-        (:func:`precomputed_drivers._checksums.verify`), so a damaged transfer is retried.
+        (``precomputed_drivers._checksums.verify``), so a damaged transfer is retried.
         """
 
     @abstractmethod

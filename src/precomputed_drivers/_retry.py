@@ -6,14 +6,14 @@ Errors are sorted by what they mean for a chunk, whichever library raised them:
   decides (``fill_missing``).
 - **denied** (401 / 403): credentials are missing or refused; never retried.
 - **transient** (5xx, 429, connection resets, timeouts): retried, then a
-  :class:`TransientStorageError` naming the object.
+  ``TransientStorageError`` naming the object.
 - **unresolved** (the server's host name did not resolve): tried
   ``UNRESOLVED_ATTEMPTS`` times (a resolver may fail once), then a
-  :class:`TransientStorageError` that names the host.
+  ``TransientStorageError`` that names the host.
 - **conflict** (412, S3's ``PreconditionFailed``/``ConditionalRequestConflict``): a
   conditional write found the object changed; never retried here, the caller reads
-  it again (:class:`WriteConflict`).
-- anything else: raised at once as a :class:`StorageError` naming the object.
+  it again (``WriteConflict``).
+- anything else: raised at once as a ``StorageError`` naming the object.
 
 Time is bounded per object: every attempt waits at most ``timeout`` seconds for a
 connection and then for each next bytes (the client's own socket timeouts), and all
@@ -314,7 +314,7 @@ def log_retry(action: str, where: str, attempt: int, attempts: int, err: BaseExc
 async def retrying(operation: Callable[[], Awaitable[T]], policy: RetryPolicy, action: str, where: str) -> T:
     """``await operation()``, again after transient errors, all within ``policy.total`` seconds.
 
-    FileNotFoundError passes through, and so does :class:`WriteConflict`.
+    FileNotFoundError passes through, and so does ``WriteConflict``.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + policy.total

@@ -11,7 +11,7 @@ path does not know (a redirect to another region, an unsigned-payload refusal) h
 bucket back to the full client for good. Listing, deleting and HEAD still go through it.
 
 Errors carry the response's status and S3 error code as botocore's do, so the retry
-rules (:mod:`._retry`) read them the same way.
+rules (``_retry``) read them the same way.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class S3Requests:
         self, method: str, bucket: str, key: str, headers: dict[str, str], body: bytes | None = None
     ) -> S3Reply:
         """One request; a reply with a status below 300 (206 and 416 included for ranges), or
-        :class:`S3ResponseError`; :class:`FullClientNeeded` where botocore must take over."""
+        ``S3ResponseError``; ``FullClientNeeded`` where botocore must take over."""
         import yarl
 
         session = await self._setup()

@@ -4,7 +4,7 @@
 cloud-volume. A bucket-prefixed file (``ABC-google-secret.json``) is used for bucket
 ``ABC`` only and wins over the service's default file.
 
-A :class:`Secret` never shows its values: its repr names the file, and errors about a
+A ``Secret`` never shows its values: its repr names the file, and errors about a
 broken file name the file and the problem, never the contents.
 """
 

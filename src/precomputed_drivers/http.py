@@ -2,7 +2,7 @@
 
 Any web server that serves the layer's files will do; responses with a
 ``Content-Encoding`` (gzip, br, zstd) are decoded, as a browser running Neuroglancer does. HTTP cannot list,
-write or delete: writes raise :class:`ReadOnlyError`. ``storage_options`` go to fsspec's
+write or delete: writes raise ``ReadOnlyError``. ``storage_options`` go to fsspec's
 ``HTTPFileSystem``: ``client_kwargs`` to the aiohttp session, the rest (``headers``,
 ``auth``...) to every request.
 

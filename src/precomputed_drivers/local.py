@@ -69,7 +69,7 @@ def _read(
 def _read_versioned(
     path: str, start: int = 0, end: int | None = None, *, whole_size: int | None = None
 ) -> RangeRead | None:
-    """:func:`_read`, with the file's size and version."""
+    """``_read``, with the file's size and version."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except _MISSING:

@@ -1,6 +1,6 @@
 """``S3Store``: ``s3://bucket/path`` through s3fs, on AWS or any S3-compatible endpoint.
 
-Objects are read and written with one signed request each (:mod:`._s3_requests`: botocore's
+Objects are read and written with one signed request each (``_s3_requests``: botocore's
 signer, aiohttp's session; a quarter of the client CPU of a full ``get_object``), never
 with s3fs's ``cat``: the response's ``Content-Encoding`` says whether the bytes are gzip
 (S3 returns what was stored), and one request per chunk is all it takes.
@@ -122,7 +122,7 @@ _CREDENTIAL_OPTIONS = frozenset(
 
 def _credentials(bucket: str, secrets: Any, given: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """s3fs's credential arguments and their description: ``storage_options`` that choose
-    them, else the secrets and the environment (:func:`aws_options`)."""
+    them, else the secrets and the environment (``aws_options``)."""
     chosen = sorted(_CREDENTIAL_OPTIONS & given.keys())
     if not chosen:
         return aws_options(bucket, secrets)
@@ -172,7 +172,7 @@ def _upload_headers(metadata: ObjectMetadata, condition: Condition) -> dict[str,
 
 
 def _as_response(headers: Any) -> dict[str, Any]:
-    """The fields of a botocore ``GetObject`` response that :func:`s3_hashes` reads."""
+    """The fields of a botocore ``GetObject`` response that ``s3_hashes`` reads."""
     return {
         "ETag": headers.get("ETag"),
         "ServerSideEncryption": headers.get("x-amz-server-side-encryption"),

@@ -70,7 +70,7 @@ def test_every_layer_of_core_says_what_it_holds_and_may_import():
     layers = [name.strip() for layer in contract["layers"] for name in layer.split("|")]
     assert layers[-1] == "exceptions"
     packages = [name for name in layers if (SRC / "precomputed_core" / name).is_dir()]
-    assert set(packages) == {"testing", "frontend", "tasks", "parallel", "image", "meshes", "skeletons", "cache", "format",
+    assert set(packages) == {"cli", "testing", "frontend", "tasks", "parallel", "image", "meshes", "skeletons", "cache", "format",
                              "plugins", "interfaces", "meta", "geometry"}  # fmt: skip
     for name in packages:
         doc = ast.get_docstring(ast.parse((SRC / "precomputed_core" / name / "__init__.py").read_text()))

@@ -1,4 +1,4 @@
-"""The local disk cache: a ``Store`` wrapper (:class:`CachedStore`) and ``vol.cache`` (:class:`CacheService`).
+"""The local disk cache: a ``Store`` wrapper (``CachedStore``) and ``vol.cache`` (``CacheService``).
 
 Wrapping the layer's store is the whole integration: chunks, shards, meshes,
 skeletons, the info and the provenance reach storage through it. May import

@@ -414,7 +414,7 @@ class CacheFiles:
                 yield path, None, os.stat(path)
 
     def remove(self, path: str, key: str | None) -> None:
-        """Remove one file found by :meth:`objects` (with its record, for an object)."""
+        """Remove one file found by ``objects`` (with its record, for an object)."""
         _remove(path)
         if key is not None:
             _remove(self._record_path(key))

@@ -43,7 +43,7 @@ class CacheService:
     """One layer's local disk cache, as ``vol.cache``: settings, contents and flushes.
 
     ``settings`` is shared with the layer's store, so a change here applies to the
-    next read or write. Boxes in :meth:`flush` and :meth:`flush_region` are in mip-0
+    next read or write. Boxes in ``flush`` and ``flush_region`` are in mip-0
     voxels (Neuroglancer's coordinates), as in cloud-volume.
     """
 

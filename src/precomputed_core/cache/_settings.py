@@ -96,7 +96,7 @@ class CacheSettings:
         return asdict(self)
 
     def update(self, values: dict[str, Any]) -> None:
-        """Take the values of :meth:`to_json` (in place: the store shares this object)."""
+        """Take the values of ``to_json`` (in place: the store shares this object)."""
         checked = CacheSettings(**values)
         self.enabled, self.path, self.base = checked.enabled, checked.path, checked.base
         self.compress, self.max_bytes = checked.compress, checked.max_bytes

@@ -1,4 +1,8 @@
-"""The ``precomputed`` command: ``info``, ``ls``, ``plugins``, ``demo``, ``cp`` and ``downsample``."""
+"""The ``precomputed`` command: ``info``, ``ls``, ``plugins``, ``demo``, ``cp`` and ``downsample``.
+
+The top layer of core, with ``testing`` and ``lib``: it may import every other layer
+(it drives the public ``CloudVolume`` of ``frontend``), and nothing imports it.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The Precomputed storage format over a ``Store``: chunk I/O, shards and transfer compression.
 
-How a scale's chunks become objects (:class:`ChunkIO`: one key per chunk in an
+How a scale's chunks become objects (``ChunkIO``: one key per chunk in an
 unsharded scale, items of shard files in a sharded one), the shard files themselves
-(:class:`ShardReader`, which images, meshes and skeletons share: they differ only in
+(``ShardReader``, which images, meshes and skeletons share: they differ only in
 their ids) and how objects are compressed on the wire. May import ``interfaces``,
 ``meta``, ``geometry`` and ``exceptions``.
 """

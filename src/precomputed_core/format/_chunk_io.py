@@ -1,8 +1,8 @@
 """Chunk I/O: how the chunks of one scale are kept in a ``Store``.
 
-The read and write pipeline reaches storage only through a :class:`ChunkIO`. In
+The read and write pipeline reaches storage only through a ``ChunkIO``. In
 an unsharded scale a chunk is one object, named after its box; in a sharded scale
-it is an item of a shard file (:class:`~._sharded_chunk_io.ShardedChunkIO`), with
+it is an item of a shard file (``ShardedChunkIO``), with
 no branch in the pipeline.
 """
 
@@ -76,7 +76,7 @@ class ChunkIO(ABC):
 
     @property
     def supports_partial_reads(self) -> bool:
-        """Whether :meth:`read_parts` reads parts of chunks (else it answers None for each)."""
+        """Whether ``read_parts`` reads parts of chunks (else it answers None for each)."""
         return False
 
     def describe(self, chunk: Chunk) -> str:
@@ -93,7 +93,7 @@ class ChunkIO(ABC):
         return requested
 
     def batches(self, chunks: Sequence[Chunk], *, writing: bool) -> list[list[int]] | None:
-        """How to group ``chunks`` (by index) into calls, or None: runs of :attr:`batch_size`."""
+        """How to group ``chunks`` (by index) into calls, or None: runs of ``batch_size``."""
         return None
 
     def forget_indexes(self) -> None:  # noqa: B027 - most chunk I/O has no index
@@ -105,7 +105,7 @@ class ChunkIO(ABC):
     def store_many(
         self, items: Sequence[tuple[Chunk, bytes]], edits: Sequence[ChunkEdit], *, metadata: ObjectMetadata
     ) -> None:
-        """Write whole chunks and apply edits to others: :meth:`write_many`, then :meth:`update_many`."""
+        """Write whole chunks and apply edits to others: ``write_many``, then ``update_many``."""
         if items:
             self.write_many(items, metadata=metadata)
         if edits:
@@ -139,7 +139,7 @@ class ChunkIO(ABC):
 
         An edit's ``update`` may run more than once when another writer changed the
         chunk in between; it must have no side effects. Whole-chunk writes need none
-        of this and go through :meth:`write_many`.
+        of this and go through ``write_many``.
         """
 
     @abstractmethod

@@ -31,7 +31,7 @@ _JSON = ObjectMetadata(content_type="application/json", cache_control="no-cache"
 class ObjectDirectory:
     """The subdirectory ``path`` of the layer in ``store`` and its ``info`` (``default_info`` if absent).
 
-    ``prefix_length`` is handed to the shard writer (see :class:`ShardedObjects`).
+    ``prefix_length`` is handed to the shard writer (see ``ShardedObjects``).
     """
 
     def __init__(
@@ -127,7 +127,7 @@ class ObjectDirectory:
         minishard_index_encoding: str = "gzip",
         data_encoding: str = "gzip",
     ) -> dict[str, Any]:
-        """Set this info's sharding for about ``num_labels`` segments (commit it with :meth:`commit_info`)."""
+        """Set this info's sharding for about ``num_labels`` segments (commit it with ``commit_info``)."""
         spec = sharding_for_labels(
             num_labels, shard_index_bytes=shard_index_bytes, minishard_index_bytes=minishard_index_bytes,
             min_shards=min_shards, minishard_index_encoding=minishard_index_encoding,  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """The bytes of one shard file (``sharded.md``): its shard index, minishard indexes and data.
 
 Parsing checks every offset against the file, so a truncated or garbled shard raises
-:class:`~precomputed_core.exceptions.ShardError` naming it; it never yields bytes from
+``ShardError`` naming it; it never yields bytes from
 the wrong place.
 """
 

@@ -192,7 +192,7 @@ class ShardReader:
         """``then(located, data)`` of each id, all read again if a shard changes meanwhile.
 
         For items that lead to more reads of the same shard (a mesh manifest, then its
-        fragments): ``then`` reads them with :meth:`read_spans`, which notices a shard
+        fragments): ``then`` reads them with ``read_spans``, which notices a shard
         rewritten since its index was read and starts the whole read over.
         """
         bounds: list[int | None] = [None] * len(ids) if limits is None else list(limits)
@@ -328,7 +328,7 @@ class ShardReader:
 
         Spans of one shard closer than the store's ``read_gap`` share a request (a
         remote store's round trip costs more than the bytes between them). Every reply
-        must come from the shard version the spans were found in, else :class:`Stale`.
+        must come from the shard version the spans were found in, else ``Stale``.
         """
         gap = self.store.read_gap
         order = sorted(range(len(spans)), key=lambda i: (spans[i].key, spans[i].start))

@@ -73,7 +73,7 @@ class ShardedChunkIO(ChunkIO):
     """A sharded scale: each chunk an item of a ``<scale key>/<shard>.shard`` file.
 
     Every write is a read-modify-write of each shard it touches, through the store's
-    :meth:`~precomputed_core.Store.update_many` (file locks, conditional writes), so
+    ``update_many`` (file locks, conditional writes), so
     no chunk outside the written ones is ever lost, whatever else writes the shard.
     """
 

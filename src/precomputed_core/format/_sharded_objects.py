@@ -1,6 +1,6 @@
 """Objects keyed by segment id in the shard files of one directory: sharded meshes and skeletons.
 
-Reads go through the :class:`ShardReader` that sharded scales use. Writes rewrite
+Reads go through the ``ShardReader`` that sharded scales use. Writes rewrite
 each touched shard once, through ``Store.update_many`` (so two writers never lose
 each other's segments), keeping every item already there, and the bytes a
 multi-resolution mesh keeps just before its manifest.

@@ -30,7 +30,7 @@ class VoxelAccess:
     """Reads and writes of one opened layer, by slices or by box.
 
     Held by ``CloudVolume``, which hands it the README's options as they stand at
-    each call (:class:`Settings`). Boxes are voxels at a mip (x, y, z); arrays are
+    each call (``Settings``). Boxes are voxels at a mip (x, y, z); arrays are
     (x, y, z, c).
     """
 

@@ -71,8 +71,8 @@ def as_write_array(value: Any, shape: tuple[int, int, int, int], dtype: np.dtype
     Scalars are broadcast (checked by value); arrays are checked by type, so
     an int64 array is refused for a uint8 layer even if its values are small.
     A 3-d array is accepted for one-channel layers. Raises
-    :class:`UnsupportedDataTypeError` for unsafe casts and
-    :class:`AlignmentError` for a shape that does not match the box.
+    ``UnsupportedDataTypeError`` for unsafe casts and
+    ``AlignmentError`` for a shape that does not match the box.
     """
     if np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
         scalar = value[()] if isinstance(value, np.ndarray) else value

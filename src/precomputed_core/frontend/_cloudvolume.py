@@ -158,7 +158,11 @@ class CloudVolume:
         refuse_graphene(spatial_index_db=spatial_index_db)
         self.green_threads = green_threads
         self.use_https = bool(use_https)
+        """Whether public ``gs://`` and ``s3://`` layers are read over plain HTTPS, without credentials.
+
+        Through ``storage.googleapis.com`` and ``s3.amazonaws.com``; the info's redirects too."""
         self.max_redirects = max_redirects
+        """How many hops of the info's ``redirect`` key opening the layer follows (0: none)."""
         self._dirs = (mesh_dir, skel_dir)
         self._lru = ChunkLRU(lru_bytes, lru_encoding)
         if self.use_https:
@@ -182,31 +186,52 @@ class CloudVolume:
         self._open(path, info)
         self.mip = mip  # type: ignore[assignment]
         self.bounded = bool(bounded)
+        """Whether a request reaching outside ``vol.bounds`` raises ``OutOfBoundsError``.
+
+        If not, reads there give ``background_color`` (or are cropped, with ``autocrop``)."""
         self.autocrop = bool(autocrop)
+        """With ``bounded=False``, whether reads and writes are cropped to ``vol.bounds``."""
         self.fill_missing = bool(fill_missing)
+        """Whether a missing chunk reads as ``background_color`` (else ``EmptyVolumeException``)."""
         self.non_aligned_writes = bool(non_aligned_writes)
+        """Whether writes may cover chunks in part: those are read, patched and written back.
+
+        Otherwise such a write raises ``AlignmentError``, naming the aligned box."""
         self.progress = bool(progress)
+        """Whether work on more than one chunk (or segment) shows a tqdm progress bar."""
         self.cdn_cache = cdn_cache
+        """The ``Cache-Control`` of written objects, as given.
+
+        False is ``no-cache``, True one hour, an int that many seconds, and a string the
+        header itself."""
         self.compress = compress
         self.compress_level = compress_level
         self.codec_threads = codec_threads
         self.delete_black_uploads = bool(delete_black_uploads)
+        """Whether a chunk that would hold only ``background_color`` is deleted instead of written."""
         self.background_color = background_color
         self.overwrite_partial_chunks = bool(overwrite_partial_chunks)
+        """With ``non_aligned_writes``, whether partly covered chunks are written without reading them.
+
+        The voxels around the new ones are then ``background_color``: only safe when no
+        chunk is written twice."""
         self._provenance = None if provenance is None else Provenance.coerce(provenance)
         self.shared_memory_id = new_location()
         self.cache = CacheService(
             self._cache, self._store, lambda: self.meta, lambda: self.mip, lambda: self._path
         )
+        """The layer's local disk cache (``cache=``): its settings, contents and flushes."""
         self.mesh = MeshSource(
             self._store, lambda: self.meta.info, mip=lambda: self.mip, progress=self._bar,
             compress=lambda: self._compress,
             cache_control=lambda given: cache_control(self.cdn_cache if given is None else given),
             mesh_dir=mesh_dir,
         )  # fmt: skip
+        """The layer's meshes: ``vol.mesh.get(segid)``, ``vol.mesh.put(...)``..."""
         self.skeleton = SkeletonSource(
             self._store, lambda: self.meta.info, progress=self._bar, skel_dir=skel_dir
         )
+        """The layer's skeletons: ``vol.skeleton.get(segid)``, ``vol.skeleton.upload(...)``..."""
         #: cloud-volume's names for the voxel side and the options (``vol.image.lru``...).
         self.image, self.config = ImageView(self), ConfigView(self)
 
@@ -272,10 +297,10 @@ class CloudVolume:
             overwrite_partial_chunks=self.overwrite_partial_chunks,
         )  # fmt: skip
 
-    #: Build a validated info for a new layer (cloud-volume's argument order).
     create_new_info = staticmethod(create_new_info)
-    #: Create a layer from an (x, y, z[, c]) array and return it open (cloud-volume's signature).
+    """Build a validated info for a new layer (cloud-volume's argument order)."""
     from_numpy = classmethod(from_numpy)
+    """Create a layer at ``vol_path`` holding ``arr`` (x, y, z[, c]) at mip 0, and return it open."""
 
     # --- identity --------------------------------------------------------------
 
@@ -286,24 +311,43 @@ class CloudVolume:
 
     @property
     def meta(self) -> LayerMeta:
+        """The layer's info read by mip, as cloud-volume's ``vol.meta``.
+
+        ``vol.meta.bounds(mip)``, ``vol.meta.lock_mips(mips)``...
+        """
         return self._volume.meta
 
     @property
     def cloudpath(self) -> str:
+        """The layer's cloud path, without a ``precomputed://`` prefix (``gs://bucket/dataset/layer``).
+
+        After the info's ``redirect``, if it had one: the layer actually read.
+        """
         return self._path.url
 
     layer_cloudpath = cloudpath
+    """The layer's cloud path, without a ``precomputed://`` prefix (``gs://bucket/dataset/layer``).
+
+    cloud-volume's other name for ``cloudpath``.
+    """
 
     @property
     def base_cloudpath(self) -> str:
+        """The cloud path of the dataset that holds the layer: ``cloudpath`` without its last part."""
         return self._path.base_url
 
     @property
     def info_cloudpath(self) -> str:
+        """The cloud path of the layer's ``info`` file."""
         return self._path.child("info")
 
     @property
     def dataset_name(self) -> str:
+        """The dataset: the part of the cloud path before the layer's name.
+
+        Setting it opens the layer of the same name in that dataset instead (the mip is
+        kept, lowered to its highest if it has fewer).
+        """
         return self._path.dataset
 
     @dataset_name.setter
@@ -312,6 +356,11 @@ class CloudVolume:
 
     @property
     def layer(self) -> str:
+        """The layer's name: the last part of the cloud path.
+
+        Setting it opens that layer of the same dataset instead (the mip is kept,
+        lowered to its highest if it has fewer).
+        """
         return self._path.layer
 
     @layer.setter
@@ -330,6 +379,10 @@ class CloudVolume:
 
     @property
     def mip(self) -> int:
+        """The scale that reads, writes and the per-mip properties use when not given one.
+
+        Set it to an index, or to a resolution (x, y, z) in nanometers that a scale has.
+        """
         return self._mip
 
     @mip.setter
@@ -338,6 +391,11 @@ class CloudVolume:
 
     @property
     def parallel(self) -> int:
+        """How many worker processes reads and writes may use (1: this process's threads only).
+
+        Set it as the constructor's ``parallel``: a count, False for 1, True or 0 for every
+        usable core.
+        """
         return self._dispatch.processes
 
     @parallel.setter
@@ -411,6 +469,10 @@ class CloudVolume:
 
     @property
     def info(self) -> dict[str, Any]:
+        """The layer's info: the live dict, so edits apply at once; ``commit_info()`` stores them.
+
+        Setting a new one checks it first (``InfoValidationError``).
+        """
         return self.meta.info
 
     @info.setter
@@ -420,6 +482,7 @@ class CloudVolume:
 
     @property
     def scales(self) -> list[dict[str, Any]]:
+        """The info's ``scales``, one dict per mip (live, as ``info``); setting replaces them."""
         return self.meta.scales
 
     @scales.setter
@@ -427,37 +490,108 @@ class CloudVolume:
         self.meta.info["scales"] = scales
 
     available_mips = OfLayer(LayerView.available_mips)
+    """The mips the info defines, ``range(len(scales))``; 0 is the finest."""
     available_resolutions = OfLayer(LayerView.available_resolutions)
+    """Nanometers per voxel (x, y, z) of each mip."""
     ndim = OfLayer(LayerView.ndim)
+    """The number of axes of the layer's arrays: 4 (x, y, z and channel)."""
     mip_ndim = ForMip(LayerView.ndim_at)
+    """``vol.ndim`` at a given mip (an index or a resolution)."""
     compressed_segmentation_block_size = AtMip(LayerView.compressed_segmentation_block_size)
+    """The scale's ``compressed_segmentation_block_size`` as the info gives it, or None.
+
+    At ``vol.mip``; ``vol.mip_compressed_segmentation_block_size(mip)`` gives it at another mip.
+    """
     mip_compressed_segmentation_block_size = ForMip(LayerView.compressed_segmentation_block_size)
+    """``vol.compressed_segmentation_block_size`` at a given mip (an index or a resolution)."""
     num_channels = OfLayer(LayerView.num_channels)
+    """Channels per voxel, the info's ``num_channels`` (the last axis of every cutout)."""
     layer_type = OfLayer(LayerView.layer_type)
+    """``image`` or ``segmentation``."""
     dtype = OfLayer(LayerView.dtype)
+    """The voxels' numpy dtype, from the info's ``data_type``."""
     data_type = OfLayer(LayerView.data_type)
+    """The info's ``data_type``, in lower case (``'uint8'``, ``'uint64'``, ``'float32'``...)."""
     scale = AtMip(LayerView.scale)
+    """The mip's entry of the info's ``scales``: the live dict, so edits change ``vol.info``.
+
+    At ``vol.mip``; ``vol.mip_scale(mip)`` gives it at another mip.
+    """
     mip_scale = ForMip(LayerView.scale)
+    """``vol.scale`` at a given mip (an index or a resolution)."""
     shape = AtMip(LayerView.shape)
+    """The layer's shape at the mip, (x, y, z, channels): a tuple, as cloud-volume's (and numpy's) are.
+
+    At ``vol.mip``; ``vol.mip_shape(mip)`` gives it at another mip.
+    """
     mip_shape = ForMip(LayerView.shape)
+    """``vol.shape`` at a given mip (an index or a resolution)."""
     volume_size = AtMip(LayerView.volume_size)
+    """The layer's size in voxels of the mip (x, y, z): the scale's ``size``.
+
+    At ``vol.mip``; ``vol.mip_volume_size(mip)`` gives it at another mip.
+    """
     mip_volume_size = ForMip(LayerView.volume_size)
+    """``vol.volume_size`` at a given mip (an index or a resolution)."""
     voxel_offset = AtMip(LayerView.voxel_offset)
+    """Where the layer starts, in voxels of the mip (x, y, z): the scale's ``voxel_offset``.
+
+    At ``vol.mip``; ``vol.mip_voxel_offset(mip)`` gives it at another mip.
+    """
     mip_voxel_offset = ForMip(LayerView.voxel_offset)
+    """``vol.voxel_offset`` at a given mip (an index or a resolution)."""
     resolution = AtMip(LayerView.resolution)
+    """Nanometers per voxel (x, y, z).
+
+    At ``vol.mip``; ``vol.mip_resolution(mip)`` gives it at another mip.
+    """
     mip_resolution = ForMip(LayerView.resolution)
+    """``vol.resolution`` at a given mip (an index or a resolution)."""
     downsample_ratio = AtMip(LayerView.downsample_ratio)
+    """This mip's resolution divided by mip 0's, per axis.
+
+    At ``vol.mip``; ``vol.mip_downsample_ratio(mip)`` gives it at another mip.
+    """
     mip_downsample_ratio = ForMip(LayerView.downsample_ratio)
+    """``vol.downsample_ratio`` at a given mip (an index or a resolution)."""
     chunk_size = AtMip(LayerView.chunk_size)
+    """The size of a stored chunk in voxels (x, y, z).
+
+    At ``vol.mip``; ``vol.mip_chunk_size(mip)`` gives it at another mip.
+    """
     mip_chunk_size = ForMip(LayerView.chunk_size)
+    """``vol.chunk_size`` at a given mip (an index or a resolution)."""
     underlying = AtMip(LayerView.chunk_size)
+    """The size of a stored chunk in voxels (x, y, z).
+
+    cloud-volume's other name for ``chunk_size``, at ``vol.mip``.
+    """
     mip_underlying = ForMip(LayerView.chunk_size)
+    """``vol.chunk_size`` at a given mip (an index or a resolution).
+
+    cloud-volume's other name for ``mip_chunk_size``.
+    """
     encoding = AtMip(LayerView.encoding)
+    """The chunk encoding (``raw``, ``jpeg``, ...); None for a volume that has none.
+
+    At ``vol.mip``; ``vol.mip_encoding(mip)`` gives it at another mip.
+    """
     mip_encoding = ForMip(LayerView.encoding)
+    """``vol.encoding`` at a given mip (an index or a resolution)."""
     key = AtMip(LayerView.key)
+    """The scale's ``key``: where the mip's objects are, relative to the layer (``4_4_40``).
+
+    At ``vol.mip``; ``vol.mip_key(mip)`` gives it at another mip.
+    """
     mip_key = ForMip(LayerView.key)
+    """``vol.key`` at a given mip (an index or a resolution)."""
     bounds = AtMip(LayerView.bounds)
+    """The layer's box in voxels of the mip: ``[voxel_offset, voxel_offset + volume_size)``.
+
+    At ``vol.mip``; ``vol.mip_bounds(mip)`` gives it at another mip.
+    """
     mip_bounds = ForMip(LayerView.bounds)
+    """``vol.bounds`` at a given mip (an index or a resolution)."""
 
     # --- info and provenance ---------------------------------------------------
 
@@ -524,6 +658,11 @@ class CloudVolume:
 
     @property
     def provenance(self) -> Provenance:
+        """The layer's provenance document, read on first use (empty if the layer has none).
+
+        A dict whose fields are also attributes (``vol.provenance.description``); set a
+        dict or its JSON text, and ``commit_provenance()`` stores it.
+        """
         if self._provenance is None:
             self._provenance = Provenance(self._volume.fetch_provenance() or {})
         return self._provenance

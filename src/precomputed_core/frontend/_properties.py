@@ -2,12 +2,13 @@
 
 ``CloudVolume`` declares each one in a line, ``resolution = AtMip(LayerView.resolution)``
 and ``mip_resolution = ForMip(LayerView.resolution)``; the value comes from the
-:class:`LayerView` it holds, at ``vol.mip``. Coordinates are voxels at that mip
+``LayerView`` it holds, at ``vol.mip``. Coordinates are voxels at that mip
 (x, y, z); resolutions are nanometers.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
@@ -44,11 +45,13 @@ class LayerView:
 
     @property
     def meta(self) -> LayerMeta:
+        """The volume's info, read by mip."""
         return self._volume.meta
 
     # layer-wide
 
     def available_mips(self) -> range:
+        """The mips the info defines, ``range(len(scales))``; 0 is the finest."""
         return self.meta.available_mips
 
     def available_resolutions(self) -> list[Vec]:
@@ -56,10 +59,11 @@ class LayerView:
         return [self.meta.resolution(mip) for mip in self.meta.available_mips]
 
     def ndim(self) -> int:
-        """4: x, y, z and channel."""
+        """The number of axes of the layer's arrays: 4 (x, y, z and channel)."""
         return 4
 
     def num_channels(self) -> int:
+        """Channels per voxel, the info's ``num_channels`` (the last axis of every cutout)."""
         return self.meta.num_channels
 
     def layer_type(self) -> str:
@@ -67,14 +71,17 @@ class LayerView:
         return self.meta.layer_type
 
     def dtype(self) -> np.dtype[Any]:
+        """The voxels' numpy dtype, from the info's ``data_type``."""
         return self.meta.dtype
 
     def data_type(self) -> str:
+        """The info's ``data_type``, in lower case (``'uint8'``, ``'uint64'``, ``'float32'``...)."""
         return self.meta.data_type
 
     # per mip
 
     def scale(self, mip: int) -> dict[str, Any]:
+        """The mip's entry of the info's ``scales``: the live dict, so edits change ``vol.info``."""
         return self.meta.scale(mip)
 
     def ndim_at(self, mip: int) -> int:
@@ -86,13 +93,18 @@ class LayerView:
         return self.meta.scale(mip).get("compressed_segmentation_block_size")
 
     def shape(self, mip: int) -> tuple[int, ...]:
-        """(x, y, z, channels) of the whole layer, a tuple as cloud-volume's (and numpy's) shapes are."""
+        """The layer's shape at the mip, (x, y, z, channels): a tuple, as cloud-volume's (and numpy's) are."""
         return tuple(int(v) for v in self.meta.shape(mip))
 
     def volume_size(self, mip: int) -> Vec:
+        """The layer's size in voxels of the mip (x, y, z): the scale's ``size``."""
         return self.meta.volume_size(mip)
 
     def voxel_offset(self, mip: int) -> Vec:
+        """Where the layer starts, in voxels of the mip (x, y, z): the scale's ``voxel_offset``.
+
+        (0, 0, 0) when the scale gives none.
+        """
         return self.meta.voxel_offset(mip)
 
     def resolution(self, mip: int) -> Vec:
@@ -104,13 +116,18 @@ class LayerView:
         return self.meta.downsample_ratio(mip)
 
     def key(self, mip: int) -> str:
+        """The scale's ``key``: where the mip's objects are, relative to the layer (``4_4_40``)."""
         return self.meta.key(mip)
 
     def bounds(self, mip: int) -> Bbox:
+        """The layer's box in voxels of the mip: ``[voxel_offset, voxel_offset + volume_size)``."""
         return self.meta.bounds(mip)
 
     def chunk_size(self, mip: int) -> Vec:
-        """The size of a stored chunk (x, y, z)."""
+        """The size of a stored chunk in voxels (x, y, z).
+
+        Raises ``FeatureUnavailableError`` for a volume that stores no chunks of a fixed size.
+        """
         grid = self._volume.chunk_grid(mip)
         if grid is None:
             raise FeatureUnavailableError(
@@ -170,6 +187,17 @@ class AtMip(_Descriptor[Callable[[LayerView, int], T], T]):
 
 class ForMip(_Descriptor[Callable[[LayerView, int], T], Callable[[Any], T]]):
     """A method ``vol.mip_<name>(mip)``: ``read(view, mip)``, the mip an index or a resolution."""
+
+    def __init__(self, read: Callable[[LayerView, int], T]) -> None:
+        super().__init__(read)
+        if read.__doc__:
+            # Named after the read, not the attribute: mip_underlying is mip_chunk_size, and
+            # ndim_at is what vol.ndim is at a mip.
+            name = getattr(read, "__name__", "").removesuffix("_at")
+            self.__doc__ = (
+                f"``vol.{name}`` at a given mip (an index or a resolution).\n\n"
+                + inspect.cleandoc(read.__doc__)
+            )
 
     def _value(self, host: _Host) -> Callable[[Any], T]:
         view, read = host._layer_view, self._read

@@ -28,7 +28,7 @@ def new_location() -> str:
 
 
 class SharedMemoryAccess:
-    """Reads into and writes from named shared memory, through a layer's :class:`VoxelAccess`."""
+    """Reads into and writes from named shared memory, through a layer's ``VoxelAccess``."""
 
     def __init__(self, voxels: VoxelAccess) -> None:
         self._voxels = voxels

@@ -69,9 +69,12 @@ class Bbox(BboxOperators, ChunkAlignment):
             floating = _is_floating(a_list) or _is_floating(b_list)
             dtype = np.float64 if floating else np.int64
         self.minpt = Vec(*[min(x, y) for x, y in zip(a_list, b_list)], dtype=dtype)
+        """The lower corner, inside the box: the smaller of ``a`` and ``b`` on each axis."""
         self.maxpt = Vec(*[max(x, y) for x, y in zip(a_list, b_list)], dtype=dtype)
+        """The upper corner, just outside the box: the larger of ``a`` and ``b`` on each axis."""
         self._dtype = np.dtype(dtype)
         self.unit = unit
+        """``'vx'`` (voxels) or the physical unit of the coordinates (``'nm'``, ``'um'``...)."""
 
     # --- construction ------------------------------------------------------
 
@@ -115,14 +118,17 @@ class Bbox(BboxOperators, ChunkAlignment):
 
     @classmethod
     def from_delta(cls, minpt: npt.ArrayLike, plus: npt.ArrayLike) -> Bbox:
+        """The box at ``minpt`` of size ``plus``: ``[minpt, minpt + plus)``."""
         return cls(minpt, np.asarray(minpt) + np.asarray(plus))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Bbox:
+        """The box of a ``to_dict`` dict: ``minpt``, ``maxpt`` and optionally ``dtype``; in voxels."""
         return cls(data["minpt"], data["maxpt"], dtype=data.get("dtype"))
 
     @classmethod
     def from_vec(cls, vec: npt.ArrayLike, dtype: npt.DTypeLike = np.int64) -> Bbox:
+        """The box from the origin to ``vec`` (a box of size ``vec``), int64 unless ``dtype`` says."""
         return cls([0] * len(np.asarray(vec)), vec, dtype=dtype)
 
     @classmethod
@@ -173,11 +179,13 @@ class Bbox(BboxOperators, ChunkAlignment):
 
     @classmethod
     def deserialize(cls, data: str) -> Bbox:
+        """The box of ``serialize``'s JSON text."""
         return cls.from_dict(json.loads(data))
 
     # --- conversion ----------------------------------------------------------
 
     def serialize(self) -> str:
+        """The box as JSON text (``to_dict``; the unit is not kept)."""
         return json.dumps(self.to_dict())
 
     def to_filename(self, precision: int | None = None) -> str:
@@ -193,19 +201,22 @@ class Bbox(BboxOperators, ChunkAlignment):
         )
 
     def to_slices(self) -> tuple[slice, ...]:
+        """One ``slice(min, max)`` per axis, for indexing an array (float corners truncated to int)."""
         return tuple(slice(int(lo), int(hi)) for lo, hi in zip(self.minpt.tolist(), self.maxpt.tolist()))
 
     def to_list(self) -> list[Any]:
+        """``minpt`` then ``maxpt`` as one list, ``[x0, y0, z0, x1, y1, z1]`` (``from_list``'s form)."""
         return [*self.minpt.tolist(), *self.maxpt.tolist()]
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"minpt": [...], "maxpt": [...], "dtype": name}``, for JSON (the unit is not kept)."""
         return {"minpt": self.minpt.tolist(), "maxpt": self.maxpt.tolist(), "dtype": self.dtype.name}
 
     def reify_slices(self, slices: Any, bounded: bool = True, autocrop: bool = False) -> list[slice]:
         """Fill in open slice ends (``:``, ``...``, ints) from this box.
 
         Ints become one-voxel slices; steps are kept. With ``bounded``, a slice
-        reaching outside the box raises :class:`OutOfBoundsError`; with
+        reaching outside the box raises ``OutOfBoundsError``; with
         ``autocrop`` it is clipped to the box instead.
         """
         return reify_slices(self, slices, bounded=bounded, autocrop=autocrop)
@@ -246,25 +257,31 @@ class Bbox(BboxOperators, ChunkAlignment):
 
     @property
     def is_physical(self) -> bool:
+        """Whether the coordinates are in a physical unit rather than voxels (``unit != 'vx'``)."""
         return self.unit != "vx"
 
     @property
     def ndim(self) -> int:
+        """The number of axes, the corners' length: 3 for x, y, z; 4 with a channel axis."""
         return len(self.minpt)
 
     @property
     def dx(self) -> Any:
+        """The box's extent along x, ``maxpt.x - minpt.x``, in its unit."""
         return self.maxpt[0] - self.minpt[0]
 
     @property
     def dy(self) -> Any:
+        """The box's extent along y, ``maxpt.y - minpt.y``, in its unit."""
         return self.maxpt[1] - self.minpt[1]
 
     @property
     def dz(self) -> Any:
+        """The box's extent along z, ``maxpt.z - minpt.z``, in its unit."""
         return self.maxpt[2] - self.minpt[2]
 
     def size3(self) -> Vec:
+        """The extent along x, y and z only (``size`` has every axis), of the box's dtype."""
         return Vec(*(self.maxpt[:3] - self.minpt[:3]), dtype=self.dtype)
 
     def volume(self) -> Any:
@@ -277,9 +294,11 @@ class Bbox(BboxOperators, ChunkAlignment):
         return float(np.prod(self.size3().tolist()))
 
     def center(self) -> Vec:
+        """The midpoint ``(minpt + maxpt) / 2``, a float Vec."""
         return Vec(*((self.minpt + self.maxpt) / 2.0))
 
     def valid(self) -> bool:
+        """Whether ``minpt <= maxpt`` on every axis (a box changed in place may break it)."""
         return bool(np.all(self.minpt <= self.maxpt))
 
     def empty(self) -> bool:
@@ -307,10 +326,12 @@ class Bbox(BboxOperators, ChunkAlignment):
 
     @classmethod
     def intersects(cls, bbx1: Bbox, bbx2: Bbox) -> bool:
+        """Whether the boxes share a voxel; boxes that only touch do not (they are half-open)."""
         return bool(np.all((bbx1.minpt < bbx2.maxpt) & (bbx1.maxpt > bbx2.minpt)))
 
     @classmethod
     def near_edge(cls, bbx1: Bbox, bbx2: Bbox, distance: int = 0) -> bool:
+        """Whether, on some axis, the boxes' lower faces or their upper faces are within ``distance``."""
         return bool(
             np.any(np.abs(bbx1.minpt - bbx2.minpt) <= distance)
             or np.any(np.abs(bbx1.maxpt - bbx2.maxpt) <= distance)
@@ -339,9 +360,11 @@ class Bbox(BboxOperators, ChunkAlignment):
         return bool(np.all(p >= self.minpt) and np.all(p <= self.maxpt))
 
     def contains_bbox(self, bbox: Bbox) -> bool:
+        """Whether ``bbox`` lies within this box (it may reach this box's faces)."""
         return self.contains(bbox.minpt) and self.contains(bbox.maxpt)
 
     def overlaps_bbox(self, bbox: Bbox) -> bool:
+        """Whether the boxes overlap or touch (unlike ``intersects``, touching counts)."""
         return not (np.any(self.maxpt < bbox.minpt) or np.any(self.minpt > bbox.maxpt))
 
     # --- mutation (cloud-volume semantics) -----------------------------------
@@ -358,18 +381,26 @@ class Bbox(BboxOperators, ChunkAlignment):
         return self
 
     def grow(self, amt: int | Sequence[int]) -> Bbox:
+        """Move every face outwards by ``amt`` (one amount, or one per axis), in place; returns ``self``."""
         return self.adjust(amt)
 
     def shrink(self, amt: int | Sequence[int]) -> Bbox:
+        """Move every face inwards by ``amt`` (non-negative), in place; returns ``self``.
+
+        Raises ``GeometryError`` if the box would be inverted.
+        """
         if np.any(np.asarray(amt) < 0):
             raise GeometryError(f"shrink takes a non-negative amount, got {amt}")
         return self.adjust(-np.asarray(amt))
 
     def clone(self) -> Bbox:
+        """A copy, with its own corners, of the same dtype and unit."""
         return Bbox(self.minpt, self.maxpt, dtype=self.dtype, unit=self.unit)
 
     def astype(self, dtype: npt.DTypeLike) -> Bbox:
+        """A copy with corners of ``dtype`` (converted as numpy's ``astype``: floats truncate)."""
         return Bbox(self.minpt.astype(dtype), self.maxpt.astype(dtype), dtype=dtype, unit=self.unit)
 
     def transpose(self) -> Bbox:
+        """The box with its axes reversed: (x, y, z) becomes (z, y, x)."""
         return Bbox(self.minpt[::-1], self.maxpt[::-1], dtype=self.dtype, unit=self.unit)

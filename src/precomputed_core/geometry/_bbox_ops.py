@@ -33,9 +33,11 @@ class BoxCorners:
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The corners' dtype: int64 or float64 unless the box was made with another."""
         return self._dtype
 
     def size(self) -> Vec:
+        """The extent on every axis, ``maxpt - minpt``, of the box's dtype."""
         return Vec(*(self.maxpt - self.minpt), dtype=self.dtype)
 
     def _new(self, lo: Any, hi: Any, dtype: Any) -> Bbox:
@@ -77,6 +79,7 @@ class ChunkAlignment(BoxCorners):
         return self._from_grid(np.round(lo / chunk) * chunk, np.round(hi / chunk) * chunk, offset)
 
     def is_chunk_aligned(self, chunk_size: npt.ArrayLike, offset: npt.ArrayLike = (0, 0, 0)) -> bool:
+        """Whether every face lies on a grid line of ``chunk_size`` starting at ``offset``."""
         return self.expand_to_chunk_size(chunk_size, offset) == self
 
     def num_chunks(self, chunk_size: npt.ArrayLike) -> int:

@@ -60,7 +60,7 @@ class ChunkSet:
         return len(self.lo)
 
     def name(self, i: int) -> str:
-        """The name of chunk ``i`` (:func:`chunk_name`)."""
+        """The name of chunk ``i`` (``chunk_name``)."""
         return chunk_name(self.key, self.lo[i], self.hi[i])
 
     def names(self) -> list[str]:
@@ -128,7 +128,7 @@ class ChunkGrid:
         return [(start, min(start + chunk, end)) for start in range(first, hi, chunk)]
 
     def count(self, bbox: Bbox) -> int:
-        """How many cells :meth:`cover` would list, without listing them."""
+        """How many cells ``cover`` would list, without listing them."""
         box_lo, box_hi = bbox.minpt[:3].tolist(), bbox.maxpt[:3].tolist()
         counts = [len(self._axis(a, int(box_lo[a]), int(box_hi[a]))) for a in range(3)]
         return counts[0] * counts[1] * counts[2]

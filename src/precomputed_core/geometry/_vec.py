@@ -53,6 +53,7 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         return Vec(*clamped)
 
     def clone(self) -> Vec:
+        """A copy, of the same dtype."""
         return Vec(*self, dtype=self.dtype)
 
     def null(self) -> bool:
@@ -60,12 +61,15 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         return bool(self.length() <= 10 * np.finfo(np.float32).eps)
 
     def dot(self, vec: npt.ArrayLike) -> Any:  # type: ignore[override]
+        """The dot product with ``vec``, as a numpy scalar."""
         return np.sum(np.asarray(self) * np.asarray(vec))
 
     def length2(self) -> Any:
+        """The squared Euclidean length, ``self.dot(self)``: an integer for an integer vector."""
         return self.dot(self)
 
     def length(self) -> float:
+        """The Euclidean length, a float."""
         return math.sqrt(float(self.dot(self)))
 
     def rectVolume(self) -> Any:  # noqa: N802 - cloud-volume's name
@@ -87,8 +91,47 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         values = ",".join(str(x) for x in self.tolist())
         return f"Vec({values}, dtype={self.dtype})"
 
-    x = property(lambda self: self[0], lambda self, v: self.__setitem__(0, v))
-    y = property(lambda self: self[1], lambda self, v: self.__setitem__(1, v))
-    z = property(lambda self: self[2], lambda self, v: self.__setitem__(2, v))
-    w = property(lambda self: self[3], lambda self, v: self.__setitem__(3, v))
-    r, g, b, a = x, y, z, w
+    @property
+    def x(self) -> Any:
+        """Component 0: x, or ``r`` (red) of a colour; settable."""
+        return self[0]
+
+    @x.setter
+    def x(self, value: Any) -> None:
+        self[0] = value
+
+    @property
+    def y(self) -> Any:
+        """Component 1: y, or ``g`` (green) of a colour; settable."""
+        return self[1]
+
+    @y.setter
+    def y(self, value: Any) -> None:
+        self[1] = value
+
+    @property
+    def z(self) -> Any:
+        """Component 2: z, or ``b`` (blue) of a colour; settable."""
+        return self[2]
+
+    @z.setter
+    def z(self, value: Any) -> None:
+        self[2] = value
+
+    @property
+    def w(self) -> Any:
+        """Component 3: w, or ``a`` (alpha) of a colour; settable (an ``IndexError`` on 3-vectors)."""
+        return self[3]
+
+    @w.setter
+    def w(self, value: Any) -> None:
+        self[3] = value
+
+    r = x
+    """Component 0: x, or ``r`` (red) of a colour; settable."""
+    g = y
+    """Component 1: y, or ``g`` (green) of a colour; settable."""
+    b = z
+    """Component 2: z, or ``b`` (blue) of a colour; settable."""
+    a = w
+    """Component 3: w, or ``a`` (alpha) of a colour; settable (an ``IndexError`` on 3-vectors)."""

@@ -114,7 +114,7 @@ CHECKED_FROM_BYTES = 64 * 2**20
 
 
 def require_memory(nbytes: int, what: str) -> None:
-    """Raise :class:`OutOfMemoryError` at once if ``what`` (``nbytes``) cannot fit in memory."""
+    """Raise ``OutOfMemoryError`` at once if ``what`` (``nbytes``) cannot fit in memory."""
     if nbytes < CHECKED_FROM_BYTES:
         return
     found = available_memory()
@@ -129,6 +129,6 @@ def require_memory(nbytes: int, what: str) -> None:
 
 
 def require_memory_for(shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
-    """:func:`require_memory` for an (x, y, z, c) output array of ``shape`` and ``dtype``."""
+    """``require_memory`` for an (x, y, z, c) output array of ``shape`` and ``dtype``."""
     what = f"reading {tuple(shape)} voxels of {dtype.name} (x, y, z, c)"
     require_memory(math.prod(shape) * dtype.itemsize, what)

@@ -27,7 +27,7 @@ def open_volume(
     """Open ``path``; read its info from storage (or the disk cache) unless ``info`` is given.
 
     A ``kind="volume"`` driver opens the volume itself; a ``kind="store"`` driver
-    opens a store, which a :class:`PrecomputedVolume` lays the layer out in, behind
+    opens a store, which a ``PrecomputedVolume`` lays the layer out in, behind
     the disk cache ``cache`` describes (settings, or their ``to_json()`` in a worker).
     """
     try:

@@ -36,7 +36,7 @@ class PrecomputedVolume(Volume):
     """A Precomputed layer stored in ``store``: the ``info`` object, and each scale's chunks.
 
     Without ``meta`` the info is read from the store. Every chunk operation of a
-    scale goes through that scale's :class:`~precomputed_core.format.ChunkIO`.
+    scale goes through that scale's ``ChunkIO``.
     """
 
     def __init__(self, store: Store, meta: LayerMeta | None = None) -> None:

@@ -15,20 +15,19 @@ __all__ = ["ChunkSpec", "Codec"]
 
 @dataclass(frozen=True, slots=True)
 class ChunkSpec:
-    """What a codec needs to know about one chunk.
-
-    ``shape`` is the chunk's (x, y, z, c) shape, already clipped at the
-    volume's edge; ``dtype`` is little-endian as the spec stores it.
-    ``scale`` is the info's scale dict, for encoding parameters such as
-    ``jpeg_quality`` or ``compressed_segmentation_block_size``.
-    """
+    """What a codec needs to know about one chunk."""
 
     dtype: np.dtype[Any]
+    """The voxels' dtype, little-endian as the spec stores it."""
     shape: tuple[int, int, int, int]
+    """The chunk's (x, y, z, c) shape, already clipped at the volume's edge."""
     scale: dict[str, Any]
+    """The info's scale dict, for encoding parameters such as ``jpeg_quality`` or
+    ``compressed_segmentation_block_size``."""
 
     @property
     def nbytes(self) -> int:
+        """The size of the decoded chunk in bytes: its voxels times the dtype's item size."""
         x, y, z, c = self.shape
         return x * y * z * c * self.dtype.itemsize
 
@@ -36,22 +35,25 @@ class ChunkSpec:
 class Codec(ABC):
     """A chunk encoding; instances are stateless and shared between threads.
 
-    ``decode`` must raise :class:`~precomputed_core.exceptions.DecodingError`
+    ``decode`` must raise ``DecodingError``
     for corrupt or truncated data, never return garbage.
     """
 
-    #: The ``encoding`` name in the info file.
     encoding: ClassVar[str]
-    #: The ``Content-Type`` stores record for chunks of this encoding.
+    """The ``encoding`` name in the info file."""
     content_type: ClassVar[str] = "application/octet-stream"
-    #: Whether decoding gives back other voxels than were encoded (jpeg); such a codec is
-    #: never used to keep copies (``lru_encoding``).
+    """The ``Content-Type`` stores record for chunks of this encoding."""
     lossy: ClassVar[bool] = False
-    #: Whether ``encode`` (``decode``) lets other threads run (compiled code that releases
-    #: the GIL): then this process's threads already use every core, and ``parallel``
-    #: keeps such writes (reads) off worker processes. A codec written in Python holds it.
+    """Whether decoding gives back other voxels than were encoded (jpeg); such a codec is
+    never used to keep copies (``lru_encoding``)."""
     encode_releases_gil: bool = False
+    """Whether ``encode`` lets other threads run (compiled code that releases the GIL).
+
+    Then this process's threads already use every core, and ``parallel`` keeps such
+    writes off worker processes. A codec written in Python holds it.
+    """
     decode_releases_gil: bool = False
+    """Whether ``decode`` lets other threads run: as ``encode_releases_gil``, for reads."""
 
     def check(self, dtype: np.dtype[Any], num_channels: int, scale: dict[str, Any]) -> None:  # noqa: B027
         """Raise if this encoding cannot hold ``dtype`` x ``num_channels`` (default: any)."""
@@ -78,7 +80,7 @@ class Codec(ABC):
     def decode_range(
         self, data: bytes, spec: ChunkSpec, lo: tuple[int, ...], hi: tuple[int, ...]
     ) -> npt.NDArray[Any]:
-        """Voxels ``[lo, hi)`` from the bytes that :meth:`byte_range` named."""
+        """Voxels ``[lo, hi)`` from the bytes that ``byte_range`` named."""
         raise NotImplementedError(f"{type(self).__name__} has no byte ranges")
 
     @abstractmethod

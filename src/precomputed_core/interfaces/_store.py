@@ -25,16 +25,15 @@ __all__ = ["ByteRange", "ObjectMetadata", "RangeRead", "Store", "StoredObject", 
 
 @dataclass(frozen=True, slots=True)
 class ObjectMetadata:
-    """What a store records with an object, as HTTP headers do.
-
-    ``content_encoding`` is the transfer compression of the bytes handed to
-    ``put`` (``"gzip"``, ``"br"``, ``"zstd"`` or None); stores give the
-    decompressed bytes back from ``get``.
-    """
+    """What a store records with an object, as HTTP headers do."""
 
     content_type: str = "application/octet-stream"
+    """The object's ``Content-Type``."""
     content_encoding: str | None = None
+    """The transfer compression of the bytes handed to ``put`` (``"gzip"``, ``"br"``, ``"zstd"``
+    or None); stores give the decompressed bytes back from ``get``."""
     cache_control: str | None = None
+    """The ``Cache-Control`` header to serve the object with (None: none)."""
 
 
 DEFAULT_METADATA = ObjectMetadata()
@@ -61,9 +60,13 @@ class ByteRange:
     """
 
     key: str
+    """The object's key."""
     start: int = 0
+    """The first byte's offset; negative for a suffix range."""
     end: int | None = None
+    """The offset just past the last byte; None for the end of the object."""
     whole_size: int | None = None
+    """The object's expected size in bytes, which makes the read conditional; None reads unconditionally."""
 
     def __post_init__(self) -> None:
         if self.start < 0 and self.end is not None:
@@ -78,7 +81,7 @@ class ByteRange:
 
     @property
     def http_range(self) -> str:
-        """The HTTP ``Range`` header value (not for :attr:`empty` ranges)."""
+        """The HTTP ``Range`` header value (not for ``empty`` ranges)."""
         if self.start < 0:
             return f"bytes={self.start}"
         return f"bytes={self.start}-" + ("" if self.end is None else str(self.end - 1))
@@ -89,34 +92,34 @@ class ByteRange:
 
 
 class RangeRead(NamedTuple):
-    """The bytes of a range, with the whole object's size and version as stored.
-
-    ``version`` names the object's contents (an ETag, a GCS generation, a file's
-    inode and modification time): two reads with the same version saw the same
-    bytes. Either is None where the store cannot tell.
-    """
+    """The bytes of a range, with the whole object's size and version as stored."""
 
     data: bytes
+    """The range's bytes."""
     whole_size: int | None
+    """The size in bytes of the whole object as stored; None where the store cannot tell."""
     version: str | None = None
+    """A name for the object's contents (an ETag, a GCS generation, a file's inode and
+    modification time): two reads with the same version saw the same bytes. None where
+    the store cannot tell."""
 
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
-    """An object exactly as stored: its bytes (still compressed if they were) and their metadata.
-
-    ``source`` names where the bytes were found, when that is not the key's own path
-    (a ``.gz`` file on local disk), for messages.
-    """
+    """An object exactly as stored: its bytes (still compressed if they were) and their metadata."""
 
     data: bytes
+    """The bytes as stored: compressed as ``metadata.content_encoding`` says."""
     metadata: ObjectMetadata = DEFAULT_METADATA
+    """What the store recorded with the object."""
     source: str | None = field(default=None, compare=False)
+    """Where the bytes were found, when that is not the key's own path (a ``.gz`` file on
+    local disk), for messages; not compared."""
 
 
-#: What :meth:`Store.update_many` makes of an object: the stored one (or None) to the new one,
-#: or to None to remove it (a shard whose last chunk was deleted).
 Update = Callable[[StoredObject | None], StoredObject | None]
+"""What ``Store.update_many`` makes of an object: the stored one (or None) to the new one,
+or to None to remove it (a shard whose last chunk was deleted)."""
 
 
 class Store(ABC):
@@ -131,19 +134,21 @@ class Store(ABC):
     override the ``*_many`` methods when they can batch.
     """
 
-    #: Concurrent operations worth running against this store from one process.
     io_threads: int = 8
-    #: Objects per ``get_many``/``put_many`` call the pipeline makes from one thread;
-    #: stores that batch requests (one round trip for many keys) raise it.
+    """Concurrent operations worth running against this store from one process."""
     batch_size: int = 1
-    #: Unwanted bytes worth reading to save a request: ranges of one object closer than
-    #: this are read as one (0: never merge; a local read costs no more than a copy).
+    """Objects per ``get_many``/``put_many`` call the pipeline makes from one thread;
+    stores that batch requests (one round trip for many keys) raise it."""
     read_gap: int = 0
-    #: Whether a request costs this process's Python time while it waits or moves bytes
-    #: (an HTTP client in Python): then one process's threads cannot overlap requests,
-    #: and ``parallel`` worker processes can. False for stores whose calls release the GIL
-    #: (local files). Unknown stores are assumed to hold it.
+    """Unwanted bytes worth reading to save a request: ranges of one object closer than
+    this are read as one (0: never merge; a local read costs no more than a copy)."""
     holds_gil: bool = True
+    """Whether a request costs this process's Python time while it waits or moves bytes.
+
+    True for an HTTP client in Python: then one process's threads cannot overlap
+    requests, and ``parallel`` worker processes can. False for stores whose calls
+    release the GIL (local files). Unknown stores are assumed to hold it.
+    """
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
@@ -157,15 +162,17 @@ class Store(ABC):
 
     @property
     def supports_writes(self) -> bool:
+        """Whether ``put`` stores objects; False for read-only stores (default True)."""
         return True
 
     @property
     def supports_deletes(self) -> bool:
+        """Whether ``delete`` removes objects (default: as ``supports_writes``)."""
         return self.supports_writes
 
     @property
     def supports_ranges(self) -> bool:
-        """Whether :meth:`get_ranges` issues real range requests (the default reads whole objects)."""
+        """Whether ``get_ranges`` issues real range requests (the default reads whole objects)."""
         return False
 
     @property
@@ -226,12 +233,12 @@ class Store(ABC):
     def get_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[bytes | None]:
         """The bytes of each range, in order; None where the object does not exist.
 
-        The bytes of :meth:`read_ranges`, which is what a store overrides.
+        The bytes of ``read_ranges``, which is what a store overrides.
         """
         return [None if part is None else part.data for part in self.read_ranges(ranges)]
 
     def read_ranges(self, ranges: Sequence[ByteRange]) -> builtins.list[RangeRead | None]:
-        """Each range's bytes with the object's whole size and version (see :class:`RangeRead`).
+        """Each range's bytes with the object's whole size and version (see ``RangeRead``).
 
         A reader that keeps an index of an object (a shard's) checks with them that the
         object has not been rewritten since. Stores that serve ranges (``supports_ranges``)
@@ -254,7 +261,7 @@ class Store(ABC):
     def get_range(
         self, key: str, start: int, end: int | None, *, whole_size: int | None = None
     ) -> bytes | None:
-        """One byte range (see :class:`ByteRange`); :meth:`get_ranges` batches them."""
+        """One byte range (see ``ByteRange``); ``get_ranges`` batches them."""
         return self.get_ranges([ByteRange(key, start, end, whole_size)])[0]
 
     def get_stored(self, key: str) -> StoredObject | None:
@@ -262,7 +269,7 @@ class Store(ABC):
         return self.get_stored_many([key])[key]
 
     def get_stored_many(self, keys: Iterable[str]) -> dict[str, StoredObject | None]:
-        """:meth:`get_stored` for many keys. Stores that know how objects are stored override it;
+        """``get_stored`` for many keys. Stores that know how objects are stored override it;
         this default gives the decompressed bytes, with plain metadata."""
         found = self.get_many(keys)
         return {key: None if data is None else StoredObject(data) for key, data in found.items()}
@@ -282,7 +289,7 @@ class Store(ABC):
         the new one, or None to remove it. It may be called more than once, with a newer object each time,
         when another writer changed the object in between, so it must have no side
         effects. This default serialises the updates of each object within this
-        process (:func:`object_lock`), which is all a store that no other process
+        process (``object_lock``), which is all a store that no other process
         sees needs; stores that processes share override it with a file lock or
         conditional writes.
         """
@@ -305,29 +312,34 @@ class Store(ABC):
     # --- batched defaults ----------------------------------------------------
 
     def get_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        """``get`` for many keys: ``{key: bytes, or None if missing}``; this default gets each in turn."""
         return {key: self.get(key) for key in keys}
 
     def put_many(self, items: Mapping[str, bytes], *, metadata: ObjectMetadata = DEFAULT_METADATA) -> None:
+        """``put`` ``{key: bytes}``, all with ``metadata``; this default puts each in turn."""
         for key, value in items.items():
             self.put(key, value, metadata=metadata)
 
     def delete_many(self, keys: Iterable[str]) -> None:
+        """``delete`` many keys (missing ones are not an error); this default deletes each in turn."""
         for key in keys:
             self.delete(key)
 
     def exists_many(self, keys: Iterable[str]) -> dict[str, bool]:
+        """``exists`` for many keys: ``{key: bool}``; this default asks for each in turn."""
         return {key: self.exists(key) for key in keys}
 
     # --- helpers for subclasses ------------------------------------------------
 
     def require_writes(self, action: str = "write") -> None:
+        """Raise ``ReadOnlyError`` (it cannot ``action``) if ``supports_writes`` is False."""
         if not self.supports_writes:
             raise ReadOnlyError(f"{self.url} is read-only; cannot {action}. Use a writable location")
 
     def cut_range(self, request: ByteRange, found: StoredObject | None) -> bytes | None:
         """The answer to ``request`` from the whole stored object ``found`` (None if missing).
 
-        Applies the rules of :class:`ByteRange`: a conditional request (``whole_size``)
+        Applies the rules of ``ByteRange``: a conditional request (``whole_size``)
         gets None for an object of another size or one stored compressed; an
         unconditional one of a compressed object raises.
         """

@@ -21,37 +21,41 @@ __all__ = ["ReadOptions", "Volume", "WriteOptions"]
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
-    """How a read treats missing chunks and whether it shows progress.
-
-    ``background`` is the value of voxels no chunk holds: missing chunks read with
-    ``fill_missing`` and the space outside the volume.
-    """
+    """How a read treats missing chunks and whether it shows progress."""
 
     fill_missing: bool = False
+    """Whether a missing chunk reads as ``background``; otherwise it raises ``EmptyVolumeException``."""
     progress: bool = False
+    """Whether to show a progress bar."""
     background: int | float = 0
+    """The value of voxels no chunk holds: missing chunks read with ``fill_missing``, and the
+    space outside the volume."""
 
 
 @dataclass(frozen=True, slots=True)
 class WriteOptions:
-    """How a write compresses, caches and handles chunks it covers only in part.
-
-    ``fill_missing`` lets a non-aligned write patch a chunk that does not exist
-    yet (as ``background``); without it that is an ``EmptyVolumeException``.
-    ``delete_black`` removes a chunk that would hold only ``background`` instead of
-    storing it; ``overwrite_partial`` writes a partly covered chunk as ``background``
-    around the new voxels instead of reading and patching it.
-    """
+    """How a write compresses, caches and handles chunks it covers only in part."""
 
     compress: str | None = None
+    """The transfer compression asked for written chunks: ``"gzip"``, ``"br"``, ``"zstd"`` or None."""
     cache_control: str | None = None
+    """The ``Cache-Control`` header stored with written objects (None: none)."""
     non_aligned_writes: bool = False
+    """Whether the write may cover chunks in part: those are read, patched and rewritten."""
     progress: bool = False
+    """Whether to show a progress bar."""
     fill_missing: bool = False
+    """Whether a non-aligned write may patch a chunk that does not exist yet (as ``background``);
+    without it that is an ``EmptyVolumeException``."""
     compress_level: int | None = None
+    """The gzip level of gzip-compressed writes, 1 to 9 (None: 6)."""
     delete_black: bool = False
+    """Whether a chunk that would hold only ``background`` is removed instead of stored."""
     background: int | float = 0
+    """The value of voxels no chunk holds (see ``ReadOptions``)."""
     overwrite_partial: bool = False
+    """Whether a partly covered chunk is written as ``background`` around the new voxels
+    instead of being read and patched."""
 
 
 class Volume(ABC):
@@ -59,16 +63,17 @@ class Volume(ABC):
 
     ``meta`` is the layer's info; boxes are voxels at ``mip`` in x, y, z
     order, and arrays are (x, y, z, c). A key-value layout such as
-    Precomputed is served by :class:`PrecomputedVolume` over any
-    :class:`Store`; an array service (the BOSS) subclasses this directly and is
+    Precomputed is served by ``PrecomputedVolume`` over any
+    ``Store``; an array service (the BOSS) subclasses this directly and is
     registered as a ``kind="volume"`` driver.
 
     Only ``PrecomputedVolume`` reads the Precomputed storage keys of the info
     (``chunk_sizes``, ``encoding``, ``sharding``); other volumes say what they
-    store through :meth:`chunk_grid` and :meth:`encoding`.
+    store through ``chunk_grid`` and ``encoding``.
     """
 
     meta: LayerMeta
+    """The layer's info, read by mip."""
 
     @classmethod
     def from_cloudpath(cls, path: CloudPath, **options: Any) -> Self:
@@ -76,7 +81,7 @@ class Volume(ABC):
 
         ``options`` are the driver options of ``CloudVolume`` (``secrets``, ...) and, when
         the user gives one, ``info``: use it instead of reading or building the layer's own,
-        since the layer may not exist yet (core checks it with :meth:`check_info` right after).
+        since the layer may not exist yet (core checks it with ``check_info`` right after).
         """
         raise FeatureUnavailableError(f"{cls.__name__} cannot be opened from a cloud path")
 
@@ -125,7 +130,7 @@ class Volume(ABC):
 
         No cell's stored objects may be shared with another cell's, so workers given
         different cells never rewrite one object: a scale's chunks, or its shards.
-        None (the default when there is no :meth:`chunk_grid`) means the volume
+        None (the default when there is no ``chunk_grid``) means the volume
         cannot be split, and ``parallel`` is refused for it.
         """
         return self.chunk_grid(mip)
@@ -158,7 +163,7 @@ class Volume(ABC):
 
         Called once for a whole write, also when ``parallel`` splits it: the parts
         are then written with ``non_aligned_writes=True``, since their inner edges are
-        :meth:`work_grid` lines. The default accepts every box.
+        ``work_grid`` lines. The default accepts every box.
         """
 
     @abstractmethod

@@ -3,7 +3,7 @@
 ``Mesh`` holds one object's vertices (x, y, z in nm), triangles and normals and
 reads and writes the legacy Precomputed fragment, OBJ and PLY formats;
 ``apply_transform`` maps vertices through an info's affine ``transform``.
-:class:`MeshSource` is ``vol.mesh``: the legacy format (``_legacy``) and the
+``MeshSource`` is ``vol.mesh``: the legacy format (``_legacy``) and the
 multi-resolution one (``_multilod``: Draco fragments on an octree, unsharded or
 sharded) over a layer's ``Store``. May import ``format``, ``interfaces``,
 ``meta``, ``geometry`` and ``exceptions``.

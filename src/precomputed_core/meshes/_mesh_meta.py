@@ -41,7 +41,7 @@ class MeshMeta(ObjectDirectory):
 
     @property
     def layerpath(self) -> str:
-        """The mesh directory's URL: the layer's URL joined with :attr:`mesh_path`.
+        """The mesh directory's URL: the layer's URL joined with ``mesh_path``.
 
         The name is cloud-volume's (it hands this to ``CloudFiles`` to list or copy
         the mesh files).
@@ -84,7 +84,7 @@ class MeshMeta(ObjectDirectory):
     def to_multi_resolution(
         self, vertex_quantization_bits: int = 16, transform: Sequence[float] | None = None
     ) -> dict[str, Any]:
-        """Make this info a multi-resolution one (commit it with :meth:`commit_info`).
+        """Make this info a multi-resolution one (commit it with ``commit_info``).
 
         ``transform`` maps stored positions to nanometres; the default identity
         stores nanometres, so any mesh fits whatever the layer's resolution.

@@ -101,7 +101,7 @@ class MultiLodMeshes:
 
         With ``concat=False``, each segment's fragments as separate meshes (the non-empty
         ones, in manifest order), as cloud-volume gives them. A segment without a mesh
-        raises :class:`SegmentNotFoundError`, or is left out with ``allow_missing``.
+        raises ``SegmentNotFoundError``, or is left out with ``allow_missing``.
         Positions are mapped by ``transform`` (a 3x4 affine), or by the info's if None.
         """
         if isinstance(lod, bool) or not isinstance(lod, int | np.integer):

@@ -88,7 +88,7 @@ class MeshSource:
 
     @property
     def transform(self) -> npt.NDArray[np.float64]:
-        """The 4x4 affine that :meth:`get` applies to stored vertices (x, y, z, 1).
+        """The 4x4 affine that ``get`` applies to stored vertices (x, y, z, 1).
 
         It is the mesh info's ``transform`` (the identity if it has none) until you assign
         one; ``None`` goes back to the info's. The array is kept, so changing it in place
@@ -117,7 +117,7 @@ class MeshSource:
         self._assigned = kept
 
     def _read_matrix(self) -> npt.NDArray[np.float64]:
-        """:attr:`transform` as a checked 3x4 affine."""
+        """``transform`` as a checked 3x4 affine."""
         matrix = self.transform
         try:
             return affine_matrix(matrix)
@@ -156,7 +156,7 @@ class MeshSource:
         ``concat=False`` ``{segid: [Mesh per fragment]}``, as cloud-volume returns them
         (its positional ``get(segids, lod, concat)`` too); ``allow_missing`` leaves out
         segments without one. ``progress`` overrides the volume's setting. Vertices
-        are mapped by :attr:`transform` (the info's unless one was assigned).
+        are mapped by ``transform`` (the info's unless one was assigned).
         """
         ids = segment_ids(segids)
         meta = self.meta

@@ -2,7 +2,7 @@
 
 ``CloudPath`` names a layer for every driver; ``LayerMeta`` reads the info at a
 mip; ``_info`` creates and validates info documents as the Precomputed spec
-says (with :func:`validate_layer` for what any driver's layer has). No I/O.
+says (with ``validate_layer`` for what any driver's layer has). No I/O.
 May import ``geometry`` and ``exceptions``.
 """
 

@@ -147,13 +147,13 @@ def _validate_sharding(where: str, scale: dict[str, Any]) -> None:
 
 
 def validate_layer(info: Any, *, for_write: bool = False) -> None:
-    """Raise :class:`InfoValidationError` naming the first thing ``info`` gets wrong as a layer.
+    """Raise ``InfoValidationError`` naming the first thing ``info`` gets wrong as a layer.
 
     Checks what every volume's info has, whichever driver serves it: the layer
     type, data type, channels and each scale's key, size, resolution and offset.
     With ``for_write``, also refuse data types outside the Precomputed spec,
     which Neuroglancer and tensorstore cannot read, with
-    :class:`UnsupportedDataTypeError`.
+    ``UnsupportedDataTypeError``.
     """
     if not isinstance(info, dict):
         raise InfoValidationError(f"an info must be a JSON object (dict), got {type(info).__name__}")
@@ -192,7 +192,7 @@ def validate_layer(info: Any, *, for_write: bool = False) -> None:
 
 
 def validate_info(info: Any, *, for_write: bool = False) -> None:
-    """:func:`validate_layer`, then what a Precomputed layer's scales need to be read from storage.
+    """``validate_layer``, then what a Precomputed layer's scales need to be read from storage.
 
     Each scale's ``chunk_sizes`` and ``encoding`` (and its compressed_segmentation
     block size and sharding specification where they apply).
@@ -210,7 +210,7 @@ def set_sharding(
     shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> None:
     """Make ``scale`` sharded: ``True`` chooses parameters for it (shards of about
-    ``shard_bytes`` voxel bytes, :func:`sharding_for_scale`); a dict is a sharding
+    ``shard_bytes`` voxel bytes, ``sharding_for_scale``); a dict is a sharding
     specification, used as given; None or False leaves it unsharded."""
     if sharding is None or sharding is False:
         return
@@ -242,7 +242,7 @@ def add_scale(
     As in cloud-volume: the size is rounded up and the offset down, the key
     is named from the new resolution, and without ``chunk_size`` each axis of
     mip 0's chunk size is replaced by its divisor closest to 64. ``sharding``
-    (see :func:`set_sharding`) makes the scale sharded.
+    (see ``set_sharding``) makes the scale sharded.
     """
     factors = _triple("factor", np.round(np.asarray(factor, dtype=np.float64)), positive=True)
     full = info["scales"][0]

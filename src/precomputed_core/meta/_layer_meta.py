@@ -42,7 +42,7 @@ class LayerMeta:
     def lock_mips(self, mips: int | Iterable[int]) -> None:
         """Write-lock mips: their scales get ``"locked": true`` in the stored info (re-read
         first, so others' edits are kept), and writes and deletes there raise
-        ``ReadOnlyException`` until :meth:`unlock_mips`."""
+        ``ReadOnlyException`` until ``unlock_mips``."""
         self._set_locked(mips, True)
 
     def unlock_mips(self, mips: int | Iterable[int]) -> None:

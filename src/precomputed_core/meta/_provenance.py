@@ -77,7 +77,7 @@ class Provenance(dict):  # type: ignore[type-arg]
         self[name] = value
 
     def validate(self) -> None:
-        """Raise :class:`InfoValidationError` if a field has the wrong type."""
+        """Raise ``InfoValidationError`` if a field has the wrong type."""
         if not isinstance(self["description"], str):
             raise InfoValidationError("provenance.description must be a string")
         for name, item_type in _LIST_FIELDS.items():

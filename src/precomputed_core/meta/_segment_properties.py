@@ -1,8 +1,8 @@
 """Segment properties (segment_properties.md): labels, descriptions, tags and numbers by segment id.
 
 Only inline properties exist: one ``info`` JSON holding every id and, for each
-property, one value per id. :func:`properties_document` builds and checks that
-document; :func:`properties_by_id` turns it around, into ``{segid: {name: value}}``.
+property, one value per id. ``properties_document`` builds and checks that
+document; ``properties_by_id`` turns it around, into ``{segid: {name: value}}``.
 """
 
 from __future__ import annotations

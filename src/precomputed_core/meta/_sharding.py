@@ -156,7 +156,7 @@ def sharding_for_scale(
     """Good sharding parameters for a scale: shards of about ``shard_bytes`` voxel bytes.
 
     Identity hash, so each shard file holds one box of whole chunks (the shard
-    grid that parallel work and :meth:`CloudVolume.shard_boxes` use); 512 chunks per
+    grid that parallel work and ``CloudVolume.shard_boxes`` use); 512 chunks per
     minishard; the rest of the chunk id picks the shard. Minishard indexes are
     gzipped, and so are the chunks of ``raw`` and ``compressed_segmentation`` scales
     (jpeg and png are compressed already).

@@ -1,9 +1,9 @@
 """``parallel=N``: worker processes over shared memory, and the README's shared-memory segments.
 
-The :class:`Dispatcher` sends a read or write to this process's threads or to a
+The ``Dispatcher`` sends a read or write to this process's threads or to a
 pool of spawned workers; it cuts the work on the volume's own work grid, so no
 two workers rewrite one stored object. Workers open the layer themselves from a
-:class:`Recipe` and decode into one shared-memory segment. ``multiprocessing``
+``Recipe`` and decode into one shared-memory segment. ``multiprocessing``
 is imported only by the first parallel call. May import ``image`` and the
 layers below it.
 """

@@ -65,7 +65,7 @@ def _copy_in_slabs(shared: npt.NDArray[Any], array: npt.NDArray[Any], threads: i
 class Dispatcher:
     """Runs reads and writes with ``processes`` workers when the storage allows it.
 
-    The work is cut on the volume's own :meth:`~precomputed_core.Volume.work_grid`
+    The work is cut on the volume's own ``work_grid``
     (a scale's chunks, or its shards), so no two workers rewrite one stored object.
     A layer that lives in this process's memory (``mem://``) cannot be seen by other
     processes: there ``parallel`` work runs on this process's threads instead.

@@ -24,7 +24,7 @@ from ..exceptions import ParallelError
 from ..geometry import Bbox
 from ..image import progress_bar
 from . import _shm
-from ._workers import read_group, write_group
+from ._workers import read_group, ready, write_group
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -78,7 +78,7 @@ def split(grid: ChunkGrid, bbox: Bbox, groups: int) -> list[Bbox]:
     ]
 
 
-#: Serialises :func:`_main_not_reimported`: two threads hiding and restoring the same
+#: Serialises ``_main_not_reimported``: two threads hiding and restoring the same
 #: attributes at once could leave them hidden for good.
 _MAIN_HIDDEN = threading.Lock()
 
@@ -126,6 +126,13 @@ class ProcessScheduler:
                 context = _context()
                 _log.debug("starting %d worker processes (%s)", self.processes, context.get_start_method())
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+                # A spawning pool starts a process only when a task finds none idle, so a call
+                # with fewer groups than processes would start only some, and the next call's
+                # groups would wait out the others' start (imports, about 0.3 s) while a few
+                # workers did all the work. A task each starts them all, together.
+                with _main_not_reimported():
+                    for _ in range(self.processes):
+                        self._pool.submit(ready)
             return self._pool
 
     def _discard(self, *, kill: bool) -> None:

@@ -5,7 +5,7 @@ Pitfalls handled here, so the rest of the code need not know them:
 - Before Python 3.13, attaching to a segment with ``SharedMemory(name)`` registers it
   with the resource tracker, which then unlinks (or warns about) it when *that* process
   exits (CPython gh-82300). Attaching therefore opens the segment with ``shm_open``
-  itself (:class:`Attached`) and never involves the tracker, nor swaps its functions
+  itself (``Attached``) and never involves the tracker, nor swaps its functions
   (which would leave another thread's new segments unregistered).
 - /dev/shm is a tmpfs: a segment larger than its free space is created without error
   and the first write past the limit kills the writer with SIGBUS. Its free space is
@@ -15,7 +15,7 @@ Pitfalls handled here, so the rest of the code need not know them:
 - An array must not point into a mapping that ``SharedMemory.close`` unmaps (numpy does
   not pin ``SharedMemory.buf``: reading it afterwards crashes). Arrays therefore map
   the segment themselves and own that mapping (one that holds no file descriptor,
-  :mod:`._mapping`); the segment can be closed at once.
+  ``_mapping``); the segment can be closed at once.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class _Mappable(Protocol):
 
 
 class Segment(shared_memory.SharedMemory):
-    """A segment this process created (arrays over it come from :func:`array_of`)."""
+    """A segment this process created (arrays over it come from ``array_of``)."""
 
     def fileno(self) -> int:
         return int(self._fd)  # type: ignore[attr-defined]
@@ -160,7 +160,7 @@ def unlink(name: str) -> bool:
 def populate(array: npt.NDArray[Any], window: tuple[slice, ...]) -> None:
     """Fault in the pages of ``array[window]`` at once (tmpfs has no huge pages).
 
-    ``array`` is a whole array from :func:`array_of`, so it starts on a page. Writing
+    ``array`` is a whole array from ``array_of``, so it starts on a page. Writing
     page by page costs a fault per 4 KiB: measured 250 ms per 512 MiB, against 190 ms
     populated at once.
     """

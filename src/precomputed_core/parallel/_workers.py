@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..interfaces import ReadOptions, Volume, WriteOptions
     from ._dispatch import Recipe
 
-__all__ = ["open_recipe", "read_group", "write_group"]
+__all__ = ["open_recipe", "read_group", "ready", "write_group"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -39,6 +39,10 @@ def open_recipe(recipe: Recipe) -> Volume:
     """The layer a recipe names, opened once per process (threads share it) and kept."""
     info, options = json.dumps(recipe.info, sort_keys=True), json.dumps(recipe.options, sort_keys=True)
     return _open(recipe.cloudpath, info, options, recipe.generation)
+
+
+def ready() -> None:
+    """Nothing: a first task that makes the pool start a worker (and import this module)."""
 
 
 def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:

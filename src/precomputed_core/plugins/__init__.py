@@ -1,7 +1,7 @@
 """The plugin system: hook specifications, registries and lookups.
 
-Third-party drivers and codecs implement :func:`hookspecs.precomputed_register_drivers`
-or :func:`hookspecs.precomputed_register_codecs` with :data:`hookimpl` and
+Third-party drivers and codecs implement ``hookspecs.precomputed_register_drivers``
+or ``hookspecs.precomputed_register_codecs`` with ``hookimpl`` and
 expose the module through the ``precomputed.drivers`` / ``precomputed.codecs``
 entry-point groups. Public. May import ``interfaces`` (for types) and the layers
 below it.

@@ -38,7 +38,7 @@ class Entry:
 
 
 class Registry:
-    """A table from key (protocol or encoding) to :class:`Entry`.
+    """A table from key (protocol or encoding) to ``Entry``.
 
     ``unknown`` is the error raised for a key nobody declared; ``build`` turns
     the imported target into what callers get (a codec instance, a driver class).

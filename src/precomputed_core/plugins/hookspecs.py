@@ -30,9 +30,9 @@ def precomputed_register_drivers(registry: Registrar) -> None:
     Called once, at the first use of any driver. ``registry.add(protocol,
     "module:attr", kind="store", requires=(...), install="...")`` names a class
     whose ``from_cloudpath(path, **options)`` opens the layer at a cloud path: a
-    :class:`precomputed_core.Store` subclass (``kind="store"``, the default; the
+    ``precomputed_core.Store`` subclass (``kind="store"``, the default; the
     layer is then laid out as Precomputed in it) or a
-    :class:`precomputed_core.Volume` subclass (``kind="volume"``, an array service
+    ``precomputed_core.Volume`` subclass (``kind="volume"``, an array service
     such as the BOSS, which also receives ``info=`` when the user gives one).
     Must not import heavy dependencies: list them in ``requires`` instead.
     """
@@ -44,6 +44,6 @@ def precomputed_register_codecs(registry: Registrar) -> None:
 
     Called once, at the first use of any codec. ``registry.add(encoding,
     "module:attr", requires=(...), install="...")`` names a
-    :class:`precomputed_core.Codec` subclass, instantiated without arguments.
+    ``precomputed_core.Codec`` subclass, instantiated without arguments.
     Must not import heavy dependencies: list them in ``requires`` instead.
     """

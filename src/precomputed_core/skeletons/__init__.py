@@ -1,6 +1,6 @@
 """Skeletons: the ``Skeleton`` data class and its formats (Precomputed binary, SWC).
 
-:class:`SkeletonSource` is ``vol.skeleton``: skeletons read and written through a
+``SkeletonSource`` is ``vol.skeleton``: skeletons read and written through a
 layer's ``Store``, one object per segment or sharded. The data class is pure: it
 imports numpy and ``geometry``/``exceptions`` only, so ``import precomputed_core``
 stays cheap. May import ``format``, ``interfaces``, ``meta``, ``geometry`` and

@@ -52,7 +52,7 @@ class SkeletonDisk:
 
     @classmethod
     def load(cls, filename: str | os.PathLike[str], allow_mmap: bool = False) -> Self:
-        """Read a skeleton written by :meth:`save` (or by osteoid).
+        """Read a skeleton written by ``save`` (or by osteoid).
 
         ``allow_mmap`` maps an uncompressed binary file instead of reading it
         (the arrays are copied out, so the file may change afterwards).

@@ -133,7 +133,7 @@ class SkeletonSource:
     def get(self, segids: Any, allow_missing: bool = False) -> Skeleton | builtins.list[Skeleton] | None:
         """One skeleton (for one id) or a list of them, in physical space.
 
-        A segment with no skeleton raises :class:`SegmentNotFoundError` naming it and
+        A segment with no skeleton raises ``SegmentNotFoundError`` naming it and
         the path tried, unless ``allow_missing`` (then it is left out).
         """
         single = isinstance(segids, int | np.integer | str)
@@ -217,7 +217,7 @@ class SkeletonSource:
         )
 
     def put(self, skeletons: Skeleton | Iterable[Skeleton], **options: Any) -> None:
-        """Same as :meth:`upload` (the name mesh sources use)."""
+        """Same as ``upload`` (the name mesh sources use)."""
         self.upload(skeletons, **options)
 
     def upload_raw(

@@ -2,7 +2,7 @@
 
 The work is cut on the volume's own grid (chunks, or shards for a sharded scale),
 so no two tasks rewrite one stored object. A task carries only a
-:class:`~precomputed_core.parallel.Recipe` (cloud path, info, driver options) and a
+``Recipe`` (cloud path, info, driver options) and a
 box; each worker opens the layer itself, once. Dask is optional
 (``pip install 'precomputed[dask]'``) and imported only when these are used.
 May import ``parallel`` and the layers below it.

@@ -62,7 +62,7 @@ def grid_splits(
 def grid_blocks(
     box: Bbox, grid: ChunkGrid, channels: int, itemsize: int, budget: int = BLOCK_BYTES
 ) -> list[Bbox]:
-    """The blocks of :func:`grid_splits` as boxes, x fastest."""
+    """The blocks of ``grid_splits`` as boxes, x fastest."""
     spans = []
     for axis, lengths in enumerate(grid_splits(box, grid, channels, itemsize, budget)):
         edges = np.cumsum([int(box.minpt[axis]), *lengths]).tolist()

@@ -30,7 +30,7 @@ GROUP_BYTES = 64 * 2**20
 
 
 def _groups(keys: list[str], sizes: dict[str, int], most: int) -> list[list[str]]:
-    """``keys`` in runs of at most ``most`` objects and about :data:`GROUP_BYTES` bytes, so the
+    """``keys`` in runs of at most ``most`` objects and about ``GROUP_BYTES`` bytes, so the
     copies in flight stay bounded whatever the objects' sizes (shard files are large)."""
     groups: list[list[str]] = []
     current: list[str] = []

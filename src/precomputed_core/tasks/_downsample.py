@@ -217,7 +217,7 @@ def downsample_scales(
 ) -> int:
     """Fill the scales ``mips`` (each ``factor`` coarser than the one before, the first than
     ``source_mip``; already in the committed info) from ``source_mip``, in the passes of
-    :func:`plan_passes`; returns how many blocks of the last pass had data."""
+    ``plan_passes``; returns how many blocks of the last pass had data."""
     _tinybrain()  # fail before any work if the kernel is missing
     if on_dask(scheduler):
         check_visible_to_workers(volume, dask_modules()[0], scheduler)

@@ -1,7 +1,7 @@
 """Conformance suites for driver and codec authors (needs pytest).
 
-Subclass :class:`StoreContract` with a ``store`` fixture returning a fresh,
-empty, writable store, or :class:`CodecContract` with a ``codec`` fixture,
+Subclass ``StoreContract`` with a ``store`` fixture returning a fresh,
+empty, writable store, or ``CodecContract`` with a ``codec`` fixture,
 and pytest runs every check against your implementation::
 
     class TestMyStore(StoreContract):
@@ -44,7 +44,7 @@ def random_array(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> np.ndarra
 
 
 class StoreContract:
-    """Behaviour every :class:`Store` must show. Needs a ``store`` fixture."""
+    """Behaviour every ``Store`` must show. Needs a ``store`` fixture."""
 
     def test_missing_key_is_none(self, store: Store) -> None:
         assert store.get("nope/0-1_0-1_0-1") is None
@@ -262,7 +262,7 @@ def _racing_puts(store: Store, keys: list[str]) -> None:
 
 
 class CodecContract:
-    """Behaviour every :class:`Codec` must show. Needs a ``codec`` fixture.
+    """Behaviour every ``Codec`` must show. Needs a ``codec`` fixture.
 
     Set ``dtypes`` and ``channels`` to what the encoding allows and
     ``lossless = False`` (with ``tolerance``) for lossy encodings.

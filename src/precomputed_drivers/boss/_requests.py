@@ -1,7 +1,7 @@
 """Talking to a BOSS through intern: request sizes, retries and errors that say what to do.
 
 The BOSS refuses cutout requests above a size, so every cutout is cut into pieces of at
-most :attr:`Limits.voxels` voxels and :attr:`Limits.bytes` bytes, on the BOSS's cuboid
+most ``Limits.voxels`` voxels and ``Limits.bytes`` bytes, on the BOSS's cuboid
 grid where they are that large, and the pieces are sent from a pool of threads (intern's
 own splitting runs a process pool as large as the machine's core count).
 """

@@ -128,7 +128,7 @@ class BossVolume(Volume):
         return f"the collection {self.collection!r} does not exist"
 
     def _server_info(self) -> dict[str, Any]:
-        """The info the server's metadata describes (fetched once; :meth:`refresh_info` again)."""
+        """The info the server's metadata describes (fetched once; ``refresh_info`` again)."""
         with self._lock:
             if self._served is not None:
                 return self._served

@@ -373,3 +373,19 @@ def test_the_progress_bar_moves_as_groups_finish(monkeypatch):
     # the quick group was counted while the slow one still ran, not at the end
     assert updates[0][0] - start < 0.6
     assert updates[1][0] - start >= 1.0
+
+
+def test_every_worker_starts_with_the_pool(tmp_path, shm_clean):
+    # A spawning pool starts a process only when a task finds none idle: a first call of
+    # two groups would start two of three, and the next call's groups would wait for the
+    # third to start. All start with the pool.
+    vol = _layer(tmp_path, "layer", size=(128, 64, 32))
+    vol.parallel = 3
+    data = random_array((128, 64, 32), "uint8", seed=4)
+    vol[:, :, :] = data  # 2 cells: 2 groups
+    pool = vol._dispatch._scheduler._pool
+    assert len(pool._processes) == 3
+    np.testing.assert_array_equal(
+        CloudVolume(f"file://{tmp_path}/layer", progress=False)[:, :, :][..., 0], data
+    )
+    vol.close()
