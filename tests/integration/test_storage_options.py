@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 
-import boto3
 import numpy as np
 import pytest
 
@@ -104,6 +103,8 @@ def test_s3_additional_kwargs_in_storage_options_reach_every_upload(s3_endpoint,
         CloudVolume(url, progress=False, storage_options=options)[:, :, :][..., 0], data
     )
     _write(f"s3://{s3_bucket}/plain")
+    import boto3  # with the emulators (moto)
+
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     classes = {}
     for item in client.list_objects_v2(Bucket=s3_bucket)["Contents"]:
