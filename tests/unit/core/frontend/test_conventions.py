@@ -56,7 +56,9 @@ def test_asarray_cannot_avoid_the_copy(tmp_path):
     if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
         with pytest.raises(ValueError, match="copy cannot be avoided"):
             np.asarray(vol, copy=False)
+    vol[:, :, :] = 9
     assert vol.__array__(copy=True).shape == (40, 30, 20, 1)
+    assert int(vol.__array__(copy=True).min()) == 9
 
 
 def test_asarray_of_a_volume_larger_than_memory_is_a_clear_error(tmp_path):
