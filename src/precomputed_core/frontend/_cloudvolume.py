@@ -100,7 +100,9 @@ class CloudVolume:
     object's request with all its retries. ``storage_options`` (a dict) goes to the
     fsspec file system of ``gs://``, ``s3://`` and ``http(s)://`` layers, as zarr,
     xarray and dask take it (``{"anon": True}``, ``{"token": ...}``, ``{"headers": ...}``);
-    ``secrets`` and ``endpoint_url`` work alongside it.
+    ``secrets`` and ``endpoint_url`` work alongside it. ``np.asarray(vol)`` reads every
+    voxel at ``vol.mip`` (``vol[:, :, :]`` as a plain ndarray), as zarr and tensorstore
+    arrays convert.
 
     Examples
     --------
