@@ -34,6 +34,7 @@ import re
 import socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 from precomputed_core.exceptions import (
     PermissionDeniedError,
@@ -178,11 +179,13 @@ def _host(chain: list[BaseException], *, port: bool = True) -> str | None:
             return f"{host}:{number}" if port and isinstance(number, int) else host
         endpoint = getattr(link, "kwargs", {}).get("endpoint_url")  # botocore
         if isinstance(endpoint, str):
-            return endpoint
+            parts = urlsplit(endpoint)
+            return (parts.netloc if port else parts.hostname) or endpoint
     for link in chain:
         found = re.search(r"(?:to host|resolve) '?([\w.\-\[\]:]+?)'?(?:[ )(]|$)", str(link))
         if found:
-            return found.group(1)
+            name, _, number = found.group(1).rpartition(":")
+            return found.group(1) if port or not number.isdigit() else name
     return None
 
 

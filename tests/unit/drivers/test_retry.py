@@ -74,3 +74,37 @@ def test_timeouts_from_options():
     policy = RetryPolicy().with_options(request_timeout=5, total_timeout=30)
     assert (policy.timeout, policy.total, policy.attempts) == (5.0, 30.0, 6)
     assert RetryPolicy().with_options() == RetryPolicy()
+
+
+def test_a_host_name_that_does_not_resolve_is_named_whichever_client_failed():
+    import socket
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from precomputed_drivers._retry import storage_error
+
+    class NameResolutionError(OSError):  # urllib3's, under requests (the BOSS's client)
+        pass
+
+    boto = EndpointConnectionError(endpoint_url="http://minio.invalid:9000/bucket/key")
+    boto.__cause__ = socket.gaierror(-2, "Name or service not known")
+    urllib3 = NameResolutionError("<HTTPSConnection>: Failed to resolve 'api.boss.invalid' ([Errno -2] Name)")
+    for err, host in ((boto, "minio.invalid"), (urllib3, "api.boss.invalid")):
+        assert classify(err) is Kind.UNRESOLVED
+        message = str(storage_error(err, "read", "s3://bucket/key", attempts=2))
+        assert message.startswith(
+            f"cannot read s3://bucket/key: the host name {host} did not resolve (tried 2 times;"
+        )
+
+
+def test_a_refused_connection_names_the_host_and_port():
+    from precomputed_drivers._retry import storage_error
+
+    refused = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 9, False, True, None, None, None),
+        ConnectionRefusedError(111, "Connect call failed"),
+    )
+    assert classify(refused) is Kind.TRANSIENT
+    message = str(storage_error(refused, "read", "http://127.0.0.1:9/l/info", attempts=6))
+    assert "it still failed after 6 attempts" in message
+    assert "nothing accepted the connection at 127.0.0.1:9: check the address and port" in message
