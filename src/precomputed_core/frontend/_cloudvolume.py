@@ -116,6 +116,13 @@ class CloudVolume:
     ((10, 5, 1, 1), 138, Bbox([10, 0, 7],[20, 5, 8], dtype=np.int64, unit='vx'))
     """
 
+    image: ImageView
+    """cloud-volume's ``vol.image``: the voxel side under its names (``vol.image.download``,
+    ``vol.image.lru``...), acting on this volume."""
+    config: ConfigView
+    """cloud-volume's ``vol.config``: the options (``parallel``, ``progress``,
+    ``compress``...) under their names, read and set on this volume."""
+
     def __init__(
         self,
         cloudpath: str | os.PathLike[str],
@@ -234,8 +241,7 @@ class CloudVolume:
             self._store, lambda: self.meta.info, progress=self._bar, skel_dir=skel_dir
         )
         """The layer's skeletons: ``vol.skeleton.get(segid)``, ``vol.skeleton.upload(...)``..."""
-        #: cloud-volume's names for the voxel side and the options (``vol.image.lru``...).
-        self.image, self.config = ImageView(self), ConfigView(self)
+        self.image, self.config = ImageView(self), ConfigView(self)  # declared above the constructor
 
     def _open(self, path: CloudPath, info: dict[str, Any] | None) -> None:
         volume = open_volume(path, info=info, cache=self._cache, **self._options)
