@@ -22,6 +22,19 @@ def _is_floating(values: Iterable[Any]) -> bool:
     )
 
 
+def _component(index: int, name: str, colour: str) -> Any:
+    """A settable property for one component of a Vec (attribute docstrings repeat the
+    docstring for the API reference, which reads the source)."""
+
+    def get(self: Any) -> Any:
+        return self[index]
+
+    def put(self: Any, value: Any) -> None:
+        self[index] = value
+
+    return property(get, put, doc=f"Component {index}: {name}, or ``{colour}`` of a colour; settable.")
+
+
 class Vec(np.ndarray):  # type: ignore[type-arg]
     """A 1-D coordinate vector (voxels unless said otherwise), x, y, z[, w] order.
 
@@ -91,47 +104,19 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
         values = ",".join(str(x) for x in self.tolist())
         return f"Vec({values}, dtype={self.dtype})"
 
-    @property
-    def x(self) -> Any:
-        """Component 0: x, or ``r`` (red) of a colour; settable."""
-        return self[0]
-
-    @x.setter
-    def x(self, value: Any) -> None:
-        self[0] = value
-
-    @property
-    def y(self) -> Any:
-        """Component 1: y, or ``g`` (green) of a colour; settable."""
-        return self[1]
-
-    @y.setter
-    def y(self, value: Any) -> None:
-        self[1] = value
-
-    @property
-    def z(self) -> Any:
-        """Component 2: z, or ``b`` (blue) of a colour; settable."""
-        return self[2]
-
-    @z.setter
-    def z(self, value: Any) -> None:
-        self[2] = value
-
-    @property
-    def w(self) -> Any:
-        """Component 3: w, or ``a`` (alpha) of a colour; settable (an ``IndexError`` on 3-vectors)."""
-        return self[3]
-
-    @w.setter
-    def w(self, value: Any) -> None:
-        self[3] = value
-
+    x = _component(0, "x", "r (red)")
+    """Component 0: x, or ``r (red)`` of a colour; settable."""
+    y = _component(1, "y", "g (green)")
+    """Component 1: y, or ``g (green)`` of a colour; settable."""
+    z = _component(2, "z", "b (blue)")
+    """Component 2: z, or ``b (blue)`` of a colour; settable."""
+    w = _component(3, "w", "a (alpha)")
+    """Component 3: w, or ``a (alpha)`` of a colour; settable."""
     r = x
-    """Component 0: x, or ``r`` (red) of a colour; settable."""
+    """Component 0: x, or ``r (red)`` of a colour; settable."""
     g = y
-    """Component 1: y, or ``g`` (green) of a colour; settable."""
+    """Component 1: y, or ``g (green)`` of a colour; settable."""
     b = z
-    """Component 2: z, or ``b`` (blue) of a colour; settable."""
+    """Component 2: z, or ``b (blue)`` of a colour; settable."""
     a = w
-    """Component 3: w, or ``a`` (alpha) of a colour; settable (an ``IndexError`` on 3-vectors)."""
+    """Component 3: w, or ``a (alpha)`` of a colour; settable."""
