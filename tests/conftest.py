@@ -46,11 +46,15 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def worker_processes(monkeypatch):
-    """Make ``parallel`` use its worker processes on local layers too.
+    """Make ``parallel`` use its worker processes from the first call, on local layers too.
 
     Local files with compiled codecs stay on the caller's threads, where processes cannot
     pay; tests of the process machinery itself use local files, so they claim the GIL.
+    Work that holds the GIL goes to processes only once a threaded call showed the GIL to
+    be the limit; tests of the workers need them on every call.
     """
+    from precomputed_core.parallel import Dispatcher
     from precomputed_drivers.local import LocalStore
 
     monkeypatch.setattr(LocalStore, "holds_gil", True)
+    monkeypatch.setattr(Dispatcher, "busy_share", 0.0)

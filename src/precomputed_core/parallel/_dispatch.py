@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..exceptions import FeatureUnavailableError
 from ..image import require_memory_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy.typing as npt
 
     from ..geometry import Bbox, ChunkGrid
@@ -22,6 +26,11 @@ if TYPE_CHECKING:
 __all__ = ["Dispatcher", "Recipe"]
 
 _log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: A threaded call shorter than this says too little about how busy it kept the process.
+MEASURED_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,15 @@ class _Parallel(NamedTuple):
     scheduler: ProcessScheduler
     grid: ChunkGrid
     groups_per_process: int
+
+
+class _Threads(NamedTuple):
+    """This process does the work; ``measure``: time it, to decide on later calls."""
+
+    measure: bool
+
+
+_UNMEASURED = _Threads(False)
 
 
 def _copy_in_slabs(shared: npt.NDArray[Any], array: npt.NDArray[Any], threads: int) -> None:
@@ -70,17 +88,31 @@ class Dispatcher:
     A layer that lives in this process's memory (``mem://``) cannot be seen by other
     processes: there ``parallel`` work runs on this process's threads instead.
 
-    Processes are used per request, only where they can pay: the work must span at
-    least two cells of the grid, and hold the GIL somewhere (a store whose requests run
-    in Python, such as HTTP clients, or a codec in Python). Local files with compiled
-    codecs already keep every core busy on this process's threads, and workers would
-    only add a copy through shared memory (measured 2-2.5x slower). Each choice is
-    logged at DEBUG on ``precomputed_core.parallel``.
+    Processes are used per request, only where they can pay:
+
+    - the work must span at least two cells of the grid;
+    - it must hold the GIL somewhere (a store whose requests run in Python, such as the
+      S3, GCS and HTTP clients, or a codec that holds it). Local files with compiled
+      codecs already keep every core busy on this process's threads, and workers would
+      only add a copy through shared memory (measured 2-2.5x slower);
+    - and the GIL must be the limit: a call of the same kind (read or write) made on
+      this process's threads must have kept the process at least ``busy_share`` of one
+      core busy (CPU time over wall time). Until such a call is measured, the work stays
+      on threads and is measured. Requests that mostly wait (a server, a round trip)
+      leave the GIL free, and workers would only add their copy and their CPU.
+
+    Each choice is logged at DEBUG on ``precomputed_core.parallel``.
     """
+
+    #: Processes take work that holds the GIL once a threaded call of its kind kept the
+    #: process this busy (CPU seconds per wall second: 1.0 is one core, all a GIL allows);
+    #: 0 uses them from the first call.
+    busy_share: float = 0.85
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._scheduler: ProcessScheduler | None = None
+        self._busy: dict[str, float] = {}  # "read"/"write": the last measured threaded call
         self._lock = threading.Lock()  # threads sharing one volume must share one pool
 
     def set_processes(self, processes: int) -> None:
@@ -88,13 +120,12 @@ class Dispatcher:
             self.close()
             self.processes = processes
 
-    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | None:
-        """The pool and the grid to cut the work on, or None where this process does the work."""
+    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | _Threads:
+        """The pool and the grid to cut the work on, or how this process does the work."""
         if self.processes <= 1:
-            return None  # the common case: no grid to build
+            return _UNMEASURED  # the common case: no grid to build
         if not volume.shared_between_processes:
-            self._on_threads(work, box, f"{volume.url} lives in this process's memory")
-            return None
+            return self._on_threads(work, box, f"{volume.url} lives in this process's memory")
         grid = volume.work_grid(mip)
         if grid is None:
             raise FeatureUnavailableError(
@@ -104,12 +135,18 @@ class Dispatcher:
             )
         cells = grid.count(box)
         if cells < 2:  # one cell is one worker's work: no gain, and a segment per call
-            self._on_threads(work, box, "it lies in one cell of the work grid")
-            return None
+            return self._on_threads(work, box, "it lies in one cell of the work grid")
         reason = volume.threads_suffice(mip, work)
         if reason is not None:
-            self._on_threads(work, box, reason)
-            return None
+            return self._on_threads(work, box, reason)
+        busy = self._busy.get(work)
+        if self.busy_share > 0 and (busy is None or busy < self.busy_share):
+            if busy is None:
+                reason = f"no {work} has been measured on threads yet"
+            else:
+                reason = (f"the last {work} on threads kept this process {busy:.0%} busy, under the "
+                          f"{self.busy_share:.0%} where its GIL would be the limit")  # fmt: skip
+            return self._on_threads(work, box, reason, measure=True)
         _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
                    self.processes, work, box, self.processes, cells)  # fmt: skip
         with self._lock:
@@ -125,8 +162,23 @@ class Dispatcher:
 
             return _Parallel(self._scheduler, grid, 1 if volume.overlaps_requests else GROUPS_PER_PROCESS)
 
-    def _on_threads(self, work: str, box: Bbox, reason: str) -> None:
+    def _on_threads(self, work: str, box: Bbox, reason: str, *, measure: bool = False) -> _Threads:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
+        return _Threads(measure)
+
+    def _run(self, threads: _Threads, work: str, run: Callable[[], T]) -> T:
+        """``run()`` on this process's threads; timed if the choice of later calls needs it."""
+        if not threads.measure:
+            return run()
+        cpu, wall = time.process_time(), time.perf_counter()
+        result = run()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if wall >= MEASURED_SECONDS:
+            busy = self._busy[work] = cpu / wall
+            later = "in worker processes" if busy >= self.busy_share else "on threads"
+            _log.debug("parallel=%d: a %s on threads kept this process %.0f%% busy for %.2f s: "
+                       "later %ss run %s", self.processes, work, 100 * busy, wall, work, later)  # fmt: skip
+        return result
 
     def read(
         self,
@@ -141,7 +193,7 @@ class Dispatcher:
         """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
         meta = volume.meta
         parallel = self._scheduler_for(volume, box, mip, "read")
-        if parallel is not None:
+        if isinstance(parallel, _Parallel):
             if location is None:  # the workers fill a segment this process then holds
                 require_memory_for((*(int(s) for s in box.size3()), meta.num_channels), meta.dtype)
             return parallel.scheduler.read(
@@ -156,14 +208,15 @@ class Dispatcher:
                 groups_per_process=parallel.groups_per_process,
             )
         if location is None:
-            return volume.read(box, mip=mip, options=options)
+            return self._run(parallel, "read", lambda: volume.read(box, mip=mip, options=options))
         from . import _shm
 
         shape = (*(int(s) for s in box.size3()), meta.num_channels)
         segment = _shm.create(location, math.prod(shape) * meta.dtype.itemsize, track=False)
         try:
             out = _shm.array_of(segment, shape, meta.dtype)
-            return volume.read(box, mip=mip, options=options, out=out, zeroed=True)
+            read = partial(volume.read, box, mip=mip, options=options, out=out, zeroed=True)
+            return self._run(parallel, "read", read)
         except BaseException:
             _shm.unlink(location)
             raise
@@ -179,8 +232,8 @@ class Dispatcher:
         options: WriteOptions,
     ) -> None:
         parallel = self._scheduler_for(volume, box, mip, "write")
-        if parallel is None:
-            volume.write(box, array, mip=mip, options=options)
+        if isinstance(parallel, _Threads):
+            self._run(parallel, "write", lambda: volume.write(box, array, mip=mip, options=options))
             return
         scheduler, grid, groups = parallel
         volume.check_write(box, mip=mip, options=options)
@@ -217,7 +270,7 @@ class Dispatcher:
         part = box if part is None else part
         parallel = self._scheduler_for(volume, part, mip, "write")
         dtype = volume.meta.dtype
-        if parallel is not None:
+        if isinstance(parallel, _Parallel):
             scheduler, grid, groups = parallel
             volume.check_write(part, mip=mip, options=options)
             try:
@@ -233,8 +286,10 @@ class Dispatcher:
         try:
             array = _shm.array_of(segment, shape, dtype, order=order)
             lo, hi = (part.minpt[:3] - box.minpt[:3]).tolist(), (part.maxpt[:3] - box.minpt[:3]).tolist()
-            volume.write(part, array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], mip=mip, options=options)
-            del array
+            write = partial(volume.write, part, array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], mip=mip,
+                            options=options)  # fmt: skip
+            self._run(parallel, "write", write)
+            del array, write
         finally:
             segment.close()
 

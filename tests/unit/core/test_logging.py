@@ -113,7 +113,7 @@ def test_a_plugin_that_fails_to_load_logs_at_debug(plugin_dir, caplog):
     )
 
 
-def test_worker_processes_log_their_start_and_stop(tmp_path, caplog):
+def test_worker_processes_log_their_start_and_stop(tmp_path, caplog, worker_processes):
     pytest.importorskip("compresso")  # its encoder holds the GIL, so parallel writes use the workers
     info = CloudVolume.create_new_info(1, "segmentation", "uint64", "compresso", [1, 1, 1], [0, 0, 0],
                                        [128, 64, 64], chunk_size=[64, 64, 64])  # fmt: skip

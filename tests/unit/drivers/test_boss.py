@@ -261,7 +261,7 @@ def test_exists_delete_and_metadata_edits(boss):
         CloudVolume("boss://coll/exp/img", cache=True)
 
 
-def test_parallel_workers_open_the_channel_themselves(boss):
+def test_parallel_workers_open_the_channel_themselves(boss, worker_processes):
     vol = CloudVolume("boss://coll/exp/img16", progress=False, parallel=2)
     data = np.random.default_rng(3).integers(0, 60000, size=(1025, 300, 20, 1), dtype=np.uint16)
     vol[100:1125, 40:340, 3:23] = data

@@ -115,18 +115,88 @@ def test_gil_free_local_work_stays_on_the_callers_threads(tmp_path, caplog, enco
         )
 
 
-def test_work_that_holds_the_gil_goes_to_the_worker_processes(tmp_path, caplog):
+class Clock:
+    """Stands for ``time`` in the dispatcher: each timed call lasts 1 s and uses ``busy`` s of CPU."""
+
+    def __init__(self, busy, wall=1.0):
+        self.busy, self.wall = busy, wall
+        self.cpu_calls = self.wall_calls = 0
+
+    def process_time(self):
+        self.cpu_calls += 1
+        return self.busy * (self.cpu_calls // 2)
+
+    def perf_counter(self):
+        self.wall_calls += 1
+        return self.wall * (self.wall_calls // 2)
+
+
+def _messages(caplog):
+    return [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
+
+
+def test_work_that_holds_the_gil_goes_to_processes_once_a_threaded_call_shows_the_gil_is_the_limit(
+    tmp_path, caplog, monkeypatch
+):
     pytest.importorskip("compresso")
+    from precomputed_core.parallel import _dispatch
+
+    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.95))
     vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its encoder keeps the GIL
+    data = np.arange(128 * 128 * 64, dtype=np.uint64).reshape((128, 128, 64)) // 1000
     with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
-        vol[:] = np.ones((128, 128, 64), np.uint64)
-        vol[:]
+        vol[:] = data  # measured on threads
+        np.testing.assert_array_equal(vol[:][..., 0], data)
+        vol[:] = data
     assert [kind for kind, _, _ in recorder.calls] == ["write"]  # its decoder lets threads run
-    messages = [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
-    assert messages[0].endswith("in 2 worker processes (32 cells of the work grid)")
-    assert messages[1].endswith(
+    messages = _messages(caplog)
+    assert messages[0].endswith("on this process's threads: no write has been measured on threads yet")
+    assert messages[1] == "parallel=2: a write on threads kept this process 95% busy for 1.00 s: " \
+                          "later writes run in worker processes"  # fmt: skip
+    assert messages[2].endswith(
         "on this process's threads: file:// requests and compresso decoding release the GIL"
     )
+    assert messages[3].endswith("in 2 worker processes (32 cells of the work grid)")
+
+
+def test_work_that_holds_the_gil_stays_on_threads_while_the_process_has_cpu_to_spare(
+    tmp_path, caplog, monkeypatch, worker_processes
+):
+    from precomputed_core.parallel import Dispatcher, _dispatch
+
+    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)  # the default, which the fixture lowers
+    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.4))  # requests that mostly wait
+    vol, recorder = _recorded(tmp_path, "layer")
+    data = np.random.default_rng(1).integers(0, 255, (128, 128, 64), np.uint8)
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        for _ in range(2):
+            vol[:] = data
+            np.testing.assert_array_equal(vol[:][..., 0], data)
+    assert recorder.calls == []
+    messages = _messages(caplog)
+    assert messages[1] == "parallel=2: a write on threads kept this process 40% busy for 1.00 s: " \
+                          "later writes run on threads"  # fmt: skip
+    assert messages[4].endswith(
+        "on this process's threads: the last write on threads kept this process 40% busy, under the 85% "
+        "where its GIL would be the limit"
+    )
+    assert messages[6].endswith("the last read on threads kept this process 40% busy, under the 85% "
+                                "where its GIL would be the limit")  # fmt: skip
+
+
+def test_a_call_too_short_to_tell_decides_nothing(tmp_path, caplog, monkeypatch, worker_processes):
+    from precomputed_core.parallel import Dispatcher, _dispatch
+
+    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)
+    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.02, wall=_dispatch.MEASURED_SECONDS / 2))
+    vol, recorder = _recorded(tmp_path, "layer")
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        vol[:] = np.ones((128, 128, 64), np.uint8)
+        vol[:] = np.ones((128, 128, 64), np.uint8)
+    assert recorder.calls == []
+    messages = _messages(caplog)
+    assert len(messages) == 2
+    assert all(m.endswith("no write has been measured on threads yet") for m in messages)
 
 
 def test_a_store_whose_requests_hold_the_gil_goes_to_the_worker_processes(tmp_path, worker_processes):

@@ -97,7 +97,7 @@ def test_exists_and_delete_by_block(blocks):
     np.testing.assert_array_equal(vol[19:35, -4:12, 5:13][..., 0], data[16:32, 0:16, 0:8])
 
 
-def test_parallel_work_is_cut_on_the_volumes_packs(blocks, tmp_path):
+def test_parallel_work_is_cut_on_the_volumes_packs(blocks, tmp_path, worker_processes):
     vol, _ = blocks
     vol.parallel = 2
     fresh = np.random.default_rng(6).integers(0, 60000, size=SIZE, dtype=np.uint16)
