@@ -370,6 +370,7 @@ IMPLEMENTATIONS: dict[str, Any] = {
     for impl in (
         CloudVolumeAPI("precomputed", "precomputed_core"),
         CloudVolumeAPI("precomputed, parallel=2", "precomputed_core", parallel=2),
+        CloudVolumeAPI("precomputed, parallel=2, second call", "precomputed_core", parallel=2),
         # compress=False: the same uncompressed bare-name chunks the others write and read.
         CloudVolumeAPI("cloud-volume", "cloudvolume", compress=False),
         CloudVolumeAPI("cloud-volume, parallel=2", "cloudvolume", compress=False, parallel=2),

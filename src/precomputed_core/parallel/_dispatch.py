@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..exceptions import FeatureUnavailableError
 from ..image import require_memory_for
+from ._choice import Choice
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,9 +28,6 @@ __all__ = ["Dispatcher", "Recipe"]
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: A threaded call shorter than this says too little about how busy it kept the process.
-MEASURED_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -49,15 +46,21 @@ class _Parallel(NamedTuple):
     scheduler: ProcessScheduler
     grid: ChunkGrid
     groups_per_process: int
+    choice: Choice
 
 
 class _Threads(NamedTuple):
-    """This process does the work; ``measure``: time it, to decide on later calls."""
+    """This process does the work; measured by ``choice`` if later calls depend on it."""
 
-    measure: bool
+    choice: Choice | None
 
 
-_UNMEASURED = _Threads(False)
+_UNMEASURED = _Threads(None)
+
+
+def _nbytes(volume: Volume, box: Bbox) -> int:
+    meta = volume.meta
+    return math.prod(int(s) for s in box.size3()) * meta.num_channels * meta.dtype.itemsize
 
 
 def _copy_in_slabs(shared: npt.NDArray[Any], array: npt.NDArray[Any], threads: int) -> None:
@@ -95,11 +98,11 @@ class Dispatcher:
       S3, GCS and HTTP clients, or a codec that holds it). Local files with compiled
       codecs already keep every core busy on this process's threads, and workers would
       only add a copy through shared memory (measured 2-2.5x slower);
-    - and the GIL must be the limit: a call of the same kind (read or write) made on
-      this process's threads must have kept the process at least ``busy_share`` of one
-      core busy (CPU time over wall time). Until such a call is measured, the work stays
-      on threads and is measured. Requests that mostly wait (a server, a round trip)
-      leave the GIL free, and workers would only add their copy and their CPU.
+    - and the GIL must be seen to be the limit, by more than the workers cost
+      (``_choice``): the first large call of each direction runs on threads and is
+      measured; if it kept the process at least ``busy_share`` of one core busy (CPU time
+      over wall time), the next goes to the workers, and is measured too; later calls go
+      where more bytes per second moved.
 
     Each choice is logged at DEBUG on ``precomputed_core.parallel``.
     """
@@ -112,13 +115,14 @@ class Dispatcher:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._scheduler: ProcessScheduler | None = None
-        self._busy: dict[str, float] = {}  # "read"/"write": the last measured threaded call
+        self._choices = {work: Choice(work, processes) for work in ("read", "write")}
         self._lock = threading.Lock()  # threads sharing one volume must share one pool
 
     def set_processes(self, processes: int) -> None:
         if processes != self.processes:
             self.close()
             self.processes = processes
+            self._choices = {work: Choice(work, processes) for work in ("read", "write")}
 
     def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | _Threads:
         """The pool and the grid to cut the work on, or how this process does the work."""
@@ -139,14 +143,10 @@ class Dispatcher:
         reason = volume.threads_suffice(mip, work)
         if reason is not None:
             return self._on_threads(work, box, reason)
-        busy = self._busy.get(work)
-        if self.busy_share > 0 and (busy is None or busy < self.busy_share):
-            if busy is None:
-                reason = f"no {work} has been measured on threads yet"
-            else:
-                reason = (f"the last {work} on threads kept this process {busy:.0%} busy, under the "
-                          f"{self.busy_share:.0%} where its GIL would be the limit")  # fmt: skip
-            return self._on_threads(work, box, reason, measure=True)
+        choice = self._choices[work]
+        reason = choice.why_threads(self.busy_share)
+        if reason is not None:
+            return self._on_threads(work, box, reason, choice)
         _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
                    self.processes, work, box, self.processes, cells)  # fmt: skip
         with self._lock:
@@ -160,25 +160,20 @@ class Dispatcher:
             # (measured with 25 ms per request: 15% slower than threads with three shares).
             from ._scheduler import GROUPS_PER_PROCESS
 
-            return _Parallel(self._scheduler, grid, 1 if volume.overlaps_requests else GROUPS_PER_PROCESS)
+            groups = 1 if volume.overlaps_requests else GROUPS_PER_PROCESS
+            return _Parallel(self._scheduler, grid, groups, choice)
 
-    def _on_threads(self, work: str, box: Bbox, reason: str, *, measure: bool = False) -> _Threads:
+    def _on_threads(self, work: str, box: Bbox, reason: str, choice: Choice | None = None) -> _Threads:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
-        return _Threads(measure)
+        return _Threads(choice)
 
-    def _run(self, threads: _Threads, work: str, run: Callable[[], T]) -> T:
-        """``run()`` on this process's threads; timed if the choice of later calls needs it."""
-        if not threads.measure:
+    def _run(self, where: _Threads | _Parallel, nbytes: int, run: Callable[[], T]) -> T:
+        """``run()`` where it was sent; measured if the choice of later calls needs it."""
+        if where.choice is None:
             return run()
-        cpu, wall = time.process_time(), time.perf_counter()
-        result = run()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        if wall >= MEASURED_SECONDS:
-            busy = self._busy[work] = cpu / wall
-            later = "in worker processes" if busy >= self.busy_share else "on threads"
-            _log.debug("parallel=%d: a %s on threads kept this process %.0f%% busy for %.2f s: "
-                       "later %ss run %s", self.processes, work, 100 * busy, wall, work, later)  # fmt: skip
-        return result
+        if isinstance(where, _Threads):
+            return where.choice.on_threads(nbytes, run, self.busy_share)
+        return where.choice.in_processes(nbytes, run, self.busy_share)
 
     def read(
         self,
@@ -196,19 +191,13 @@ class Dispatcher:
         if isinstance(parallel, _Parallel):
             if location is None:  # the workers fill a segment this process then holds
                 require_memory_for((*(int(s) for s in box.size3()), meta.num_channels), meta.dtype)
-            return parallel.scheduler.read(
-                recipe,
-                parallel.grid,
-                box,
-                mip=mip,
-                dtype=meta.dtype,
-                channels=meta.num_channels,
-                options=options,
-                location=location,
-                groups_per_process=parallel.groups_per_process,
-            )
+            read = partial(parallel.scheduler.read, recipe, parallel.grid, box, mip=mip, dtype=meta.dtype,
+                           channels=meta.num_channels, options=options, location=location,
+                           groups_per_process=parallel.groups_per_process)  # fmt: skip
+            return self._run(parallel, _nbytes(volume, box), read)
         if location is None:
-            return self._run(parallel, "read", lambda: volume.read(box, mip=mip, options=options))
+            read = partial(volume.read, box, mip=mip, options=options)
+            return self._run(parallel, _nbytes(volume, box), read)
         from . import _shm
 
         shape = (*(int(s) for s in box.size3()), meta.num_channels)
@@ -216,7 +205,7 @@ class Dispatcher:
         try:
             out = _shm.array_of(segment, shape, meta.dtype)
             read = partial(volume.read, box, mip=mip, options=options, out=out, zeroed=True)
-            return self._run(parallel, "read", read)
+            return self._run(parallel, _nbytes(volume, box), read)
         except BaseException:
             _shm.unlink(location)
             raise
@@ -233,20 +222,25 @@ class Dispatcher:
     ) -> None:
         parallel = self._scheduler_for(volume, box, mip, "write")
         if isinstance(parallel, _Threads):
-            self._run(parallel, "write", lambda: volume.write(box, array, mip=mip, options=options))
+            write = partial(volume.write, box, array, mip=mip, options=options)
+            self._run(parallel, _nbytes(volume, box), write)
             return
-        scheduler, grid, groups = parallel
         volume.check_write(box, mip=mip, options=options)
         from . import _shm
 
         segment = _shm.create(None, array.size * array.dtype.itemsize)
         try:
-            shared = _shm.array_of(segment, array.shape, array.dtype)
-            _copy_in_slabs(shared, array, self.processes)  # the workers need the voxels where they see them
-            del shared
-            scheduler.write(recipe, grid, box, mip=mip, location=segment.name, shape=tuple(array.shape),
-                            dtype=array.dtype, order="F", options=options,
-                            groups_per_process=groups)  # fmt: skip
+
+            def copy_and_write() -> None:
+                shared = _shm.array_of(segment, array.shape, array.dtype)
+                _copy_in_slabs(shared, array, self.processes)  # the workers see the voxels only there
+                del shared
+                groups = parallel.groups_per_process
+                parallel.scheduler.write(recipe, parallel.grid, box, mip=mip, location=segment.name,
+                                         shape=tuple(array.shape), dtype=array.dtype, order="F",
+                                         options=options, groups_per_process=groups)  # fmt: skip
+
+            self._run(parallel, _nbytes(volume, box), copy_and_write)
         finally:
             segment.close()
             segment.unlink()
@@ -271,12 +265,13 @@ class Dispatcher:
         parallel = self._scheduler_for(volume, part, mip, "write")
         dtype = volume.meta.dtype
         if isinstance(parallel, _Parallel):
-            scheduler, grid, groups = parallel
             volume.check_write(part, mip=mip, options=options)
+            write = partial(parallel.scheduler.write, recipe, parallel.grid, part, mip=mip,
+                            location=location, shape=tuple(shape), dtype=dtype, order=order,
+                            options=options, origin=box.minpt[:3].tolist(),
+                            groups_per_process=parallel.groups_per_process)  # fmt: skip
             try:
-                scheduler.write(recipe, grid, part, mip=mip, location=location, shape=tuple(shape),
-                                dtype=dtype, order=order, options=options,
-                                origin=box.minpt[:3].tolist(), groups_per_process=groups)  # fmt: skip
+                self._run(parallel, _nbytes(volume, part), write)
             finally:
                 volume.written_elsewhere(part, mip=mip)
             return
@@ -288,7 +283,7 @@ class Dispatcher:
             lo, hi = (part.minpt[:3] - box.minpt[:3]).tolist(), (part.maxpt[:3] - box.minpt[:3]).tolist()
             write = partial(volume.write, part, array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], mip=mip,
                             options=options)  # fmt: skip
-            self._run(parallel, "write", write)
+            self._run(parallel, _nbytes(volume, part), write)
             del array, write
         finally:
             segment.close()

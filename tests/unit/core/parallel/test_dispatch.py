@@ -116,56 +116,85 @@ def test_gil_free_local_work_stays_on_the_callers_threads(tmp_path, caplog, enco
 
 
 class Clock:
-    """Stands for ``time`` in the dispatcher: each timed call lasts 1 s and uses ``busy`` s of CPU."""
+    """Stands for ``time`` in the choice: measured call k lasts ``walls[k]`` s; threaded call k
+    uses ``cpus[k]`` s of CPU."""
 
-    def __init__(self, busy, wall=1.0):
-        self.busy, self.wall = busy, wall
-        self.cpu_calls = self.wall_calls = 0
-
-    def process_time(self):
-        self.cpu_calls += 1
-        return self.busy * (self.cpu_calls // 2)
+    def __init__(self, walls, cpus):
+        self.walls, self.cpus = walls, cpus
+        self.wall_calls = self.cpu_calls = 0
 
     def perf_counter(self):
         self.wall_calls += 1
-        return self.wall * (self.wall_calls // 2)
+        return sum(self.walls[: self.wall_calls // 2])
+
+    def process_time(self):
+        self.cpu_calls += 1
+        return sum(self.cpus[: self.cpu_calls // 2])
 
 
 def _messages(caplog):
     return [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
 
 
-def test_work_that_holds_the_gil_goes_to_processes_once_a_threaded_call_shows_the_gil_is_the_limit(
-    tmp_path, caplog, monkeypatch
-):
-    pytest.importorskip("compresso")
-    from precomputed_core.parallel import _dispatch
+@pytest.fixture
+def choices(monkeypatch, worker_processes):
+    """The default rule (which ``worker_processes`` turns off), on a clock the test sets."""
+    from precomputed_core.parallel import Dispatcher, _choice
 
-    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.95))
-    vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its encoder keeps the GIL
-    data = np.arange(128 * 128 * 64, dtype=np.uint64).reshape((128, 128, 64)) // 1000
+    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)
+
+    def clock(walls, cpus=()):
+        monkeypatch.setattr(_choice, "time", Clock(walls, cpus))
+
+    return clock
+
+
+def test_work_that_holds_the_gil_goes_to_processes_once_a_threaded_call_shows_the_gil_is_the_limit(
+    tmp_path, caplog, choices
+):
+    choices(walls=[1.0, 0.5], cpus=[0.95])
+    vol, recorder = _recorded(tmp_path, "layer")  # 1 MiB
+    data = np.random.default_rng(1).integers(0, 255, (128, 128, 64), np.uint8)
     with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
-        vol[:] = data  # measured on threads
-        np.testing.assert_array_equal(vol[:][..., 0], data)
+        vol[:] = data  # on threads, measured
+        vol[:] = data  # in the (recorded) worker processes, measured
         vol[:] = data
-    assert [kind for kind, _, _ in recorder.calls] == ["write"]  # its decoder lets threads run
+    assert [kind for kind, _, _ in recorder.calls] == ["write", "write"]
+    assert _messages(caplog) == [
+        "parallel=2: write of Bbox([0, 0, 0],[128, 128, 64], dtype=np.int64, unit='vx') on this process's "
+        "threads: no write has been measured on threads yet",
+        "parallel=2: a write on threads kept this process 95% busy for 1.00 s (1 MB/s): later writes run in "
+        "worker processes",
+        "parallel=2: write of Bbox([0, 0, 0],[128, 128, 64], dtype=np.int64, unit='vx') in 2 worker "
+        "processes (32 cells of the work grid)",
+        "parallel=2: a write in worker processes took 0.50 s (2 MB/s): later writes run in worker processes",
+        "parallel=2: write of Bbox([0, 0, 0],[128, 128, 64], dtype=np.int64, unit='vx') in 2 worker "
+        "processes (32 cells of the work grid)",
+    ]
+
+
+def test_work_goes_back_to_threads_where_the_processes_were_slower(tmp_path, caplog, choices):
+    choices(walls=[0.5, 1.0, 0.5], cpus=[0.5, 0.5])
+    vol, recorder = _recorded(tmp_path, "layer")
+    data = np.random.default_rng(1).integers(0, 255, (128, 128, 64), np.uint8)
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        for _ in range(3):
+            vol[:] = data
+    assert [kind for kind, _, _ in recorder.calls] == ["write"]  # the second call only
     messages = _messages(caplog)
-    assert messages[0].endswith("on this process's threads: no write has been measured on threads yet")
-    assert messages[1] == "parallel=2: a write on threads kept this process 95% busy for 1.00 s: " \
-                          "later writes run in worker processes"  # fmt: skip
-    assert messages[2].endswith(
-        "on this process's threads: file:// requests and compresso decoding release the GIL"
+    assert messages[3] == (
+        "parallel=2: a write in worker processes took 1.00 s (1 MB/s): later writes run on threads"
     )
-    assert messages[3].endswith("in 2 worker processes (32 cells of the work grid)")
+    assert messages[4].endswith(
+        "on this process's threads: worker processes were slower: 1 MB/s against 2 MB/s on threads"
+    )
+    assert len(messages) == 6  # the third call measured on threads again
 
 
 def test_work_that_holds_the_gil_stays_on_threads_while_the_process_has_cpu_to_spare(
-    tmp_path, caplog, monkeypatch, worker_processes
+    tmp_path, caplog, choices
 ):
-    from precomputed_core.parallel import Dispatcher, _dispatch
-
-    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)  # the default, which the fixture lowers
-    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.4))  # requests that mostly wait
+    choices(walls=[1.0] * 4, cpus=[0.4] * 4)  # requests that mostly wait
     vol, recorder = _recorded(tmp_path, "layer")
     data = np.random.default_rng(1).integers(0, 255, (128, 128, 64), np.uint8)
     with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
@@ -174,21 +203,19 @@ def test_work_that_holds_the_gil_stays_on_threads_while_the_process_has_cpu_to_s
             np.testing.assert_array_equal(vol[:][..., 0], data)
     assert recorder.calls == []
     messages = _messages(caplog)
-    assert messages[1] == "parallel=2: a write on threads kept this process 40% busy for 1.00 s: " \
-                          "later writes run on threads"  # fmt: skip
-    assert messages[4].endswith(
-        "on this process's threads: the last write on threads kept this process 40% busy, under the 85% "
-        "where its GIL would be the limit"
+    assert messages[1] == (
+        "parallel=2: a write on threads kept this process 40% busy for 1.00 s (1 MB/s): later writes run on "
+        "threads"
     )
-    assert messages[6].endswith("the last read on threads kept this process 40% busy, under the 85% "
-                                "where its GIL would be the limit")  # fmt: skip
+    for message, work in zip(messages[4::2], ("write", "read")):
+        assert message.endswith(f"on this process's threads: the last {work} on threads kept this process 40% "
+                                "busy, under the 85% where its GIL would be the limit")  # fmt: skip
 
 
-def test_a_call_too_short_to_tell_decides_nothing(tmp_path, caplog, monkeypatch, worker_processes):
-    from precomputed_core.parallel import Dispatcher, _dispatch
+def test_a_call_too_short_to_tell_decides_nothing(tmp_path, caplog, choices):
+    from precomputed_core.parallel import _choice
 
-    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)
-    monkeypatch.setattr(_dispatch, "time", Clock(busy=0.02, wall=_dispatch.MEASURED_SECONDS / 2))
+    choices(walls=[_choice.MEASURED_SECONDS / 2] * 2, cpus=[0.02] * 2)
     vol, recorder = _recorded(tmp_path, "layer")
     with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
         vol[:] = np.ones((128, 128, 64), np.uint8)
@@ -197,6 +224,21 @@ def test_a_call_too_short_to_tell_decides_nothing(tmp_path, caplog, monkeypatch,
     messages = _messages(caplog)
     assert len(messages) == 2
     assert all(m.endswith("no write has been measured on threads yet") for m in messages)
+
+
+def test_the_compresso_encoder_is_measured_before_processes_are_used(tmp_path, caplog):
+    pytest.importorskip("compresso")
+    vol, recorder = _recorded(tmp_path, "layer", "compresso", "uint64")  # its encoder keeps the GIL
+    data = np.arange(128 * 128 * 64, dtype=np.uint64).reshape((128, 128, 64)) // 1000
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        vol[:] = data
+        np.testing.assert_array_equal(vol[:][..., 0], data)
+    assert recorder.calls == []
+    messages = _messages(caplog)
+    assert messages[0].endswith("on this process's threads: no write has been measured on threads yet")
+    assert messages[-1].endswith(
+        "on this process's threads: file:// requests and compresso decoding release the GIL"
+    )
 
 
 def test_a_store_whose_requests_hold_the_gil_goes_to_the_worker_processes(tmp_path, worker_processes):
