@@ -7,8 +7,9 @@ large call of each direction (read, write) runs on threads and is measured:
 
 - CPU time over wall time below ``busy_share`` of one core: the work mostly waits (on a
   server, on the network), the GIL is not the limit, and the work stays on threads.
-- At or above it, the next call goes to the workers, and is measured too. If they moved
-  fewer bytes per second than the threads did, later calls go back to the threads.
+- At or above it, the next call goes to the workers, and is measured too (the first call
+  that starts them is not: it waits for their imports). If they moved fewer bytes per
+  second than the threads did, later calls go back to the threads.
 """
 
 from __future__ import annotations
@@ -72,12 +73,16 @@ class Choice:
                        _mbs(nbytes / wall), self.work, later)  # fmt: skip
         return result
 
-    def in_processes(self, nbytes: int, run: Callable[[], T], busy_share: float) -> T:
-        """``run()`` in the worker processes, measured."""
+    def in_processes(self, nbytes: int, run: Callable[[], T], busy_share: float, *, measure: bool) -> T:
+        """``run()`` in the worker processes, measured unless ``measure`` is False (a call that
+        starts them: its time is mostly theirs to start, about half a second)."""
         wall = time.perf_counter()
         result = run()
         wall = time.perf_counter() - wall
-        if wall >= MEASURED_SECONDS:
+        if not measure:
+            _log.debug("parallel=%d: a %s in worker processes that started them took %.2f s: not "
+                       "measured", self.processes, self.work, wall)  # fmt: skip
+        elif wall >= MEASURED_SECONDS:
             self.processes_rate = nbytes / wall
             later = "on threads" if self.why_threads(busy_share) else "in worker processes"
             _log.debug("parallel=%d: a %s in worker processes took %.2f s (%s): later %ss run %s",

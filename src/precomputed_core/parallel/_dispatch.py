@@ -47,6 +47,7 @@ class _Parallel(NamedTuple):
     grid: ChunkGrid
     groups_per_process: int
     choice: Choice
+    starts_pool: bool  # this call waits for the workers to start: its time is not the work's
 
 
 class _Threads(NamedTuple):
@@ -150,18 +151,19 @@ class Dispatcher:
         _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
                    self.processes, work, box, self.processes, cells)  # fmt: skip
         with self._lock:
-            if self._scheduler is None:
+            scheduler, starts_pool = self._scheduler, self._scheduler is None
+            if scheduler is None:
                 # Imported here: multiprocessing is not needed until the first parallel call.
                 from ._scheduler import ProcessScheduler
 
-                self._scheduler = ProcessScheduler(self.processes)
+                scheduler = self._scheduler = ProcessScheduler(self.processes)
             # A volume that keeps many requests in flight gives each worker one large share:
             # shares taken one after another would each wait out their own round trips
             # (measured with 25 ms per request: 15% slower than threads with three shares).
             from ._scheduler import GROUPS_PER_PROCESS
 
             groups = 1 if volume.overlaps_requests else GROUPS_PER_PROCESS
-            return _Parallel(self._scheduler, grid, groups, choice)
+            return _Parallel(scheduler, grid, groups, choice, starts_pool)
 
     def _on_threads(self, work: str, box: Bbox, reason: str, choice: Choice | None = None) -> _Threads:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
@@ -173,7 +175,7 @@ class Dispatcher:
             return run()
         if isinstance(where, _Threads):
             return where.choice.on_threads(nbytes, run, self.busy_share)
-        return where.choice.in_processes(nbytes, run, self.busy_share)
+        return where.choice.in_processes(nbytes, run, self.busy_share, measure=not where.starts_pool)
 
     def read(
         self,

@@ -173,6 +173,32 @@ def test_work_that_holds_the_gil_goes_to_processes_once_a_threaded_call_shows_th
     ]
 
 
+def test_the_call_that_starts_the_workers_is_not_measured(tmp_path, caplog, choices, monkeypatch):
+    from precomputed_core.parallel import _scheduler
+
+    started = []
+    monkeypatch.setattr(
+        _scheduler, "ProcessScheduler", lambda processes: started.append(processes) or recorder
+    )
+    choices(walls=[0.5, 3.0, 1.0], cpus=[0.5])  # starting: slower than threads, yet not held against them
+    vol, recorder = _recorded(tmp_path, "layer")
+    vol._dispatch._scheduler = None
+    data = np.random.default_rng(1).integers(0, 255, (128, 128, 64), np.uint8)
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        for _ in range(4):
+            vol[:] = data
+    assert started == [2]
+    assert [kind for kind, _, _ in recorder.calls] == ["write"] * 2  # the second and third calls
+    messages = _messages(caplog)
+    assert (
+        messages[3] == "parallel=2: a write in worker processes that started them took 3.00 s: not measured"
+    )
+    assert messages[5] == (
+        "parallel=2: a write in worker processes took 1.00 s (1 MB/s): later writes run on threads"
+    )
+    assert messages[6].endswith("worker processes were slower: 1 MB/s against 2 MB/s on threads")
+
+
 def test_work_goes_back_to_threads_where_the_processes_were_slower(tmp_path, caplog, choices):
     choices(walls=[0.5, 1.0, 0.5], cpus=[0.5, 0.5])
     vol, recorder = _recorded(tmp_path, "layer")
