@@ -528,7 +528,8 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "worker processes only where they can pay (docs/parallel.md): on local files with compiled "
         "codecs its `parallel=2` rows run on the caller's threads; work that holds the GIL runs on "
         "threads first, measured, and goes to the workers only after a call kept the process at "
-        "least 85% of a core busy, and stays there only while they move more bytes per second. A "
+        "least 85% of a core busy and the estimated gain is 1.3x or more, and stays there only while "
+        "they move more bytes per second. A "
         "`parallel=2` row's timed call is its session's first large one, so it runs on threads; rows "
         "`parallel=2, second call` make two untimed full calls first (the first measured on threads, "
         "the second run where that sent it, starting the worker pool if there) and time a third.",

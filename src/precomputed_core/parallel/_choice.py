@@ -7,22 +7,28 @@ large call of each direction (read, write) runs on threads and is measured:
 
 - CPU time over wall time below ``busy_share`` of one core: the work mostly waits (on a
   server, on the network), the GIL is not the limit, and the work stays on threads.
-- At or above it, the next call goes to the workers, and is measured too (the first call
-  that starts them is not: it waits for their imports). If they moved fewer bytes per
-  second than the threads did, later calls go back to the threads.
+- At or above it, the most the workers could gain is estimated: the threads' CPU time
+  spread over the cores the workers can use (each process as busy as the threads were,
+  at most the machine's cores), plus the copy through shared memory. Below
+  ``REQUIRED_GAIN`` the work stays on threads: a closer call is not worth a risk of
+  losing, and the estimate leaves out what the workers share with the rest of the machine.
+- Otherwise the next call goes to the workers, and is measured too (the first call that
+  starts them is not: it waits for their imports). If they moved fewer bytes per second
+  than the threads did, later calls go back to the threads.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["MEASURED_SECONDS", "Choice"]
+__all__ = ["MEASURED_SECONDS", "REQUIRED_GAIN", "SHARED_BYTES_PER_SECOND", "Choice"]
 
 _log = logging.getLogger("precomputed_core.parallel._dispatch")  # where every choice is logged
 
@@ -30,6 +36,19 @@ T = TypeVar("T")
 
 #: A call shorter than this says too little about how busy it kept the process.
 MEASURED_SECONDS = 0.05
+#: The least estimated gain for which the workers take work from the threads.
+REQUIRED_GAIN = 1.3
+#: What moving a byte through shared memory costs a parallel call: a write's copy into the
+#: segment on as many threads as workers (measured 0.1 s per 256 MiB on 2 cores), or the
+#: page faults of a read's new segment.
+SHARED_BYTES_PER_SECOND = 2.5e9
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def _mbs(rate: float) -> str:
@@ -42,6 +61,7 @@ class Choice:
 
     work: str
     processes: int
+    cores: int = field(default_factory=_usable_cores)
     busy: float | None = None  # CPU over wall time of the last measured call on threads
     threads_rate: float | None = None  # its bytes per second
     processes_rate: float | None = None  # those of the last call in worker processes
@@ -55,10 +75,24 @@ class Choice:
         if self.busy < busy_share:
             return (f"the last {self.work} on threads kept this process {self.busy:.0%} busy, under the "
                     f"{busy_share:.0%} where its GIL would be the limit")  # fmt: skip
-        tried, threads = self.processes_rate, self.threads_rate
-        if tried is not None and threads is not None and tried < threads:
+        threads, tried = self.threads_rate, self.processes_rate
+        if threads is None:  # measured with busy, so never
+            return f"no {self.work} has been measured on threads yet"
+        gain = self.most_gain(self.busy, threads)
+        if gain < REQUIRED_GAIN:
+            return (f"worker processes could gain at most {gain:.2f}x, under the {REQUIRED_GAIN}x they "
+                    f"must (threads: {_mbs(threads)}, {self.busy:.0%} busy; {self.cores} cores)")  # fmt: skip
+        if tried is not None and tried < threads:
             return f"worker processes were slower: {_mbs(tried)} against {_mbs(threads)} on threads"
         return None
+
+    def most_gain(self, busy: float, threads_rate: float) -> float:
+        """The threads' time per byte over the least the workers could take: the same CPU
+        time per byte spread over ``processes`` times the cores the threads kept busy (at
+        most the machine's), plus the trip through shared memory."""
+        per_byte = 1 / threads_rate
+        cores = min(self.processes * busy, self.cores)
+        return per_byte / (per_byte * busy / cores + 1 / SHARED_BYTES_PER_SECOND)
 
     def on_threads(self, nbytes: int, run: Callable[[], T], busy_share: float) -> T:
         """``run()`` on this process's threads, measured."""

@@ -142,6 +142,7 @@ def choices(monkeypatch, worker_processes):
     from precomputed_core.parallel import Dispatcher, _choice
 
     monkeypatch.setattr(Dispatcher, "busy_share", 0.85)
+    monkeypatch.setattr(_choice, "_usable_cores", lambda: 2)  # the estimate of the gain counts them
 
     def clock(walls, cpus=()):
         monkeypatch.setattr(_choice, "time", Clock(walls, cpus))
@@ -236,6 +237,26 @@ def test_work_that_holds_the_gil_stays_on_threads_while_the_process_has_cpu_to_s
     for message, work in zip(messages[4::2], ("write", "read")):
         assert message.endswith(f"on this process's threads: the last {work} on threads kept this process 40% "
                                 "busy, under the 85% where its GIL would be the limit")  # fmt: skip
+
+
+def test_work_stays_on_threads_where_the_workers_could_not_gain_enough():
+    from precomputed_core.parallel._choice import REQUIRED_GAIN, Choice
+
+    # As the compresso encoder measured: 726 MB/s on threads, 110% of a core busy, so two
+    # workers could take at most 2 cores' worth less the copy through shared memory.
+    choice = Choice("write", processes=2, cores=2, busy=1.1, threads_rate=726e6)
+    assert 1.1 < choice.most_gain(1.1, 726e6) < REQUIRED_GAIN
+    assert choice.why_threads(0.85) == (
+        "worker processes could gain at most 1.19x, under the 1.3x they must (threads: 726 MB/s, 110% busy; "
+        "2 cores)"
+    )
+    # A codec in Python: one core, 50 MB/s. Two workers could nearly double it.
+    python_codec = Choice("write", processes=2, cores=2, busy=1.0, threads_rate=50e6)
+    assert python_codec.most_gain(1.0, 50e6) == pytest.approx(1.92, abs=0.01)
+    assert python_codec.why_threads(0.85) is None
+    # One core: nowhere for a second process to run.
+    assert Choice("write", processes=2, cores=1, busy=1.0, threads_rate=50e6).most_gain(1.0, 50e6) < 1
+    assert python_codec.why_threads(0) is None  # busy_share 0: the workers from the first call
 
 
 def test_a_call_too_short_to_tell_decides_nothing(tmp_path, caplog, choices):
