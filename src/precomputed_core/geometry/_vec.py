@@ -22,7 +22,7 @@ def _is_floating(values: Iterable[Any]) -> bool:
     )
 
 
-def _component(index: int, name: str, colour: str) -> Any:
+def _component(index: int, name: str, colour: str, note: str = "") -> Any:
     """A settable property for one component of a Vec (attribute docstrings repeat the
     docstring for the API reference, which reads the source)."""
 
@@ -32,7 +32,7 @@ def _component(index: int, name: str, colour: str) -> Any:
     def put(self: Any, value: Any) -> None:
         self[index] = value
 
-    return property(get, put, doc=f"Component {index}: {name}, or ``{colour}`` of a colour; settable.")
+    return property(get, put, doc=f"Component {index}: {name}, or ``{colour}`` of a colour; settable{note}.")
 
 
 class Vec(np.ndarray):  # type: ignore[type-arg]
@@ -110,8 +110,8 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
     """Component 1: y, or ``g (green)`` of a colour; settable."""
     z = _component(2, "z", "b (blue)")
     """Component 2: z, or ``b (blue)`` of a colour; settable."""
-    w = _component(3, "w", "a (alpha)")
-    """Component 3: w, or ``a (alpha)`` of a colour; settable."""
+    w = _component(3, "w", "a (alpha)", " (an ``IndexError`` on 3-vectors)")
+    """Component 3: w, or ``a (alpha)`` of a colour; settable (an ``IndexError`` on 3-vectors)."""
     r = x
     """Component 0: x, or ``r (red)`` of a colour; settable."""
     g = y
@@ -119,4 +119,4 @@ class Vec(np.ndarray):  # type: ignore[type-arg]
     b = z
     """Component 2: z, or ``b (blue)`` of a colour; settable."""
     a = w
-    """Component 3: w, or ``a (alpha)`` of a colour; settable."""
+    """Component 3: w, or ``a (alpha)`` of a colour; settable (an ``IndexError`` on 3-vectors)."""

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEASURED_SECONDS", "REQUIRED_GAIN", "SHARED_BYTES_PER_SECOND", "Choice"]
 
-_log = logging.getLogger("precomputed_core.parallel._dispatch")  # where every choice is logged
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -70,18 +70,16 @@ class Choice:
         """Why this call stays on threads, or None: the workers take it."""
         if busy_share <= 0:
             return None
-        if self.busy is None:
+        busy, threads, tried = self.busy, self.threads_rate, self.processes_rate
+        if busy is None or threads is None:  # measured together
             return f"no {self.work} has been measured on threads yet"
-        if self.busy < busy_share:
-            return (f"the last {self.work} on threads kept this process {self.busy:.0%} busy, under the "
+        if busy < busy_share:
+            return (f"the last {self.work} on threads kept this process {busy:.0%} busy, under the "
                     f"{busy_share:.0%} where its GIL would be the limit")  # fmt: skip
-        threads, tried = self.threads_rate, self.processes_rate
-        if threads is None:  # measured with busy, so never
-            return f"no {self.work} has been measured on threads yet"
-        gain = self.most_gain(self.busy, threads)
+        gain = self.most_gain(busy, threads)
         if gain < REQUIRED_GAIN:
             return (f"worker processes could gain at most {gain:.2f}x, under the {REQUIRED_GAIN}x they "
-                    f"must (threads: {_mbs(threads)}, {self.busy:.0%} busy; {self.cores} cores)")  # fmt: skip
+                    f"must (threads: {_mbs(threads)}, {busy:.0%} busy; {self.cores} cores)")  # fmt: skip
         if tried is not None and tried < threads:
             return f"worker processes were slower: {_mbs(tried)} against {_mbs(threads)} on threads"
         return None
@@ -94,6 +92,9 @@ class Choice:
         cores = min(self.processes * busy, self.cores)
         return per_byte / (per_byte * busy / cores + 1 / SHARED_BYTES_PER_SECOND)
 
+    def _next(self, busy_share: float) -> str:
+        return "on threads" if self.why_threads(busy_share) else "in worker processes"
+
     def on_threads(self, nbytes: int, run: Callable[[], T], busy_share: float) -> T:
         """``run()`` on this process's threads, measured."""
         cpu, wall = time.process_time(), time.perf_counter()
@@ -101,7 +102,7 @@ class Choice:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         if wall >= MEASURED_SECONDS:
             self.busy, self.threads_rate = cpu / wall, nbytes / wall
-            later = "on threads" if self.why_threads(busy_share) else "in worker processes"
+            later = self._next(busy_share)
             _log.debug("parallel=%d: a %s on threads kept this process %.0f%% busy for %.2f s (%s): "
                        "later %ss run %s", self.processes, self.work, 100 * self.busy, wall,
                        _mbs(nbytes / wall), self.work, later)  # fmt: skip
@@ -118,7 +119,7 @@ class Choice:
                        "measured", self.processes, self.work, wall)  # fmt: skip
         elif wall >= MEASURED_SECONDS:
             self.processes_rate = nbytes / wall
-            later = "on threads" if self.why_threads(busy_share) else "in worker processes"
+            later = self._next(busy_share)
             _log.debug("parallel=%d: a %s in worker processes took %.2f s (%s): later %ss run %s",
                        self.processes, self.work, wall, _mbs(nbytes / wall), self.work, later)  # fmt: skip
         return result

@@ -59,11 +59,6 @@ class _Threads(NamedTuple):
 _UNMEASURED = _Threads(None)
 
 
-def _nbytes(volume: Volume, box: Bbox) -> int:
-    meta = volume.meta
-    return math.prod(int(s) for s in box.size3()) * meta.num_channels * meta.dtype.itemsize
-
-
 def _copy_in_slabs(shared: npt.NDArray[Any], array: npt.NDArray[Any], threads: int) -> None:
     """``shared[...] = array`` by ``threads`` threads, a z slab each: the copy and the page
     faults of the new segment (tmpfs: one per 4 KiB) are the parallel write's serial part,
@@ -116,14 +111,17 @@ class Dispatcher:
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._scheduler: ProcessScheduler | None = None
-        self._choices = {work: Choice(work, processes) for work in ("read", "write")}
+        self._choices = self._fresh_choices()
         self._lock = threading.Lock()  # threads sharing one volume must share one pool
 
     def set_processes(self, processes: int) -> None:
         if processes != self.processes:
             self.close()
             self.processes = processes
-            self._choices = {work: Choice(work, processes) for work in ("read", "write")}
+            self._choices = self._fresh_choices()
+
+    def _fresh_choices(self) -> dict[str, Choice]:
+        return {work: Choice(work, self.processes) for work in ("read", "write")}
 
     def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | _Threads:
         """The pool and the grid to cut the work on, or how this process does the work."""
@@ -169,10 +167,13 @@ class Dispatcher:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
         return _Threads(choice)
 
-    def _run(self, where: _Threads | _Parallel, nbytes: int, run: Callable[[], T]) -> T:
-        """``run()`` where it was sent; measured if the choice of later calls needs it."""
+    def _run(self, where: _Threads | _Parallel, volume: Volume, box: Bbox, run: Callable[[], T]) -> T:
+        """``run()`` (the work on ``box``) where it was sent; measured if the choice of later
+        calls needs it."""
         if where.choice is None:
             return run()
+        meta = volume.meta
+        nbytes = math.prod(int(s) for s in box.size3()) * meta.num_channels * meta.dtype.itemsize
         if isinstance(where, _Threads):
             return where.choice.on_threads(nbytes, run, self.busy_share)
         return where.choice.in_processes(nbytes, run, self.busy_share, measure=not where.starts_pool)
@@ -196,10 +197,10 @@ class Dispatcher:
             read = partial(parallel.scheduler.read, recipe, parallel.grid, box, mip=mip, dtype=meta.dtype,
                            channels=meta.num_channels, options=options, location=location,
                            groups_per_process=parallel.groups_per_process)  # fmt: skip
-            return self._run(parallel, _nbytes(volume, box), read)
+            return self._run(parallel, volume, box, read)
         if location is None:
             read = partial(volume.read, box, mip=mip, options=options)
-            return self._run(parallel, _nbytes(volume, box), read)
+            return self._run(parallel, volume, box, read)
         from . import _shm
 
         shape = (*(int(s) for s in box.size3()), meta.num_channels)
@@ -207,7 +208,7 @@ class Dispatcher:
         try:
             out = _shm.array_of(segment, shape, meta.dtype)
             read = partial(volume.read, box, mip=mip, options=options, out=out, zeroed=True)
-            return self._run(parallel, _nbytes(volume, box), read)
+            return self._run(parallel, volume, box, read)
         except BaseException:
             _shm.unlink(location)
             raise
@@ -225,7 +226,7 @@ class Dispatcher:
         parallel = self._scheduler_for(volume, box, mip, "write")
         if isinstance(parallel, _Threads):
             write = partial(volume.write, box, array, mip=mip, options=options)
-            self._run(parallel, _nbytes(volume, box), write)
+            self._run(parallel, volume, box, write)
             return
         volume.check_write(box, mip=mip, options=options)
         from . import _shm
@@ -242,7 +243,7 @@ class Dispatcher:
                                          shape=tuple(array.shape), dtype=array.dtype, order="F",
                                          options=options, groups_per_process=groups)  # fmt: skip
 
-            self._run(parallel, _nbytes(volume, box), copy_and_write)
+            self._run(parallel, volume, box, copy_and_write)
         finally:
             segment.close()
             segment.unlink()
@@ -273,7 +274,7 @@ class Dispatcher:
                             options=options, origin=box.minpt[:3].tolist(),
                             groups_per_process=parallel.groups_per_process)  # fmt: skip
             try:
-                self._run(parallel, _nbytes(volume, part), write)
+                self._run(parallel, volume, part, write)
             finally:
                 volume.written_elsewhere(part, mip=mip)
             return
@@ -285,7 +286,7 @@ class Dispatcher:
             lo, hi = (part.minpt[:3] - box.minpt[:3]).tolist(), (part.maxpt[:3] - box.minpt[:3]).tolist()
             write = partial(volume.write, part, array[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]], mip=mip,
                             options=options)  # fmt: skip
-            self._run(parallel, _nbytes(volume, part), write)
+            self._run(parallel, volume, part, write)
             del array, write
         finally:
             segment.close()
