@@ -532,7 +532,8 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         "they move more bytes per second. A "
         "`parallel=2` row's timed call is its session's first large one, so it runs on threads; rows "
         "`parallel=2, second call` make two untimed full calls first (the first measured on threads, "
-        "the second run where that sent it, starting the worker pool if there) and time a third.",
+        "the second on threads too where the workers are still starting in the background) and "
+        "time a third.",
         "- Workload k measures meshes: its MB/s are the bytes of the merged mesh (float32 vertices "
         "and uint32 triangles) per second of fetching and merging. The legacy meshes are merged "
         "with duplicate vertices removed (`vol.mesh.get(ids)`), the multi-resolution ones "

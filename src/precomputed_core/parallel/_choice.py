@@ -12,9 +12,10 @@ large call of each direction (read, write) runs on threads and is measured:
   at most the machine's cores), plus the copy through shared memory. Below
   ``REQUIRED_GAIN`` the work stays on threads: a closer call is not worth a risk of
   losing, and the estimate leaves out what the workers share with the rest of the machine.
-- Otherwise the next call goes to the workers, and is measured too (the first call that
-  starts them is not: it waits for their imports). If they moved fewer bytes per second
-  than the threads did, later calls go back to the threads.
+- Otherwise the workers start, in the background, and once they are up the next call goes
+  to them, measured too (not their first call: each worker may still be opening the layer,
+  and with ``busy_share`` 0 that call waits for their start). If they moved fewer bytes per
+  second than the threads did, later calls go back to the threads.
 """
 
 from __future__ import annotations
@@ -109,14 +110,14 @@ class Choice:
         return result
 
     def in_processes(self, nbytes: int, run: Callable[[], T], busy_share: float, *, measure: bool) -> T:
-        """``run()`` in the worker processes, measured unless ``measure`` is False (a call that
-        starts them: its time is mostly theirs to start, about half a second)."""
+        """``run()`` in the worker processes, measured unless ``measure`` is False (the pool's
+        first call: part of its time may be the workers' start, opening the layer)."""
         wall = time.perf_counter()
         result = run()
         wall = time.perf_counter() - wall
         if not measure:
-            _log.debug("parallel=%d: a %s in worker processes that started them took %.2f s: not "
-                       "measured", self.processes, self.work, wall)  # fmt: skip
+            _log.debug("parallel=%d: a %s, the worker processes' first, took %.2f s: not measured",
+                       self.processes, self.work, wall)  # fmt: skip
         elif wall >= MEASURED_SECONDS:
             self.processes_rate = nbytes / wall
             later = self._next(busy_share)

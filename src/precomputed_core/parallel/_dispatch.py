@@ -47,7 +47,7 @@ class _Parallel(NamedTuple):
     grid: ChunkGrid
     groups_per_process: int
     choice: Choice
-    starts_pool: bool  # this call waits for the workers to start: its time is not the work's
+    first: bool  # the pool's first call: its workers may still be opening the layer
 
 
 class _Threads(NamedTuple):
@@ -100,6 +100,10 @@ class Dispatcher:
       over wall time), the next goes to the workers, and is measured too; later calls go
       where more bytes per second moved.
 
+    Once work is to go to the workers, they start in the background (imports, and the
+    layer's driver and client): calls keep running on threads until every worker is up,
+    so no call waits for them. With ``busy_share`` 0 the first call starts them and waits.
+
     Each choice is logged at DEBUG on ``precomputed_core.parallel``.
     """
 
@@ -123,7 +127,9 @@ class Dispatcher:
     def _fresh_choices(self) -> dict[str, Choice]:
         return {work: Choice(work, self.processes) for work in ("read", "write")}
 
-    def _scheduler_for(self, volume: Volume, box: Bbox, mip: int, work: str) -> _Parallel | _Threads:
+    def _scheduler_for(
+        self, volume: Volume, recipe: Recipe, box: Bbox, mip: int, work: str
+    ) -> _Parallel | _Threads:
         """The pool and the grid to cut the work on, or how this process does the work."""
         if self.processes <= 1:
             return _UNMEASURED  # the common case: no grid to build
@@ -146,22 +152,25 @@ class Dispatcher:
         reason = choice.why_threads(self.busy_share)
         if reason is not None:
             return self._on_threads(work, box, reason, choice)
-        _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
-                   self.processes, work, box, self.processes, cells)  # fmt: skip
         with self._lock:
-            scheduler, starts_pool = self._scheduler, self._scheduler is None
+            scheduler = self._scheduler
             if scheduler is None:
                 # Imported here: multiprocessing is not needed until the first parallel call.
                 from ._scheduler import ProcessScheduler
 
                 scheduler = self._scheduler = ProcessScheduler(self.processes)
-            # A volume that keeps many requests in flight gives each worker one large share:
-            # shares taken one after another would each wait out their own round trips
-            # (measured with 25 ms per request: 15% slower than threads with three shares).
-            from ._scheduler import GROUPS_PER_PROCESS
+        # Not measured: the workers' start takes CPU from the threads.
+        if self.busy_share > 0 and not scheduler.started(recipe):
+            return self._on_threads(work, box, "the worker processes are starting")
+        _log.debug("parallel=%d: %s of %s in %d worker processes (%d cells of the work grid)",
+                   self.processes, work, box, self.processes, cells)  # fmt: skip
+        # A volume that keeps many requests in flight gives each worker one large share:
+        # shares taken one after another would each wait out their own round trips
+        # (measured with 25 ms per request: 15% slower than threads with three shares).
+        from ._scheduler import GROUPS_PER_PROCESS
 
-            groups = 1 if volume.overlaps_requests else GROUPS_PER_PROCESS
-            return _Parallel(scheduler, grid, groups, choice, starts_pool)
+        groups = 1 if volume.overlaps_requests else GROUPS_PER_PROCESS
+        return _Parallel(scheduler, grid, groups, choice, scheduler.fresh)
 
     def _on_threads(self, work: str, box: Bbox, reason: str, choice: Choice | None = None) -> _Threads:
         _log.debug("parallel=%d: %s of %s on this process's threads: %s", self.processes, work, box, reason)
@@ -176,7 +185,7 @@ class Dispatcher:
         nbytes = math.prod(int(s) for s in box.size3()) * meta.num_channels * meta.dtype.itemsize
         if isinstance(where, _Threads):
             return where.choice.on_threads(nbytes, run, self.busy_share)
-        return where.choice.in_processes(nbytes, run, self.busy_share, measure=not where.starts_pool)
+        return where.choice.in_processes(nbytes, run, self.busy_share, measure=not where.first)
 
     def read(
         self,
@@ -190,7 +199,7 @@ class Dispatcher:
     ) -> npt.NDArray[Any]:
         """The voxels of ``box``; in a shared segment named ``location`` if one is given."""
         meta = volume.meta
-        parallel = self._scheduler_for(volume, box, mip, "read")
+        parallel = self._scheduler_for(volume, recipe, box, mip, "read")
         if isinstance(parallel, _Parallel):
             if location is None:  # the workers fill a segment this process then holds
                 require_memory_for((*(int(s) for s in box.size3()), meta.num_channels), meta.dtype)
@@ -223,7 +232,7 @@ class Dispatcher:
         mip: int,
         options: WriteOptions,
     ) -> None:
-        parallel = self._scheduler_for(volume, box, mip, "write")
+        parallel = self._scheduler_for(volume, recipe, box, mip, "write")
         if isinstance(parallel, _Threads):
             write = partial(volume.write, box, array, mip=mip, options=options)
             self._run(parallel, volume, box, write)
@@ -265,7 +274,7 @@ class Dispatcher:
         """Write the (x, y, z, c) array that the shared segment ``location`` holds, which
         covers ``box``; only its ``part`` (a box inside ``box``) if given."""
         part = box if part is None else part
-        parallel = self._scheduler_for(volume, part, mip, "write")
+        parallel = self._scheduler_for(volume, recipe, part, mip, "write")
         dtype = volume.meta.dtype
         if isinstance(parallel, _Parallel):
             volume.check_write(part, mip=mip, options=options)

@@ -119,21 +119,32 @@ class ProcessScheduler:
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._starting: list[Future[None]] = []
+        #: Whether no call has run in the current pool yet (its first waits for the workers).
+        self.fresh = True
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self, recipe: Recipe | None = None) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 context = _context()
                 _log.debug("starting %d worker processes (%s)", self.processes, context.get_start_method())
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+                self._pool, self.fresh = ProcessPoolExecutor(self.processes, mp_context=context), True
                 # A spawning pool starts a process only when a task finds none idle, so a call
                 # with fewer groups than processes would start only some, and the next call's
                 # groups would wait out the others' start (imports, about 0.3 s) while a few
                 # workers did all the work. A task each starts them all, together.
                 with _main_not_reimported():
-                    for _ in range(self.processes):
-                        self._pool.submit(ready)
+                    self._starting = [self._pool.submit(ready, recipe) for _ in range(self.processes)]
             return self._pool
+
+    def started(self, recipe: Recipe) -> bool:
+        """Whether the workers are up, having opened ``recipe``'s layer; starts them if not.
+
+        Starting takes about half a second of imports, and more for a layer whose driver
+        opens a client: calls that do not wait for it can run on the caller's threads meanwhile.
+        """
+        self._executor(recipe)
+        return all(future.done() for future in self._starting)
 
     def _discard(self, *, kill: bool) -> None:
         with self._lock:
@@ -164,6 +175,7 @@ class ProcessScheduler:
         Groups are cut on the grid's lines, so their cell counts add up to the box's.
         """
         pool = self._executor()
+        self.fresh = False
         with _main_not_reimported():  # workers start (spawn) while the tasks are submitted
             futures: dict[Future[None], int] = {
                 pool.submit(work, *args): grid.count(group) for args, group in zip(calls, groups)

@@ -41,8 +41,16 @@ def open_recipe(recipe: Recipe) -> Volume:
     return _open(recipe.cloudpath, info, options, recipe.generation)
 
 
-def ready() -> None:
-    """Nothing: a first task that makes the pool start a worker (and import this module)."""
+def ready(recipe: Recipe | None = None) -> None:
+    """A worker's first task: it makes the pool start the worker (which imports this module)
+    and, given a recipe, opens its layer (driver, codec, client) for the tasks to come.
+
+    Only a head start: a layer that cannot be opened here fails again, with its error, in
+    the first task that needs it.
+    """
+    if recipe is not None:
+        with contextlib.suppress(Exception):
+            open_recipe(recipe)
 
 
 def _window(group: list[int], origin: list[int]) -> tuple[slice, slice, slice]:

@@ -389,3 +389,58 @@ def test_every_worker_starts_with_the_pool(tmp_path, shm_clean):
         CloudVolume(f"file://{tmp_path}/layer", progress=False)[:, :, :][..., 0], data
     )
     vol.close()
+
+
+def test_calls_run_on_threads_until_the_workers_are_up(tmp_path, shm_clean, monkeypatch, caplog):
+    import logging
+    import time
+
+    from precomputed_core.parallel import Dispatcher
+
+    monkeypatch.setattr(Dispatcher, "busy_share", 0.85)  # the rule, not the fixture's "always"
+    vol = _layer(tmp_path, "layer", size=(128, 64, 64))
+    vol.parallel = 2
+    # As a threaded write that held the GIL at 1 MB/s leaves it: workers could gain ~2x.
+    choice = vol._dispatch._choices["write"]
+    choice.busy, choice.threads_rate = 1.0, 1e6
+    data = [random_array((128, 64, 64), "uint8", seed=s) for s in range(3)]
+    with caplog.at_level(logging.DEBUG, logger="precomputed_core.parallel"):
+        vol[:, :, :] = data[0]  # starts the workers, runs on threads
+        scheduler = vol._dispatch._scheduler
+        recipe = vol._voxels.recipe()
+        deadline = time.monotonic() + 120
+        while not scheduler.started(recipe):
+            assert time.monotonic() < deadline, "the workers did not start in 2 minutes"
+            time.sleep(0.05)
+        vol[:, :, :] = data[1]
+        vol[:, :, :] = data[2]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("precomputed_core.parallel")]
+    box = "Bbox([3, -5, 0],[131, 59, 64], dtype=np.int64, unit='vx')"  # the layer's offset
+    calls = [m for m in messages if m.startswith("parallel=2: write of")]
+    assert calls == [
+        f"parallel=2: write of {box} on this process's threads: the worker processes are starting",
+        f"parallel=2: write of {box} in 2 worker processes (4 cells of the work grid)",
+        f"parallel=2: write of {box} in 2 worker processes (4 cells of the work grid)",
+    ]
+    assert "parallel=2: a write, the worker processes' first, took" in " ".join(messages)
+    assert len(scheduler._pool._processes) == 2
+    np.testing.assert_array_equal(
+        CloudVolume(f"file://{tmp_path}/layer", progress=False)[:, :, :][..., 0], data[2]
+    )
+    vol.close()
+
+
+def test_a_workers_first_task_opens_the_layer_it_is_given(tmp_path):
+    from precomputed_core.parallel import Recipe, _workers
+
+    vol = _layer(tmp_path, "layer", size=(64, 64, 32))
+    recipe = Recipe(vol.cloudpath, vol.info, {})
+    _workers._open.cache_clear()
+    _workers.ready(recipe)
+    assert _workers._open.cache_info().currsize == 1
+    assert _workers.open_recipe(recipe).meta.info == vol.info  # the same layer, kept for the tasks
+    assert _workers._open.cache_info().hits == 1
+    # A layer it cannot open is left to the task that needs it, which reports why.
+    _workers.ready(Recipe(f"file://{tmp_path}/missing", {"bad": "info"}, {}))
+    assert _workers._open.cache_info().currsize == 1
+    _workers.ready()  # no recipe: only the start
