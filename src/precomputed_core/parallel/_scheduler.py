@@ -176,12 +176,13 @@ class ProcessScheduler:
         """
         pool = self._executor()
         self.fresh = False
-        with _main_not_reimported():  # workers start (spawn) while the tasks are submitted
-            futures: dict[Future[None], int] = {
-                pool.submit(work, *args): grid.count(group) for args, group in zip(calls, groups)
-            }
-        with progress_bar(sum(futures.values()), desc=desc, enabled=progress) as bar:
+        futures: dict[Future[None], int] = {}
+        cells = [grid.count(group) for group in groups]
+        with progress_bar(sum(cells), desc=desc, enabled=progress) as bar:
             try:
+                with _main_not_reimported():  # workers start (spawn) while the tasks are submitted
+                    for args, count in zip(calls, cells):  # a pool whose worker died refuses them
+                        futures[pool.submit(work, *args)] = count
                 pending = set(futures)
                 while pending:
                     # Each group as it finishes: the bar moves while the workers run, and the

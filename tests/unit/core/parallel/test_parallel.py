@@ -143,6 +143,26 @@ def test_a_killed_worker_is_an_error_not_a_hang_or_zeros(tmp_path, shm_clean, pl
     par.close()
 
 
+def test_a_worker_killed_while_idle_is_an_error_and_the_next_call_gets_a_new_pool(tmp_path, shm_clean):
+    import signal
+    import time
+
+    vol = _layer(tmp_path, "layer", size=(128, 64, 64))
+    vol[:] = 5
+    par = CloudVolume(vol.cloudpath, parallel=2, progress=False)
+    np.testing.assert_array_equal(par[:, :, :][..., 0], 5)  # the workers are up
+    pool = par._dispatch._scheduler._pool
+    os.kill(next(iter(pool._processes)), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not pool._broken and time.monotonic() < deadline:  # the pool notices on its own
+        time.sleep(0.02)
+    # A broken pool refuses new tasks: that is the same error as a death during a call.
+    with pytest.raises(ParallelError, match="worker process died"):
+        par[:, :, :]
+    np.testing.assert_array_equal(par[:, :, :][..., 0], 5)
+    par.close()
+
+
 def test_interrupt_releases_the_segment_and_stops_the_workers(tmp_path, shm_clean, monkeypatch):
     import precomputed_core.parallel._scheduler as scheduler
 
