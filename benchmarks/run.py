@@ -481,6 +481,13 @@ def _requests(work: Workload) -> int:
     return math.prod(-(-s // c) for s, c in zip(params["shape"], params["chunk"]))
 
 
+def _paired(results: dict[tuple[str, str], list[dict[str, float]]], work: Workload, impl: str) -> str:
+    """The range of the ratio within each repetition, where both ran minutes apart at most."""
+    ours, theirs = results[(work.key, work.impls[0])], results[(work.key, impl)]
+    ratios = sorted((a["bytes"] / a["seconds"]) / (b["bytes"] / b["seconds"]) for a, b in zip(ours, theirs))
+    return f"{ratios[0]:.2f} to {ratios[-1]:.2f}"
+
+
 def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, float]]], *,
            reps: int, command: str, storage: str) -> str:  # fmt: skip
     lines = [
@@ -494,7 +501,10 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
         f"- Storage: {storage} (a RAM-backed file system: this measures the libraries, not a disk)",
         f"- {reps} repetitions, implementations interleaved in a new random order each repetition "
         "(so none always follows the same neighbour), each measurement in a fresh process, with a "
-        "pause after any that held 512 MiB or more; the table gives medians (and the range).",
+        "pause after any that held 512 MiB or more; the table gives medians (and the range). "
+        "`precomputed is` divides the medians; in brackets, the range of the same ratio taken "
+        "within each repetition, whose two measurements ran minutes apart at most: where it "
+        "spans 1.0, the two did not finish in the same order in every repetition.",
         "- Throughput is uncompressed voxel bytes per second. Peak memory is the process's peak "
         "resident size during the timed work minus its resident size just before it "
         "(interpreter, libraries and the open volume already loaded); when worker processes "
@@ -573,7 +583,7 @@ def report(works: list[Workload], results: dict[tuple[str, str], list[dict[str, 
             rates = sorted(r["bytes"] / r["seconds"] / 1e6 for r in runs)
             rate = statistics.median(rates)
             peak = statistics.median(r["peak_above_start"] for r in runs)
-            ratio = "—" if impl == first else f"{ours / 1e6 / rate:.2f}x"
+            ratio = "—" if impl == first else f"{ours / 1e6 / rate:.2f}x ({_paired(results, work, impl)})"
             cpu = ""
             if requests:
                 cpu = f" {statistics.median(r['cpu'] for r in runs) / requests * 1e3:.2f} ms |"
